@@ -1,0 +1,59 @@
+//! Parsing speed on the betsy suite: all 977 processes read, resolved and checked, with their WSDL
+//! and XSD imports (each import parsed once per run, as `bpel check` does). The baseline, run side by
+//! side, is quick-xml alone scanning the same process texts: the ceiling for any XML-based parser.
+//!
+//! `cargo bench -p bpel-engine --bench parse` (criterion prints elements/s = processes/s).
+
+use std::path::PathBuf;
+
+use bpel_engine::check::{analyze_text, process_files};
+use bpel_engine::parse::Loader;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn betsy() -> Vec<(PathBuf, String)> {
+    let shared = std::env::var_os("BPEL_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let (files, errors) = process_files(&[shared.join("conformance/betsy")]);
+    assert!(errors.is_empty() && !files.is_empty(), "betsy not found under {}", shared.display());
+    files.into_iter().map(|path| {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        (path, text)
+    }).collect()
+}
+
+fn parse_betsy(c: &mut Criterion) {
+    let files = betsy();
+    let mut group = c.benchmark_group("betsy");
+    group.throughput(Throughput::Elements(files.len() as u64));
+    group.sample_size(20);
+    group.bench_function("quick-xml scan (baseline)", |b| {
+        b.iter(|| {
+            let mut events = 0usize;
+            for (_, text) in &files {
+                let mut reader = quick_xml::Reader::from_str(text);
+                loop {
+                    match reader.read_event() {
+                        Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+                        Ok(_) => events += 1,
+                    }
+                }
+            }
+            events
+        })
+    });
+    group.bench_function("analyze (model + imports + resolution)", |b| {
+        b.iter(|| {
+            let mut loader = Loader::new();
+            let mut diagnostics = 0usize;
+            for (path, text) in &files {
+                diagnostics += analyze_text(&mut loader, path, text.as_str()).diagnostics().len();
+            }
+            diagnostics
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_betsy);
+criterion_main!(benches);

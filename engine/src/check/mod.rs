@@ -1,0 +1,85 @@
+//! Analysis of a process: read it with its imports, resolve its names, and collect every diagnostic.
+//! The command line (`bpel check`), the language server and deployment all go through [`analyze`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
+use crate::parse::{self, Loader, ProcessUnit};
+use crate::resolve::{self, SymbolIndex};
+
+/// A process read, resolved and checked.
+#[derive(Debug)]
+pub struct Analysis {
+    pub unit: ProcessUnit,
+    pub symbols: SymbolIndex,
+}
+
+impl Analysis {
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.unit.diagnostics
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.unit.has_errors()
+    }
+}
+
+/// Analyzes the process file at `path`. Only an unreadable file is an `Err`.
+pub fn analyze(loader: &mut Loader, path: &Path) -> std::io::Result<Analysis> {
+    parse::load_process(loader, path).map(finish)
+}
+
+/// Analyzes `text` as the process at `path` (imports resolve relative to `path`).
+pub fn analyze_text(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>) -> Analysis {
+    finish(parse::parse_process(loader, path, text))
+}
+
+fn finish(mut unit: ProcessUnit) -> Analysis {
+    let symbols = match &unit.process {
+        Some(process) => {
+            let symbols = resolve::resolve(process);
+            unit.diagnostics.extend(symbols.diagnostics(unit.file));
+            unit.diagnostics.extend(resolve::check_definitions(process, &unit.definitions));
+            symbols
+        }
+        None => SymbolIndex::default(),
+    };
+    unit.diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
+    unit.diagnostics.dedup();
+    Analysis { unit, symbols }
+}
+
+/// The `.bpel` files named by `paths`: files as given, folders searched recursively, in a stable
+/// order. Paths that cannot be read are returned with their error.
+pub fn process_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
+            Ok(_) => files.push(path.clone()),
+            Err(error) => errors.push((path.clone(), error)),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, std::io::Error)>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            errors.push((dir.to_path_buf(), error));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files, errors);
+        } else if path.extension().is_some_and(|ext| ext == "bpel") {
+            files.push(path);
+        }
+    }
+}

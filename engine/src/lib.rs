@@ -1,0 +1,18 @@
+//! bpel-engine: everything about WS-BPEL 2.0 processes.
+//!
+//! Layers, bottom up: [`syntax`] (positioned XML trees), [`model`] (the process, WSDL and XSD as
+//! values), [`parse`] (syntax tree to model, tolerant), [`resolve`] (names to declarations),
+//! [`check`] (diagnostics). See ARCHITECTURE.md.
+
+pub mod check;
+pub mod diagnostic;
+pub mod model;
+pub mod parse;
+pub mod resolve;
+pub mod source;
+pub mod span;
+pub mod syntax;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use source::{FileId, Sources};
+pub use span::{LineCol, LineIndex, Span, Spanned};

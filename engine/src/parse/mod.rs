@@ -1,0 +1,111 @@
+//! Text -> model. [`load_process`] reads a `.bpel` file and everything it imports into a
+//! [`ProcessUnit`]; nothing here fails on bad input, it reports.
+
+pub mod loader;
+pub mod process;
+pub mod wsdl;
+pub mod xsd;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{codes, Diagnostic};
+use crate::model::process::{Import, Process};
+use crate::source::FileId;
+use crate::syntax::parse_xml;
+
+pub use loader::{Definitions, ImportKind, LoadError, LoadedDocument, Loader};
+pub use process::BPEL_NS;
+
+pub const WSDL_IMPORT_TYPE: &str = "http://schemas.xmlsoap.org/wsdl/";
+pub const XSD_IMPORT_TYPE: &str = "http://www.w3.org/2001/XMLSchema";
+
+/// A process file with what it imports, read as far as possible.
+#[derive(Debug)]
+pub struct ProcessUnit {
+    pub file: FileId,
+    pub path: PathBuf,
+    /// `None` when the file has no root element or is not a WS-BPEL 2.0 process.
+    pub process: Option<Process>,
+    /// One entry per `<import>` of the process, in order; `None` where it could not be loaded.
+    pub imports: Vec<Option<Arc<LoadedDocument>>>,
+    pub definitions: Definitions,
+    /// Diagnostics of the process file and of the documents it imports (each carries its file).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ProcessUnit {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads the process at `path` from disk. Only an unreadable file is an `Err`.
+pub fn load_process(loader: &mut Loader, path: &Path) -> std::io::Result<ProcessUnit> {
+    let bytes = std::fs::read(path)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not UTF-8 text: {error}", path.display())));
+        }
+    };
+    Ok(parse_process(loader, path, text))
+}
+
+/// Reads a process from `text` (an editor's unsaved buffer, say) as if it were the file at `path`:
+/// imports resolve relative to `path`.
+pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>) -> ProcessUnit {
+    let text: Arc<str> = text.into();
+    let file = loader.sources.add(path, text.clone());
+    let document = parse_xml(&text);
+    let mut diagnostics: Vec<Diagnostic> =
+        document.errors.iter().map(|e| Diagnostic::error(codes::XML_SYNTAX, file, e.span, e.message.clone())).collect();
+    let process = process::read_process(file, &document, &mut diagnostics);
+
+    let mut imports = Vec::new();
+    if let Some(process) = &process {
+        let base = path.parent().unwrap_or(Path::new("."));
+        for import in &process.imports {
+            let loaded = load_import(loader, file, base, import, &mut diagnostics);
+            imports.push(loaded);
+        }
+    }
+    let loaded: Vec<Arc<LoadedDocument>> = imports.iter().flatten().cloned().collect();
+    let definitions = Definitions::from_documents(&loaded);
+    let mut seen = std::collections::HashSet::new();
+    for document in definitions.documents() {
+        if seen.insert(document.file) {
+            diagnostics.extend(document.diagnostics.iter().cloned());
+        }
+    }
+    ProcessUnit { file, path: path.to_path_buf(), process, imports, definitions, diagnostics }
+}
+
+fn load_import(loader: &mut Loader, file: FileId, base: &Path, import: &Import, diagnostics: &mut Vec<Diagnostic>) -> Option<Arc<LoadedDocument>> {
+    let kind = match import.import_type.as_ref().map(|t| t.value.as_str()) {
+        Some(WSDL_IMPORT_TYPE) => ImportKind::Wsdl,
+        Some(XSD_IMPORT_TYPE) => ImportKind::Schema,
+        Some(other) => {
+            let span = import.import_type.as_ref().map_or(import.span, |t| t.span);
+            diagnostics.push(
+                Diagnostic::error(codes::IMPORT_UNSUPPORTED, file, span, format!("unsupported importType `{other}`"))
+                    .with_help(format!("use `{WSDL_IMPORT_TYPE}` for WSDL 1.1 or `{XSD_IMPORT_TYPE}` for XML Schema")),
+            );
+            return None;
+        }
+        None => return None, // reported by the reader as a missing attribute
+    };
+    // An import without location names a namespace only; nothing to load.
+    let location = import.location.as_ref()?;
+    let path = base.join(&location.value);
+    match loader.load(&path, kind) {
+        Ok(document) => Some(document),
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error(codes::IMPORT_NOT_FOUND, file, location.span, format!("cannot import `{}`: {error}", location.value))
+                    .with_help("the location is resolved relative to the folder of the importing file"),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `bpel check PATH...`
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bpel_engine::check::{analyze, process_files};
+use bpel_engine::parse::Loader;
+use bpel_engine::{Diagnostic, Severity};
+
+use crate::render;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Process files (.bpel) or folders to search for them.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Output format: `human` (source snippets) or `json` (one document, for tools).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let (files, unreadable) = process_files(&args.paths);
+    let mut loader = Loader::new();
+    let mut all: Vec<Diagnostic> = Vec::new();
+    let mut io_errors: Vec<String> = unreadable.iter().map(|(path, error)| format!("{}: {error}", path.display())).collect();
+    if files.is_empty() && io_errors.is_empty() {
+        io_errors.push(format!("no .bpel file found in {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+    }
+    for path in &files {
+        match analyze(&mut loader, path) {
+            Ok(analysis) => all.extend(analysis.unit.diagnostics),
+            Err(error) => io_errors.push(format!("{}: {error}", path.display())),
+        }
+    }
+    // An imported WSDL shared by several processes reports its problems once.
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|d| seen.insert((d.file, d.span, d.code, d.message.clone())));
+
+    let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = all.iter().filter(|d| d.severity == Severity::Warning).count();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = match args.format {
+        Format::Human => render::human(&mut out, &loader.sources, &all),
+        Format::Json => render::json(&mut out, &loader.sources, &all, files.len(), &io_errors),
+    };
+    if let Err(error) = written.and_then(|_| out.flush()) {
+        eprintln!("error: cannot write the report: {error}");
+        return ExitCode::from(2);
+    }
+    for error in &io_errors {
+        eprintln!("error: {error}");
+    }
+    if matches!(args.format, Format::Human) {
+        eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s)", files.len());
+    }
+    if !io_errors.is_empty() {
+        ExitCode::from(2)
+    } else if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

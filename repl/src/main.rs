@@ -1,0 +1,33 @@
+//! `bpel`: the command line face of bpel-engine. Each verb lives in its own module and holds no
+//! process semantics: it asks the engine and prints.
+
+mod check;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A toolkit for WS-BPEL 2.0 processes.
+#[derive(Parser)]
+#[command(name = "bpel", version, about, long_about = None, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check processes: XML, structure, references and imports.
+    ///
+    /// Exits 0 when no error was found (warnings allowed), 1 when errors were found,
+    /// 2 on a usage error or an unreadable path.
+    Check(check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(args),
+    }
+}
