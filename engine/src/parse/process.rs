@@ -124,7 +124,7 @@ impl<'a> ProcessReader<'a> {
             match (&attribute.prefix, &attribute.namespace) {
                 (None, _) if attribute.local == "xmlns" => {}
                 (Some(p), _) if p == "xmlns" => {}
-                (Some(_), Some(namespace)) if namespace != BPEL_NS => extensions.push(ExtensionAttribute {
+                (Some(_), Some(namespace)) if &**namespace != BPEL_NS => extensions.push(ExtensionAttribute {
                     name: QName::new(Some(namespace), &attribute.local),
                     value: attribute.value.clone(),
                     span: Span { start: attribute.name_span.start, end: attribute.value_span.end + 1 },

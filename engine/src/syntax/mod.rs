@@ -9,6 +9,8 @@ mod reader;
 
 pub use reader::parse_xml;
 
+use std::sync::Arc;
+
 use crate::span::Span;
 
 /// The namespace of the `xml:` prefix, bound in every document.
@@ -31,8 +33,9 @@ pub struct SyntaxError {
 pub struct Element {
     pub prefix: Option<String>,
     pub local: String,
-    /// The namespace URI the prefix (or the default namespace) is bound to, if any.
-    pub namespace: Option<String>,
+    /// The namespace URI the prefix (or the default namespace) is bound to, if any. Shared with
+    /// the declaration: a document has few namespaces and many elements.
+    pub namespace: Option<Arc<str>>,
     /// From `<` of the start tag to the `>` of the end tag (or of an empty-element tag).
     pub span: Span,
     pub start_tag: Span,
@@ -47,7 +50,7 @@ pub struct Element {
 pub struct Attribute {
     pub prefix: Option<String>,
     pub local: String,
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     pub value: String,
     pub name_span: Span,
     /// The value between the quotes.
@@ -138,7 +141,7 @@ pub struct NamespaceScopes {
 struct ScopeFrame {
     parent: Option<ScopeId>,
     /// `None` as prefix is the default namespace; an empty URI undeclares it.
-    declarations: Vec<(Option<String>, String)>,
+    declarations: Vec<(Option<String>, Arc<str>)>,
 }
 
 impl NamespaceScopes {
@@ -155,6 +158,7 @@ impl NamespaceScopes {
         if self.frames.is_empty() {
             *self = NamespaceScopes::new();
         }
+        let declarations = declarations.into_iter().map(|(prefix, uri)| (prefix, Arc::from(uri))).collect();
         self.frames.push(ScopeFrame { parent: Some(parent), declarations });
         ScopeId(self.frames.len() as u32 - 1)
     }
@@ -164,6 +168,11 @@ impl NamespaceScopes {
         if prefix == Some("xml") {
             return Some(XML_NS);
         }
+        self.lookup_shared(scope, prefix).map(|uri| &**uri)
+    }
+
+    /// Like [`lookup`](Self::lookup), as the shared string (the `xml` prefix is not included).
+    pub fn lookup_shared(&self, scope: ScopeId, prefix: Option<&str>) -> Option<&Arc<str>> {
         let mut current = Some(scope);
         while let Some(id) = current {
             let frame = self.frames.get(id.0 as usize)?;
@@ -183,7 +192,7 @@ impl NamespaceScopes {
             let Some(frame) = self.frames.get(id.0 as usize) else { break };
             for (prefix, uri) in frame.declarations.iter().rev() {
                 if !seen.iter().any(|(p, _)| p == prefix) {
-                    seen.push((prefix.clone(), uri.clone()));
+                    seen.push((prefix.clone(), uri.to_string()));
                 }
             }
             current = frame.parent;

@@ -1,5 +1,7 @@
 //! Reads text into an [`XmlDocument`] with quick-xml, keeping byte spans and recovering from errors.
 
+use std::sync::Arc;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
@@ -21,11 +23,12 @@ struct TreeBuilder<'t> {
     /// Elements whose end tag has not been read yet.
     open: Vec<Element>,
     root: Option<Element>,
+    xml_ns: Arc<str>,
 }
 
 impl<'t> TreeBuilder<'t> {
     fn new(text: &'t str) -> Self {
-        TreeBuilder { text, scopes: NamespaceScopes::new(), errors: Vec::new(), open: Vec::new(), root: None }
+        TreeBuilder { text, scopes: NamespaceScopes::new(), errors: Vec::new(), open: Vec::new(), root: None, xml_ns: Arc::from(super::XML_NS) }
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
@@ -109,6 +112,13 @@ impl<'t> TreeBuilder<'t> {
         XmlDocument { root: self.root, errors: self.errors, scopes: self.scopes }
     }
 
+    fn namespace_of(&mut self, scope: ScopeId, prefix: Option<&str>) -> Option<Arc<str>> {
+        if prefix == Some("xml") {
+            return Some(self.xml_ns.clone());
+        }
+        self.scopes.lookup_shared(scope, prefix).cloned()
+    }
+
     fn current_scope(&self) -> ScopeId {
         self.open.last().map_or(self.scopes.root(), |element| element.scope)
     }
@@ -118,8 +128,7 @@ impl<'t> TreeBuilder<'t> {
         let name_start = span.start as usize + 1;
         let name_span = Span::new(name_start, name_start + qname.len());
         let attrs_start = name_span.end as usize;
-        let raw_attributes = start.as_ref().get(qname.len()..).unwrap_or("").to_string();
-        let raw = self.read_attributes(&raw_attributes, attrs_start);
+        let raw = self.read_attributes(start.as_ref().get(qname.len()..).unwrap_or(""), attrs_start);
 
         let declarations: Vec<(Option<String>, String)> = raw
             .iter()
@@ -133,7 +142,7 @@ impl<'t> TreeBuilder<'t> {
         let scope = if declarations.is_empty() { parent_scope } else { self.scopes.push(parent_scope, declarations) };
 
         let (prefix, local) = split_qname(&qname);
-        let namespace = self.scopes.lookup(scope, prefix.as_deref()).map(str::to_string);
+        let namespace = self.namespace_of(scope, prefix.as_deref());
         if let (Some(p), None) = (&prefix, &namespace) {
             self.error(name_span, format!("the namespace prefix `{p}` of element `{qname}` is not declared"));
         }
@@ -142,10 +151,10 @@ impl<'t> TreeBuilder<'t> {
         for mut attribute in raw {
             let is_declaration = attribute.prefix.as_deref() == Some("xmlns") || (attribute.prefix.is_none() && attribute.local == "xmlns");
             if is_declaration {
-                attribute.namespace = Some("http://www.w3.org/2000/xmlns/".to_string());
+                attribute.namespace = None;
             } else if let Some(p) = attribute.prefix.clone() {
                 // Unprefixed attributes are in no namespace, whatever the default namespace is.
-                attribute.namespace = self.scopes.lookup(scope, Some(&p)).map(str::to_string);
+                attribute.namespace = self.namespace_of(scope, Some(&p));
                 if attribute.namespace.is_none() {
                     self.error(attribute.name_span, format!("the namespace prefix `{p}` of attribute `{p}:{}` is not declared", attribute.local));
                 }
@@ -272,7 +281,11 @@ impl<'t> TreeBuilder<'t> {
 
     fn end_element(&mut self, name: &str, span: Span) {
         let name = name.trim();
-        let Some(depth) = self.open.iter().rposition(|element| element.qualified_name() == name) else {
+        let (prefix, local) = match name.split_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, name),
+        };
+        let Some(depth) = self.open.iter().rposition(|element| element.local == local && element.prefix.as_deref() == prefix) else {
             self.error(span, format!("unexpected end tag `</{name}>`: no element `<{name}>` is open here"));
             return;
         };
