@@ -16,10 +16,13 @@ fn betsy() -> Vec<(PathBuf, String)> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
     let (files, errors) = process_files(&[shared.join("conformance/betsy")]);
     assert!(errors.is_empty() && !files.is_empty(), "betsy not found under {}", shared.display());
-    files.into_iter().map(|path| {
-        let text = std::fs::read_to_string(&path).expect("readable");
-        (path, text)
-    }).collect()
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            (path, text)
+        })
+        .collect()
 }
 
 fn parse_betsy(c: &mut Criterion) {

@@ -95,11 +95,7 @@ impl LineIndex {
         let line = self.line_starts.partition_point(|&start| start as usize <= offset) - 1;
         let line_start = self.line_starts[line] as usize;
         let prefix = &text[line_start..offset];
-        LineCol {
-            line: line as u32,
-            col_utf8: prefix.len() as u32,
-            col_utf16: prefix.encode_utf16().count() as u32,
-        }
+        LineCol { line: line as u32, col_utf8: prefix.len() as u32, col_utf16: prefix.encode_utf16().count() as u32 }
     }
 
     /// The byte offset of a (line, UTF-16 column) position, clamped to the line's end.

@@ -33,7 +33,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut io_errors: Vec<String> = unreadable.iter().map(|(path, error)| format!("{}: {error}", path.display())).collect();
     if files.is_empty() && io_errors.is_empty() {
-        io_errors.push(format!("no .bpel file found in {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+        io_errors
+            .push(format!("no .bpel file found in {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
     }
     for path in &files {
         match analyze(&mut loader, path) {

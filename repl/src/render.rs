@@ -142,7 +142,13 @@ fn range(file: &SourceFile, span: bpel_engine::Span) -> Range {
     Range { start: position(file, span.start), end: position(file, span.end) }
 }
 
-pub fn json(out: &mut impl Write, sources: &Sources, diagnostics: &[Diagnostic], files_checked: usize, io_errors: &[String]) -> io::Result<()> {
+pub fn json(
+    out: &mut impl Write,
+    sources: &Sources,
+    diagnostics: &[Diagnostic],
+    files_checked: usize,
+    io_errors: &[String],
+) -> io::Result<()> {
     let report = JsonReport {
         diagnostics: diagnostics
             .iter()
@@ -171,7 +177,11 @@ pub fn json(out: &mut impl Write, sources: &Sources, diagnostics: &[Diagnostic],
                             .iter()
                             .map(|e| {
                                 let target = sources.get(e.file);
-                                JsonEdit { file: target.path.display().to_string(), range: range(target, e.span), replacement: e.replacement.clone() }
+                                JsonEdit {
+                                    file: target.path.display().to_string(),
+                                    range: range(target, e.span),
+                                    replacement: e.replacement.clone(),
+                                }
                             })
                             .collect(),
                     }),

@@ -85,7 +85,11 @@ fn malformed_xml_is_an_error_with_a_position() {
     let dir = std::env::temp_dir().join(format!("bpel-cli-malformed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("broken.bpel");
-    std::fs::write(&path, "<process xmlns=\"http://docs.oasis-open.org/wsbpel/2.0/process/executable\" name=\"p\" targetNamespace=\"urn:p\">\n  <sequence>\n").unwrap();
+    std::fs::write(
+        &path,
+        "<process xmlns=\"http://docs.oasis-open.org/wsbpel/2.0/process/executable\" name=\"p\" targetNamespace=\"urn:p\">\n  <sequence>\n",
+    )
+    .unwrap();
     let output = bpel(&["check", "--format", "json", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -60,8 +60,27 @@ fn executable_processes_give_a_complete_model_and_no_error() {
 fn activity_elements<'e>(element: &'e Element, out: &mut Vec<&'e Element>) {
     const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
     const TAGS: &[&str] = &[
-        "receive", "reply", "invoke", "assign", "throw", "rethrow", "wait", "empty", "exit", "validate", "compensate",
-        "compensateScope", "sequence", "if", "while", "repeatUntil", "forEach", "pick", "flow", "scope", "extensionActivity",
+        "receive",
+        "reply",
+        "invoke",
+        "assign",
+        "throw",
+        "rethrow",
+        "wait",
+        "empty",
+        "exit",
+        "validate",
+        "compensate",
+        "compensateScope",
+        "sequence",
+        "if",
+        "while",
+        "repeatUntil",
+        "forEach",
+        "pick",
+        "flow",
+        "scope",
+        "extensionActivity",
     ];
     if element.namespace.as_deref() == Some(BPEL_NS) && TAGS.contains(&element.local.as_str()) {
         out.push(element);
@@ -95,7 +114,13 @@ fn check_spans(text: &str, process: &Process) -> Result<(), String> {
             return Err(format!("activity {:?} ({tag}) ends with {:?}", activity.id, &covered[covered.len().saturating_sub(40)..]));
         }
         if activity.span != element.span || activity.kind.tag() != element.local {
-            return Err(format!("activity {:?} is <{}> at {:?}, the element <{tag}> at {:?}", activity.id, activity.kind.tag(), activity.span, element.span));
+            return Err(format!(
+                "activity {:?} is <{}> at {:?}, the element <{tag}> at {:?}",
+                activity.id,
+                activity.kind.tag(),
+                activity.span,
+                element.span
+            ));
         }
         // Re-reading exactly the covered text gives one balanced element of the same name.
         let alone = parse_xml(covered);

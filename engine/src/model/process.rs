@@ -53,11 +53,7 @@ impl Process {
 
     /// The innermost activity whose element contains `offset`.
     pub fn activity_at(&self, offset: usize) -> Option<ActivityId> {
-        self.activities
-            .iter()
-            .filter(|a| a.span.contains(offset))
-            .min_by_key(|a| a.span.len())
-            .map(|a| a.id)
+        self.activities.iter().filter(|a| a.span.contains(offset)).min_by_key(|a| a.span.len()).map(|a| a.id)
     }
 }
 
@@ -310,6 +306,8 @@ pub struct Source {
     pub transition_condition: Option<Expression>,
 }
 
+// Activities are stored once, in the arena: boxing the larger kinds would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum ActivityKind {
     Receive(Receive),
@@ -449,6 +447,7 @@ pub struct Assign {
     pub operations: Vec<AssignOperation>,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum AssignOperation {
     Copy(Copy),

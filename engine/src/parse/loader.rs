@@ -137,6 +137,9 @@ impl LoadedDocument {
 pub struct Loader {
     pub sources: Sources,
     cache: HashMap<PathBuf, Arc<LoadedDocument>>,
+    /// Canonical paths by the (lexically normalised) path they were reached by: resolving symbolic
+    /// links costs a system call per path component, and hundreds of processes import one WSDL.
+    canonical_paths: HashMap<PathBuf, PathBuf>,
     /// Documents whose imports are being loaded, by canonical path: an import of one of them is a
     /// cycle, closed with a weak reference.
     loading: HashMap<PathBuf, (Weak<LoadedDocument>, Option<ImportKind>)>,
@@ -228,11 +231,22 @@ impl Loader {
     pub fn forget(&mut self, path: &Path) {
         if let Ok(canonical) = std::fs::canonicalize(path) {
             self.cache.remove(&canonical);
+            self.canonical_paths.retain(|_, c| *c != canonical);
         }
     }
 
-    fn reach(&mut self, path: &Path) -> Result<Reached, LoadError> {
+    fn canonical(&mut self, path: &Path) -> Result<PathBuf, LoadError> {
+        let normalized = normalize(path);
+        if let Some(canonical) = self.canonical_paths.get(&normalized) {
+            return Ok(canonical.clone());
+        }
         let canonical = std::fs::canonicalize(path).map_err(|source| io_error(path, source))?;
+        self.canonical_paths.insert(normalized, canonical.clone());
+        Ok(canonical)
+    }
+
+    fn reach(&mut self, path: &Path) -> Result<Reached, LoadError> {
+        let canonical = self.canonical(path)?;
         if let Some(document) = self.cache.get(&canonical) {
             return Ok(Reached::Loaded(document.clone()));
         }

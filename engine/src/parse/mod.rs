@@ -81,7 +81,13 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
     ProcessUnit { file, path: path.to_path_buf(), process, imports, definitions, diagnostics }
 }
 
-fn load_import(loader: &mut Loader, file: FileId, base: &Path, import: &Import, diagnostics: &mut Vec<Diagnostic>) -> Option<Arc<LoadedDocument>> {
+fn load_import(
+    loader: &mut Loader,
+    file: FileId,
+    base: &Path,
+    import: &Import,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Arc<LoadedDocument>> {
     let kind = match import.import_type.as_ref().map(|t| t.value.as_str()) {
         Some(WSDL_IMPORT_TYPE) => ImportKind::Wsdl,
         Some(XSD_IMPORT_TYPE) => ImportKind::Schema,

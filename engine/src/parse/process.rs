@@ -13,9 +13,27 @@ const BPEL_ABSTRACT_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/ab
 const BPEL_11_NS: &str = "http://schemas.xmlsoap.org/ws/2003/03/business-process/";
 
 const ACTIVITY_TAGS: &[&str] = &[
-    "receive", "reply", "invoke", "assign", "throw", "rethrow", "wait", "empty", "exit", "validate",
-    "compensate", "compensateScope", "sequence", "if", "while", "repeatUntil", "forEach", "pick", "flow",
-    "scope", "extensionActivity",
+    "receive",
+    "reply",
+    "invoke",
+    "assign",
+    "throw",
+    "rethrow",
+    "wait",
+    "empty",
+    "exit",
+    "validate",
+    "compensate",
+    "compensateScope",
+    "sequence",
+    "if",
+    "while",
+    "repeatUntil",
+    "forEach",
+    "pick",
+    "flow",
+    "scope",
+    "extensionActivity",
 ];
 
 /// Reads a process from its syntax tree. Returns `None` only when the document has no root element
@@ -26,14 +44,20 @@ pub fn read_process(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagn
         let help = match root.namespace.as_deref() {
             Some(BPEL_ABSTRACT_NS) => "abstract processes are not run by this engine; use the executable namespace",
             Some(BPEL_11_NS) => "this is a BPEL4WS 1.1 process; only WS-BPEL 2.0 is supported",
-            _ => "a WS-BPEL 2.0 executable process starts with <process xmlns=\"http://docs.oasis-open.org/wsbpel/2.0/process/executable\">",
+            _ => {
+                "a WS-BPEL 2.0 executable process starts with <process xmlns=\"http://docs.oasis-open.org/wsbpel/2.0/process/executable\">"
+            }
         };
         diagnostics.push(
             Diagnostic::error(
                 codes::WRONG_ROOT,
                 file,
                 root.name_span,
-                format!("expected a WS-BPEL 2.0 <process>, found <{}> in namespace `{}`", root.qualified_name(), root.namespace.as_deref().unwrap_or("")),
+                format!(
+                    "expected a WS-BPEL 2.0 <process>, found <{}> in namespace `{}`",
+                    root.qualified_name(),
+                    root.namespace.as_deref().unwrap_or("")
+                ),
             )
             .with_help(help),
         );
@@ -255,7 +279,11 @@ impl<'a> ProcessReader<'a> {
             }
         }
         if process.activity.is_none() {
-            self.error(codes::MISSING_REQUIRED, root.name_span, "the process has no activity: add one, e.g. a <sequence> that starts with a <receive createInstance=\"yes\">");
+            self.error(
+                codes::MISSING_REQUIRED,
+                root.name_span,
+                "the process has no activity: add one, e.g. a <sequence> that starts with a <receive createInstance=\"yes\">",
+            );
         }
         process.activities = std::mem::take(&mut self.activities);
         process
@@ -359,7 +387,7 @@ impl<'a> ProcessReader<'a> {
         let mut from = None;
         for child in self.bpel_children(item) {
             match child.local.as_str() {
-                "from" => from = Some(self.from(child, owner)),
+                "from" => from = Some(self.read_from(child, owner)),
                 "documentation" => {}
                 _ => self.unexpected(child, item),
             }
@@ -388,7 +416,14 @@ impl<'a> ProcessReader<'a> {
                 let fault_element = self.qname(&mut attrs, "faultElement");
                 self.finish(attrs);
                 let activity = self.single_activity(element, owner);
-                handlers.catches.push(Catch { span: element.span, fault_name, fault_variable, fault_message_type, fault_element, activity });
+                handlers.catches.push(Catch {
+                    span: element.span,
+                    fault_name,
+                    fault_variable,
+                    fault_message_type,
+                    fault_element,
+                    activity,
+                });
                 true
             }
             "catchAll" => {
@@ -433,7 +468,7 @@ impl<'a> ProcessReader<'a> {
                     for grandchild in self.bpel_children(child) {
                         match grandchild.local.as_str() {
                             "correlations" => on_event.correlations = self.correlations(grandchild, false),
-                            "fromParts" => on_event.from_parts = Some(self.from_parts(grandchild)),
+                            "fromParts" => on_event.from_parts = Some(self.read_from_parts(grandchild)),
                             "scope" => {
                                 if on_event.scope.is_some() {
                                     self.error(codes::UNEXPECTED_ELEMENT, grandchild.name_span, "an <onEvent> holds exactly one <scope>");
@@ -473,10 +508,18 @@ impl<'a> ProcessReader<'a> {
                 "documentation" => {}
                 tag if ACTIVITY_TAGS.contains(&tag) => {
                     if in_event_handlers && tag != "scope" {
-                        self.error(codes::UNEXPECTED_ELEMENT, child.name_span, "an <onAlarm> in <eventHandlers> holds a <scope>, not any activity");
+                        self.error(
+                            codes::UNEXPECTED_ELEMENT,
+                            child.name_span,
+                            "an <onAlarm> in <eventHandlers> holds a <scope>, not any activity",
+                        );
                     }
                     if alarm.activity.is_some() {
-                        self.error(codes::UNEXPECTED_ELEMENT, child.name_span, "an <onAlarm> holds one activity; wrap several in a <sequence>");
+                        self.error(
+                            codes::UNEXPECTED_ELEMENT,
+                            child.name_span,
+                            "an <onAlarm> holds one activity; wrap several in a <sequence>",
+                        );
                     }
                     let id = self.activity(child, owner);
                     alarm.activity = alarm.activity.or(id);
@@ -523,7 +566,11 @@ impl<'a> ProcessReader<'a> {
                         "response" => CorrelationPattern::Response,
                         "request-response" => CorrelationPattern::RequestResponse,
                         other => {
-                            self.error(codes::INVALID_VALUE, a.value_span, format!("`pattern` must be `request`, `response` or `request-response`, not `{other}`"));
+                            self.error(
+                                codes::INVALID_VALUE,
+                                a.value_span,
+                                format!("`pattern` must be `request`, `response` or `request-response`, not `{other}`"),
+                            );
                             return None;
                         }
                     };
@@ -538,22 +585,30 @@ impl<'a> ProcessReader<'a> {
         out
     }
 
-    fn from_parts(&mut self, element: &Element) -> Vec<FromPart> {
+    fn read_from_parts(&mut self, element: &Element) -> Vec<FromPart> {
         let mut out = Vec::new();
         for item in self.items(element, "fromPart") {
             let mut attrs = Attrs::new(item);
-            let part = FromPart { span: item.span, part: self.required_name(&mut attrs, "part"), to_variable: self.required_name(&mut attrs, "toVariable") };
+            let part = FromPart {
+                span: item.span,
+                part: self.required_name(&mut attrs, "part"),
+                to_variable: self.required_name(&mut attrs, "toVariable"),
+            };
             self.finish(attrs);
             out.push(part);
         }
         out
     }
 
-    fn to_parts(&mut self, element: &Element) -> Vec<ToPart> {
+    fn read_to_parts(&mut self, element: &Element) -> Vec<ToPart> {
         let mut out = Vec::new();
         for item in self.items(element, "toPart") {
             let mut attrs = Attrs::new(item);
-            let part = ToPart { span: item.span, part: self.required_name(&mut attrs, "part"), from_variable: self.required_name(&mut attrs, "fromVariable") };
+            let part = ToPart {
+                span: item.span,
+                part: self.required_name(&mut attrs, "part"),
+                from_variable: self.required_name(&mut attrs, "fromVariable"),
+            };
             self.finish(attrs);
             out.push(part);
         }
@@ -573,7 +628,11 @@ impl<'a> ProcessReader<'a> {
                 continue;
             }
             if found.is_some() {
-                self.error(codes::UNEXPECTED_ELEMENT, child.name_span, format!("<{}> holds one activity; wrap several in a <sequence>", element.local));
+                self.error(
+                    codes::UNEXPECTED_ELEMENT,
+                    child.name_span,
+                    format!("<{}> holds one activity; wrap several in a <sequence>", element.local),
+                );
             }
             let id = self.activity(child, owner);
             found = found.or(id);
@@ -688,7 +747,7 @@ impl<'a> ProcessReader<'a> {
                 for &child in children {
                     match child.local.as_str() {
                         "correlations" => receive.correlations = self.correlations(child, false),
-                        "fromParts" => receive.from_parts = Some(self.from_parts(child)),
+                        "fromParts" => receive.from_parts = Some(self.read_from_parts(child)),
                         _ => self.unexpected(child, element),
                     }
                 }
@@ -705,7 +764,7 @@ impl<'a> ProcessReader<'a> {
                 for &child in children {
                     match child.local.as_str() {
                         "correlations" => reply.correlations = self.correlations(child, false),
-                        "toParts" => reply.to_parts = Some(self.to_parts(child)),
+                        "toParts" => reply.to_parts = Some(self.read_to_parts(child)),
                         _ => self.unexpected(child, element),
                     }
                 }
@@ -725,8 +784,8 @@ impl<'a> ProcessReader<'a> {
                 for &child in children {
                     match child.local.as_str() {
                         "correlations" => invoke.correlations = self.correlations(child, true),
-                        "toParts" => invoke.to_parts = Some(self.to_parts(child)),
-                        "fromParts" => invoke.from_parts = Some(self.from_parts(child)),
+                        "toParts" => invoke.to_parts = Some(self.read_to_parts(child)),
+                        "fromParts" => invoke.from_parts = Some(self.read_from_parts(child)),
                         "catch" | "catchAll" => {
                             // The invoke's own catches act as the fault handlers of its implicit scope.
                             self.catch_clause(child, owner, &mut catches);
@@ -842,7 +901,11 @@ impl<'a> ProcessReader<'a> {
                                     "documentation" => {}
                                     _ => {
                                         if branch.activity.is_some() {
-                                            self.error(codes::UNEXPECTED_ELEMENT, grandchild.name_span, "an <elseif> holds one activity; wrap several in a <sequence>");
+                                            self.error(
+                                                codes::UNEXPECTED_ELEMENT,
+                                                grandchild.name_span,
+                                                "an <elseif> holds one activity; wrap several in a <sequence>",
+                                            );
                                         }
                                         let activity = self.activity_or_report(grandchild, child, owner);
                                         branch.activity = branch.activity.or(activity);
@@ -858,7 +921,11 @@ impl<'a> ProcessReader<'a> {
                         }
                         _ => {
                             if if_.activity.is_some() {
-                                self.error(codes::UNEXPECTED_ELEMENT, child.name_span, "an <if> holds one activity before its <elseif>/<else>; wrap several in a <sequence>");
+                                self.error(
+                                    codes::UNEXPECTED_ELEMENT,
+                                    child.name_span,
+                                    "an <if> holds one activity before its <elseif>/<else>; wrap several in a <sequence>",
+                                );
                             }
                             let activity = self.activity_or_report(child, element, owner);
                             if_.activity = if_.activity.or(activity);
@@ -877,7 +944,11 @@ impl<'a> ProcessReader<'a> {
                         continue;
                     }
                     if body.is_some() {
-                        self.error(codes::UNEXPECTED_ELEMENT, child.name_span, format!("a <{}> holds one activity; wrap several in a <sequence>", element.local));
+                        self.error(
+                            codes::UNEXPECTED_ELEMENT,
+                            child.name_span,
+                            format!("a <{}> holds one activity; wrap several in a <sequence>", element.local),
+                        );
                     }
                     let activity = self.activity_or_report(child, element, owner);
                     body = body.or(activity);
@@ -976,7 +1047,11 @@ impl<'a> ProcessReader<'a> {
                         continue;
                     }
                     if scope.activity.is_some() {
-                        self.error(codes::UNEXPECTED_ELEMENT, child.name_span, "a <scope> holds one activity; wrap several in a <sequence>");
+                        self.error(
+                            codes::UNEXPECTED_ELEMENT,
+                            child.name_span,
+                            "a <scope> holds one activity; wrap several in a <sequence>",
+                        );
                     }
                     let activity = self.activity_or_report(child, element, owner);
                     scope.activity = scope.activity.or(activity);
@@ -989,7 +1064,11 @@ impl<'a> ProcessReader<'a> {
             "extensionActivity" => {
                 let inner = element.child_elements().find(|c| c.namespace.as_deref() != Some(BPEL_NS)).cloned();
                 if inner.is_none() {
-                    self.error(codes::MISSING_REQUIRED, element.name_span, "an <extensionActivity> wraps one element of an extension namespace");
+                    self.error(
+                        codes::MISSING_REQUIRED,
+                        element.name_span,
+                        "an <extensionActivity> wraps one element of an extension namespace",
+                    );
                 }
                 ActivityKind::Extension(ExtensionActivity { element: inner })
             }
@@ -1028,15 +1107,20 @@ impl<'a> ProcessReader<'a> {
         let message = self.message_spec(&mut attrs);
         let variable = self.name(&mut attrs, "variable");
         self.finish(attrs);
-        let mut on_message = OnMessage { span: element.span, message, variable, correlations: Vec::new(), from_parts: None, activity: None };
+        let mut on_message =
+            OnMessage { span: element.span, message, variable, correlations: Vec::new(), from_parts: None, activity: None };
         for child in self.bpel_children(element) {
             match child.local.as_str() {
                 "correlations" => on_message.correlations = self.correlations(child, false),
-                "fromParts" => on_message.from_parts = Some(self.from_parts(child)),
+                "fromParts" => on_message.from_parts = Some(self.read_from_parts(child)),
                 "documentation" => {}
                 _ => {
                     if on_message.activity.is_some() {
-                        self.error(codes::UNEXPECTED_ELEMENT, child.name_span, "an <onMessage> holds one activity; wrap several in a <sequence>");
+                        self.error(
+                            codes::UNEXPECTED_ELEMENT,
+                            child.name_span,
+                            "an <onMessage> holds one activity; wrap several in a <sequence>",
+                        );
                     }
                     let activity = self.activity_or_report(child, element, owner);
                     on_message.activity = on_message.activity.or(activity);
@@ -1057,8 +1141,8 @@ impl<'a> ProcessReader<'a> {
         let mut copy = Copy { span: element.span, keep_src_element_name, ignore_missing_from_data, from: None, to: None };
         for child in self.bpel_children(element) {
             match child.local.as_str() {
-                "from" if copy.from.is_none() => copy.from = Some(self.from(child, owner)),
-                "to" if copy.to.is_none() => copy.to = Some(self.to(child)),
+                "from" if copy.from.is_none() => copy.from = Some(self.read_from(child, owner)),
+                "to" if copy.to.is_none() => copy.to = Some(self.read_to(child)),
                 "documentation" => {}
                 _ => self.unexpected(child, element),
             }
@@ -1069,7 +1153,7 @@ impl<'a> ProcessReader<'a> {
         copy
     }
 
-    fn from(&mut self, element: &Element, _owner: Option<ActivityId>) -> From {
+    fn read_from(&mut self, element: &Element, _owner: Option<ActivityId>) -> From {
         let mut attrs = Attrs::new(element);
         let mut from = From {
             span: element.span,
@@ -1080,7 +1164,11 @@ impl<'a> ProcessReader<'a> {
                 "myRole" => Some(Spanned::new(Role::MyRole, a.value_span)),
                 "partnerRole" => Some(Spanned::new(Role::PartnerRole, a.value_span)),
                 other => {
-                    self.error(codes::INVALID_VALUE, a.value_span, format!("`endpointReference` must be `myRole` or `partnerRole`, not `{other}`"));
+                    self.error(
+                        codes::INVALID_VALUE,
+                        a.value_span,
+                        format!("`endpointReference` must be `myRole` or `partnerRole`, not `{other}`"),
+                    );
                     None
                 }
             }),
@@ -1112,7 +1200,7 @@ impl<'a> ProcessReader<'a> {
         from
     }
 
-    fn to(&mut self, element: &Element) -> To {
+    fn read_to(&mut self, element: &Element) -> To {
         let mut attrs = Attrs::new(element);
         let mut to = To {
             span: element.span,

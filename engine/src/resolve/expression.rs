@@ -58,7 +58,13 @@ mod tests {
     use crate::syntax::ScopeId;
 
     fn expression(text: &str) -> Expression {
-        Expression { span: Span::new(0, text.len()), language: None, text: text.into(), text_span: Span::new(10, 10 + text.len()), namespaces: ScopeId(0) }
+        Expression {
+            span: Span::new(0, text.len()),
+            language: None,
+            text: text.into(),
+            text_span: Span::new(10, 10 + text.len()),
+            namespaces: ScopeId(0),
+        }
     }
 
     #[test]

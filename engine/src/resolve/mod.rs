@@ -112,12 +112,8 @@ impl SymbolIndex {
         self.unresolved()
             .map(|reference| {
                 let kind = reference.kind.describe();
-                let mut diagnostic = Diagnostic::error(
-                    reference.kind.code(),
-                    file,
-                    reference.span,
-                    format!("{kind} `{}` is not declared", reference.name),
-                );
+                let mut diagnostic =
+                    Diagnostic::error(reference.kind.code(), file, reference.span, format!("{kind} `{}` is not declared", reference.name));
                 match closest(&reference.name, &reference.candidates) {
                     Some(suggestion) => {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?")).with_fix(Fix {
@@ -211,7 +207,7 @@ impl<'p> Walker<'p> {
         for variable in &decls.variables {
             // An initializer sees the variables declared before it, not itself.
             if let Some(from) = &variable.from {
-                self.from(from);
+                self.visit_from(from);
             }
             self.declare(SymbolKind::Variable, &variable.name, variable.span, owner);
         }
@@ -288,25 +284,25 @@ impl<'p> Walker<'p> {
         }
     }
 
-    fn from_parts(&mut self, parts: &Option<Vec<FromPart>>) {
+    fn visit_from_parts(&mut self, parts: &Option<Vec<FromPart>>) {
         for part in parts.iter().flatten() {
             self.refer(SymbolKind::Variable, &part.to_variable);
         }
     }
 
-    fn to_parts(&mut self, parts: &Option<Vec<ToPart>>) {
+    fn visit_to_parts(&mut self, parts: &Option<Vec<ToPart>>) {
         for part in parts.iter().flatten() {
             self.refer(SymbolKind::Variable, &part.from_variable);
         }
     }
 
-    fn from(&mut self, from: &From) {
+    fn visit_from(&mut self, from: &From) {
         self.refer(SymbolKind::Variable, &from.variable);
         self.refer(SymbolKind::PartnerLink, &from.partner_link);
         self.expression(&from.expression);
     }
 
-    fn to(&mut self, to: &To) {
+    fn visit_to(&mut self, to: &To) {
         self.refer(SymbolKind::Variable, &to.variable);
         self.refer(SymbolKind::PartnerLink, &to.partner_link);
         self.expression(&to.expression);
@@ -342,31 +338,31 @@ impl<'p> Walker<'p> {
                 self.message_spec(&receive.message);
                 self.refer(SymbolKind::Variable, &receive.variable);
                 self.correlations(&receive.correlations);
-                self.from_parts(&receive.from_parts);
+                self.visit_from_parts(&receive.from_parts);
             }
             ActivityKind::Reply(reply) => {
                 self.message_spec(&reply.message);
                 self.refer(SymbolKind::Variable, &reply.variable);
                 self.correlations(&reply.correlations);
-                self.to_parts(&reply.to_parts);
+                self.visit_to_parts(&reply.to_parts);
             }
             ActivityKind::Invoke(invoke) => {
                 self.message_spec(&invoke.message);
                 self.refer(SymbolKind::Variable, &invoke.input_variable);
                 self.refer(SymbolKind::Variable, &invoke.output_variable);
                 self.correlations(&invoke.correlations);
-                self.to_parts(&invoke.to_parts);
-                self.from_parts(&invoke.from_parts);
+                self.visit_to_parts(&invoke.to_parts);
+                self.visit_from_parts(&invoke.from_parts);
                 self.handlers(&invoke.handlers);
             }
             ActivityKind::Assign(assign) => {
                 for operation in &assign.operations {
                     if let AssignOperation::Copy(copy) = operation {
                         if let Some(from) = &copy.from {
-                            self.from(from);
+                            self.visit_from(from);
                         }
                         if let Some(to) = &copy.to {
-                            self.to(to);
+                            self.visit_to(to);
                         }
                     }
                 }
@@ -441,7 +437,7 @@ impl<'p> Walker<'p> {
                     self.message_spec(&on_message.message);
                     self.refer(SymbolKind::Variable, &on_message.variable);
                     self.correlations(&on_message.correlations);
-                    self.from_parts(&on_message.from_parts);
+                    self.visit_from_parts(&on_message.from_parts);
                     if let Some(activity) = on_message.activity {
                         self.activity(activity);
                     }

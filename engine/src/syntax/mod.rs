@@ -111,7 +111,7 @@ impl Element {
         });
         match spans.next() {
             Some(first) => {
-                let last = spans.last().unwrap_or(first);
+                let last = spans.next_back().unwrap_or(first);
                 Span { start: first.start, end: last.end }
             }
             None => Span::empty_at(self.start_tag.end as usize),

@@ -28,7 +28,14 @@ struct TreeBuilder<'t> {
 
 impl<'t> TreeBuilder<'t> {
     fn new(text: &'t str) -> Self {
-        TreeBuilder { text, scopes: NamespaceScopes::new(), errors: Vec::new(), open: Vec::new(), root: None, xml_ns: Arc::from(super::XML_NS) }
+        TreeBuilder {
+            text,
+            scopes: NamespaceScopes::new(),
+            errors: Vec::new(),
+            open: Vec::new(),
+            root: None,
+            xml_ns: Arc::from(super::XML_NS),
+        }
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
@@ -156,7 +163,10 @@ impl<'t> TreeBuilder<'t> {
                 // Unprefixed attributes are in no namespace, whatever the default namespace is.
                 attribute.namespace = self.namespace_of(scope, Some(&p));
                 if attribute.namespace.is_none() {
-                    self.error(attribute.name_span, format!("the namespace prefix `{p}` of attribute `{p}:{}` is not declared", attribute.local));
+                    self.error(
+                        attribute.name_span,
+                        format!("the namespace prefix `{p}` of attribute `{p}:{}` is not declared", attribute.local),
+                    );
                 }
             }
             attributes.push(attribute);
@@ -292,7 +302,10 @@ impl<'t> TreeBuilder<'t> {
         while self.open.len() > depth + 1 {
             let mut unclosed = self.open.pop().expect("deeper than depth");
             let unclosed_name = unclosed.qualified_name();
-            self.error(unclosed.name_span, format!("element `<{unclosed_name}>` is not closed: expected `</{unclosed_name}>` before `</{name}>`"));
+            self.error(
+                unclosed.name_span,
+                format!("element `<{unclosed_name}>` is not closed: expected `</{unclosed_name}>` before `</{name}>`"),
+            );
             unclosed.span.end = span.start;
             self.attach(Node::Element(unclosed));
         }
