@@ -64,9 +64,8 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
 
     let mut imports = Vec::new();
     if let Some(process) = &process {
-        let base = path.parent().unwrap_or(Path::new("."));
         for import in &process.imports {
-            let loaded = load_import(loader, file, base, import, &mut diagnostics);
+            let loaded = load_import(loader, file, path, import, &mut diagnostics);
             imports.push(loaded);
         }
     }
@@ -84,7 +83,7 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
 fn load_import(
     loader: &mut Loader,
     file: FileId,
-    base: &Path,
+    importing_file: &Path,
     import: &Import,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Arc<LoadedDocument>> {
@@ -103,14 +102,20 @@ fn load_import(
     };
     // An import without location names a namespace only; nothing to load.
     let location = import.location.as_ref()?;
-    let path = base.join(&location.value);
-    match loader.load(&path, kind) {
+    match loader.load_location(importing_file, &location.value, kind) {
         Ok(document) => Some(document),
         Err(error) => {
-            diagnostics.push(
-                Diagnostic::error(codes::IMPORT_NOT_FOUND, file, location.span, format!("cannot import `{}`: {error}", location.value))
-                    .with_help("the location is resolved relative to the folder of the importing file"),
-            );
+            let (code, help) = match &error {
+                LoadError::NotFound { .. } | LoadError::Unreadable { .. } | LoadError::Remote { .. } => {
+                    (codes::IMPORT_NOT_FOUND, "the location is resolved relative to the folder of the importing file")
+                }
+                LoadError::KindMismatch { .. } => (codes::IMPORT_BROKEN, "make importType match the document: WSDL 1.1 or XML Schema"),
+                LoadError::Encoding { .. } | LoadError::TooLarge { .. } => {
+                    (codes::IMPORT_BROKEN, "imported documents are UTF-8 (or UTF-16) text")
+                }
+            };
+            diagnostics
+                .push(Diagnostic::error(code, file, location.span, format!("cannot import `{}`: {error}", location.value)).with_help(help));
             None
         }
     }
