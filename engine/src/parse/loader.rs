@@ -274,15 +274,12 @@ impl Loader {
             (Some(ImportKind::Wsdl), Some(root)) => (Some(wsdl::read_definitions(file, &xml.scopes, root, &mut diagnostics)), None),
             (Some(ImportKind::Schema), Some(root)) => (None, Some(xsd::read_schema(file, &xml.scopes, root, &mut diagnostics))),
             (_, Some(root)) => {
-                diagnostics.push(
-                    Diagnostic::error(
-                        codes::WRONG_ROOT,
-                        file,
-                        root.name_span,
-                        format!("expected a WSDL 1.1 <definitions> or an XML Schema <schema>, found <{}>", root.qualified_name()),
-                    )
-                    .with_help(format!("WSDL 1.1 documents are in the namespace `{WSDL_NS}`, schemas in `{XSD_NS}`")),
-                );
+                diagnostics.push(super::wrong_root(
+                    file,
+                    root,
+                    "a WSDL 1.1 <definitions> or an XML Schema <schema>",
+                    format!("WSDL 1.1 documents are in the namespace `{WSDL_NS}`, schemas in `{XSD_NS}`"),
+                ));
                 (None, None)
             }
             (_, None) => (None, None),

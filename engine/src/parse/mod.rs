@@ -80,6 +80,18 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
     ProcessUnit { file, path: path.to_path_buf(), process, imports, definitions, diagnostics }
 }
 
+/// The diagnostic for a document whose root element is not the one expected (`expected` names it,
+/// e.g. "a WS-BPEL 2.0 <process>").
+pub(crate) fn wrong_root(file: FileId, root: &crate::syntax::Element, expected: &str, help: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(
+        codes::WRONG_ROOT,
+        file,
+        root.name_span,
+        format!("expected {expected}, found <{}> in namespace `{}`", root.qualified_name(), root.namespace.as_deref().unwrap_or("")),
+    )
+    .with_help(help)
+}
+
 fn load_import(
     loader: &mut Loader,
     file: FileId,

@@ -48,19 +48,7 @@ pub fn read_process(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagn
                 "a WS-BPEL 2.0 executable process starts with <process xmlns=\"http://docs.oasis-open.org/wsbpel/2.0/process/executable\">"
             }
         };
-        diagnostics.push(
-            Diagnostic::error(
-                codes::WRONG_ROOT,
-                file,
-                root.name_span,
-                format!(
-                    "expected a WS-BPEL 2.0 <process>, found <{}> in namespace `{}`",
-                    root.qualified_name(),
-                    root.namespace.as_deref().unwrap_or("")
-                ),
-            )
-            .with_help(help),
-        );
+        diagnostics.push(crate::parse::wrong_root(file, root, "a WS-BPEL 2.0 <process>", help));
         return None;
     }
     let mut reader = ProcessReader { file, scopes: &doc.scopes, activities: Vec::new(), diagnostics };

@@ -27,19 +27,7 @@ pub fn read_wsdl(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagnost
             Some(WSDL_20_NS) => "this is a WSDL 2.0 description; WS-BPEL 2.0 uses WSDL 1.1".to_string(),
             _ => format!("a WSDL 1.1 document starts with <definitions xmlns=\"{WSDL_NS}\">"),
         };
-        diagnostics.push(
-            Diagnostic::error(
-                codes::WRONG_ROOT,
-                file,
-                root.name_span,
-                format!(
-                    "expected a WSDL 1.1 <definitions>, found <{}> in namespace `{}`",
-                    root.qualified_name(),
-                    root.namespace.as_deref().unwrap_or("")
-                ),
-            )
-            .with_help(help),
-        );
+        diagnostics.push(crate::parse::wrong_root(file, root, "a WSDL 1.1 <definitions>", help));
         return None;
     }
     Some(read_definitions(file, &doc.scopes, root, diagnostics))

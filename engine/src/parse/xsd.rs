@@ -16,19 +16,12 @@ use crate::syntax::{Element, NamespaceScopes, XmlDocument};
 pub fn read_schema_document(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagnostic>) -> Option<Schema> {
     let root = doc.root.as_ref()?;
     if !root.is(XSD_NS, "schema") {
-        diagnostics.push(
-            Diagnostic::error(
-                codes::WRONG_ROOT,
-                file,
-                root.name_span,
-                format!(
-                    "expected an XML Schema <schema>, found <{}> in namespace `{}`",
-                    root.qualified_name(),
-                    root.namespace.as_deref().unwrap_or("")
-                ),
-            )
-            .with_help(format!("a schema document starts with <xsd:schema xmlns:xsd=\"{XSD_NS}\">")),
-        );
+        diagnostics.push(crate::parse::wrong_root(
+            file,
+            root,
+            "an XML Schema <schema>",
+            format!("a schema document starts with <xsd:schema xmlns:xsd=\"{XSD_NS}\">"),
+        ));
         return None;
     }
     Some(read_schema(file, &doc.scopes, root, diagnostics))
