@@ -1,6 +1,8 @@
 //! Analysis of a process: read it with its imports, resolve its names, and collect every diagnostic.
 //! The command line (`bpel check`), the language server and deployment all go through [`analyze`].
 
+pub mod rules;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,6 +43,19 @@ fn finish(mut unit: ProcessUnit) -> Analysis {
             let symbols = resolve::resolve(process);
             unit.diagnostics.extend(symbols.diagnostics(unit.file));
             unit.diagnostics.extend(resolve::check_definitions(process, &unit.definitions));
+            let source = unit.file;
+            let rule_diagnostics = {
+                let cx = rules::RuleContext {
+                    unit: &unit,
+                    process,
+                    definitions: &unit.definitions,
+                    symbols: &symbols,
+                    file: source,
+                    text: &unit.text,
+                };
+                rules::check(&cx)
+            };
+            unit.diagnostics.extend(rule_diagnostics);
             symbols
         }
         None => SymbolIndex::default(),

@@ -51,10 +51,86 @@ impl Process {
         (0..self.activities.len() as u32).map(ActivityId)
     }
 
+    /// The activities enclosing `id`, innermost first (not `id` itself).
+    pub fn ancestors(&self, id: ActivityId) -> impl Iterator<Item = ActivityId> + '_ {
+        std::iter::successors(self.activity(id).parent, move |&parent| self.activity(parent).parent)
+    }
+
+    /// Every activity nested in `id` (handlers included), depth first, not `id` itself.
+    pub fn descendants(&self, id: ActivityId) -> Vec<ActivityId> {
+        let mut out = Vec::new();
+        let mut stack = self.activity(id).kind.children();
+        stack.reverse();
+        while let Some(next) = stack.pop() {
+            out.push(next);
+            let mut children = self.activity(next).kind.children();
+            children.reverse();
+            stack.extend(children);
+        }
+        out
+    }
+
+    /// Where `id` stands in the activity or process that holds it.
+    pub fn placement(&self, id: ActivityId) -> Placement {
+        let decls_placement = |decls: &ScopeDecls| -> Option<Placement> {
+            if let Some(fh) = &decls.fault_handlers {
+                if let Some(i) = fh.catches.iter().position(|c| c.activity == Some(id)) {
+                    return Some(Placement::Catch(i));
+                }
+                if fh.catch_all.as_ref().and_then(|h| h.activity) == Some(id) {
+                    return Some(Placement::CatchAll);
+                }
+            }
+            if let Some(eh) = &decls.event_handlers {
+                if let Some(i) = eh.on_events.iter().position(|e| e.scope == Some(id)) {
+                    return Some(Placement::OnEvent(i));
+                }
+                if let Some(i) = eh.on_alarms.iter().position(|a| a.activity == Some(id)) {
+                    return Some(Placement::EventOnAlarm(i));
+                }
+            }
+            if decls.compensation_handler.as_ref().and_then(|h| h.activity) == Some(id) {
+                return Some(Placement::CompensationHandler);
+            }
+            if decls.termination_handler.as_ref().and_then(|h| h.activity) == Some(id) {
+                return Some(Placement::TerminationHandler);
+            }
+            None
+        };
+        match self.activity(id).parent {
+            None => decls_placement(&self.scope).unwrap_or(Placement::Body),
+            Some(parent) => match &self.activity(parent).kind {
+                ActivityKind::Scope(scope) => decls_placement(&scope.decls).unwrap_or(Placement::Body),
+                ActivityKind::Invoke(invoke) => decls_placement(&invoke.handlers).unwrap_or(Placement::Body),
+                ActivityKind::Pick(pick) => match pick.on_messages.iter().position(|m| m.activity == Some(id)) {
+                    Some(i) => Placement::OnMessage(i),
+                    None => Placement::PickOnAlarm(pick.on_alarms.iter().position(|a| a.activity == Some(id)).unwrap_or(0)),
+                },
+                _ => Placement::Body,
+            },
+        }
+    }
+
     /// The innermost activity whose element contains `offset`.
     pub fn activity_at(&self, offset: usize) -> Option<ActivityId> {
         self.activities.iter().filter(|a| a.span.contains(offset)).min_by_key(|a| a.span.len()).map(|a| a.id)
     }
+}
+
+/// Where an activity stands in what holds it: in the main body (of a structured activity, a scope
+/// or the process), or in one of the handlers or branches of its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    Body,
+    Catch(usize),
+    CatchAll,
+    CompensationHandler,
+    TerminationHandler,
+    /// The scope of the n-th onEvent of an event handler.
+    OnEvent(usize),
+    EventOnAlarm(usize),
+    OnMessage(usize),
+    PickOnAlarm(usize),
 }
 
 #[derive(Clone, Debug)]

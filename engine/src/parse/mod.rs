@@ -25,6 +25,7 @@ pub const XSD_IMPORT_TYPE: &str = "http://www.w3.org/2001/XMLSchema";
 pub struct ProcessUnit {
     pub file: FileId,
     pub path: PathBuf,
+    pub text: Arc<str>,
     /// `None` when the file has no root element or is not a WS-BPEL 2.0 process.
     pub process: Option<Process>,
     /// One entry per `<import>` of the process, in order; `None` where it could not be loaded.
@@ -77,7 +78,7 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
             diagnostics.extend(document.diagnostics.iter().cloned());
         }
     }
-    ProcessUnit { file, path: path.to_path_buf(), process, imports, definitions, diagnostics }
+    ProcessUnit { file, path: path.to_path_buf(), text, process, imports, definitions, diagnostics }
 }
 
 /// The diagnostic for a document whose root element is not the one expected (`expected` names it,

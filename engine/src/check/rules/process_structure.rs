@@ -1,0 +1,5 @@
+//! (rules of this group are being written)
+
+use super::Rule;
+
+pub(super) static RULES: &[Rule] = &[];
