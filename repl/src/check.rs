@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bpel_engine::check::{analyze, process_files};
+use bpel_engine::check::{analyze, process_files, rules};
 use bpel_engine::parse::Loader;
 use bpel_engine::{Diagnostic, Severity};
 
@@ -13,8 +13,13 @@ use crate::render;
 #[derive(clap::Args)]
 pub struct CheckArgs {
     /// Process files (.bpel) or folders to search for them.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "explain", value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    /// Explain a static-analysis rule (e.g. `SA00056` or `56`): what it checks, why, and a failing
+    /// and a fixed example.
+    #[arg(long, value_name = "CODE", conflicts_with = "paths")]
+    explain: Option<String>,
 
     /// Output format: `human` (source snippets) or `json` (one document, for tools).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -28,6 +33,9 @@ enum Format {
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
+    if let Some(code) = &args.explain {
+        return explain(code);
+    }
     let (files, unreadable) = process_files(&args.paths);
     let mut loader = Loader::new();
     let mut all: Vec<Diagnostic> = Vec::new();
@@ -71,4 +79,28 @@ pub fn run(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn explain(code: &str) -> ExitCode {
+    let Some(normalized) = rules::normalize_code(code) else {
+        eprintln!("error: `{code}` is not a rule code; rules are SA00001 to SA00095");
+        return ExitCode::from(2);
+    };
+    if normalized == rules::MISSING_CODE {
+        println!("{normalized} does not exist: the WS-BPEL 2.0 standard's numbering of static-analysis rules skips it (94 rules, SA00001 to SA00095).");
+        return ExitCode::SUCCESS;
+    }
+    let Some(rule) = rules::find(&normalized) else {
+        eprintln!("error: no rule {normalized}; rules are SA00001 to SA00095 (SA00049 does not exist)");
+        return ExitCode::from(2);
+    };
+    println!("{}: {}\n", rule.code, rule.summary);
+    println!("Why: {}\n", rule.why);
+    println!("Rejected:\n{}\n", indent(rule.failing));
+    println!("Accepted:\n{}", indent(rule.fixed));
+    ExitCode::SUCCESS
+}
+
+fn indent(text: &str) -> String {
+    text.trim_matches('\n').lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
 }

@@ -96,3 +96,22 @@ fn malformed_xml_is_an_error_with_a_position() {
     assert!(report["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "XML0001"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn explain_prints_a_rule_with_examples() {
+    let output = bpel(&["check", "--explain", "SA00056"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let out = stdout(&output);
+    for part in ["SA00056:", "Why:", "Rejected:", "Accepted:"] {
+        assert!(out.contains(part), "missing {part:?} in:\n{out}");
+    }
+    assert_eq!(bpel(&["check", "--explain", "56"]).stdout, output.stdout, "short codes name the same rule");
+}
+
+#[test]
+fn explain_says_sa00049_does_not_exist() {
+    let output = bpel(&["check", "--explain", "SA00049"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("does not exist"));
+    assert_eq!(bpel(&["check", "--explain", "SA00200"]).status.code(), Some(2));
+}
