@@ -93,6 +93,8 @@ pub mod codes {
     pub const WRONG_ROOT: &str = "BPEL0004";
     /// A QName whose prefix is not declared.
     pub const UNBOUND_PREFIX: &str = "BPEL0010";
+    /// An XPath expression or query that does not parse.
+    pub const XPATH_SYNTAX: &str = "XPATH001";
     /// A variable name that no enclosing scope declares.
     pub const UNDECLARED_VARIABLE: &str = "BPEL0100";
     /// A partner link name that no enclosing scope declares.

@@ -5,13 +5,16 @@
 //! [`check`] (diagnostics). See ARCHITECTURE.md.
 
 pub mod check;
+pub mod checkpoint;
 pub mod diagnostic;
 pub mod model;
 pub mod parse;
 pub mod resolve;
+pub mod runtime;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod xpath;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use source::{FileId, Sources};

@@ -70,7 +70,7 @@ fn unknown_operation_and_port_type_are_unresolved_definitions() {
     let (text, analysis) = analyze(
         r#"<receive partnerLink="MyRoleLink" operation="noSuchOperation" portType="ti:TestInterfacePortType" variable="InitData" createInstance="yes"/>"#,
     );
-    let diagnostic = analysis.diagnostics().iter().find(|d| d.code == "BPEL0110").expect("unresolved operation");
+    let diagnostic = analysis.diagnostics().iter().find(|d| d.code == "SA00010").expect("unresolved operation");
     assert_eq!(diagnostic.span.slice(&text), "noSuchOperation");
     assert!(diagnostic.help.as_deref().unwrap_or("").contains("startProcessSync"));
 }

@@ -42,7 +42,6 @@ fn finish(mut unit: ProcessUnit) -> Analysis {
         Some(process) => {
             let symbols = resolve::resolve(process);
             unit.diagnostics.extend(symbols.diagnostics(unit.file));
-            unit.diagnostics.extend(resolve::check_definitions(process, &unit.definitions));
             let source = unit.file;
             let rule_diagnostics = {
                 let cx = rules::RuleContext {

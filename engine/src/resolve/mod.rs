@@ -5,8 +5,10 @@
 mod definitions;
 mod expression;
 
-pub use definitions::check_definitions;
+pub use definitions::{message_activities, start_tag_name, DeclaredType, Direction, MessageActivity, ProcessDefinitions, RoleBinding};
 pub use expression::variable_references;
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 
@@ -67,6 +69,22 @@ pub struct Declaration {
     pub element_span: Span,
     /// The scope-like activity that declares it; `None` for the process.
     pub owner: Option<ActivityId>,
+    /// What declares it: a declaration block, or an element that declares a variable implicitly.
+    pub origin: Origin,
+}
+
+/// What declares a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Origin {
+    /// A `<partnerLinks>`, `<messageExchanges>`, `<variables>`, `<correlationSets>` or `<links>` block.
+    Block,
+    /// An `<onEvent>`: its `variable`, or the `toVariable` of one of its `<fromPart>`s. Such a
+    /// variable is visible only inside the onEvent's associated scope (SA00095).
+    OnEvent,
+    /// A `<catch>`'s `faultVariable`.
+    Catch,
+    /// A `<forEach>`'s `counterName`.
+    ForEachCounter,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -77,6 +95,11 @@ pub struct Reference {
     pub target: Option<DeclId>,
     /// For an unresolved reference: the names of its kind visible where it stands.
     pub candidates: Vec<String>,
+    /// The partner link, message exchange or a correlation set of an `<onEvent>`: these resolve
+    /// from the onEvent's associated scope outwards (SA00084, SA00088, SA00089).
+    pub on_event: bool,
+    /// Written as `$name` inside an XPath expression, not as an attribute value.
+    pub in_expression: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -106,35 +129,83 @@ impl SymbolIndex {
         self.references.iter().filter(|r| r.target.is_none())
     }
 
-    /// Diagnostics for every reference that resolves to nothing, with a suggestion when a visible
-    /// declaration of the same kind has a close name.
+    /// The reference whose name is exactly at `span` (an attribute value), if any.
+    pub fn reference_at(&self, span: Span) -> Option<&Reference> {
+        let first = self.references.partition_point(|r| (r.span.start, r.span.end) < (span.start, span.end));
+        self.references.get(first).filter(|r| r.span == span)
+    }
+
+    /// The declaration the name at `span` resolves to.
+    pub fn target_at(&self, span: Span) -> Option<&Declaration> {
+        self.reference_at(span)?.target.map(|id| self.declaration(id))
+    }
+
+    /// The static-analysis rule that reports this reference when it resolves to nothing, for the
+    /// references whose lookup a rule of the standard governs; the others are reported here as
+    /// undeclared names (`BPEL0100`...).
+    pub fn rule_for_unresolved(&self, reference: &Reference, on_event_variables: &HashSet<&str>) -> Option<&'static str> {
+        match (reference.kind, reference.on_event) {
+            (SymbolKind::PartnerLink, true) => Some("SA00084"),
+            (SymbolKind::PartnerLink, false) => Some("SA00010"),
+            (SymbolKind::CorrelationSet, true) => Some("SA00088"),
+            (SymbolKind::MessageExchange, true) => Some("SA00089"),
+            (SymbolKind::MessageExchange, false) => Some("SA00061"),
+            (SymbolKind::Variable, _) if on_event_variables.contains(reference.name.as_str()) => Some("SA00095"),
+            (SymbolKind::Link, _) if !reference.in_expression => Some("SA00065"),
+            _ => None,
+        }
+    }
+
+    /// The names of the variables that onEvents declare (see [`Origin::OnEvent`]).
+    pub fn on_event_variables(&self) -> HashSet<&str> {
+        self.declarations
+            .iter()
+            .filter(|d| d.kind == SymbolKind::Variable && d.origin == Origin::OnEvent)
+            .map(|d| d.name.as_str())
+            .collect()
+    }
+
+    /// The unresolved references that the rule `code` reports (see [`Self::rule_for_unresolved`]).
+    pub fn unresolved_for_rule(&self, code: &'static str) -> impl Iterator<Item = &Reference> + '_ {
+        let on_event_variables = self.on_event_variables();
+        self.unresolved().filter(move |r| self.rule_for_unresolved(r, &on_event_variables) == Some(code))
+    }
+
+    /// Diagnostics for every reference that resolves to nothing and that no static-analysis rule
+    /// governs, with a suggestion when a visible declaration of the same kind has a close name.
     pub fn diagnostics(&self, file: FileId) -> Vec<Diagnostic> {
+        let on_event_variables = self.on_event_variables();
         self.unresolved()
+            .filter(|reference| self.rule_for_unresolved(reference, &on_event_variables).is_none())
             .map(|reference| {
                 let kind = reference.kind.describe();
-                let mut diagnostic =
-                    Diagnostic::error(reference.kind.code(), file, reference.span, format!("{kind} `{}` is not declared", reference.name));
-                match closest(&reference.name, &reference.candidates) {
-                    Some(suggestion) => {
-                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?")).with_fix(Fix {
-                            title: format!("Change to `{suggestion}`"),
-                            edits: vec![TextEdit { file, span: reference.span, replacement: suggestion }],
-                        });
-                    }
-                    None => {
-                        diagnostic = diagnostic.with_help(format!("declare the {kind} in {}", reference.kind.declared_in()));
-                    }
-                }
-                diagnostic
+                let message = format!("{kind} `{}` is not declared", reference.name);
+                let help = format!("declare the {kind} in {}", reference.kind.declared_in());
+                undeclared(reference, reference.kind.code(), file, message, help)
             })
             .collect()
     }
 }
 
+/// The diagnostic for a name that resolves to nothing: `help` unless a visible declaration of the
+/// same kind has a close name, which is then suggested, with the fix that applies it.
+pub fn undeclared(reference: &Reference, code: &'static str, file: FileId, message: String, help: String) -> Diagnostic {
+    let diagnostic = Diagnostic::error(code, file, reference.span, message);
+    match closest(&reference.name, &reference.candidates) {
+        Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")).with_fix(Fix {
+            title: format!("Change to `{suggestion}`"),
+            edits: vec![TextEdit { file, span: reference.span, replacement: suggestion }],
+        }),
+        None => diagnostic.with_help(help),
+    }
+}
+
 /// Resolves every name in `process`.
 pub fn resolve(process: &Process) -> SymbolIndex {
-    let mut walker = Walker { process, index: SymbolIndex::default(), frames: Vec::new() };
+    let mut walker = Walker { process, index: SymbolIndex::default(), frames: Vec::new(), in_on_event: false };
     walker.process();
+    // In source order, so that `reference_at` can search.
+    walker.index.references.sort_by_key(|r| (r.span.start, r.span.end));
     walker.index
 }
 
@@ -142,13 +213,19 @@ struct Walker<'p> {
     process: &'p Process,
     index: SymbolIndex,
     frames: Vec<Vec<DeclId>>,
+    /// While resolving the partner link, message exchange and correlation sets of an onEvent.
+    in_on_event: bool,
 }
 
 impl<'p> Walker<'p> {
     fn declare(&mut self, kind: SymbolKind, name: &Option<Name>, element_span: Span, owner: Option<ActivityId>) {
+        self.declare_from(kind, name, element_span, owner, Origin::Block);
+    }
+
+    fn declare_from(&mut self, kind: SymbolKind, name: &Option<Name>, element_span: Span, owner: Option<ActivityId>, origin: Origin) {
         let Some(name) = name else { return };
         let id = DeclId(self.index.declarations.len() as u32);
-        self.index.declarations.push(Declaration { kind, name: name.value.clone(), span: name.span, element_span, owner });
+        self.index.declarations.push(Declaration { kind, name: name.value.clone(), span: name.span, element_span, owner, origin });
         if let Some(frame) = self.frames.last_mut() {
             frame.push(id);
         }
@@ -168,6 +245,14 @@ impl<'p> Walker<'p> {
     }
 
     fn refer_at(&mut self, kind: SymbolKind, name: &str, span: Span) {
+        self.push_reference(kind, name, span, false);
+    }
+
+    fn refer_in_expression(&mut self, kind: SymbolKind, name: &str, span: Span) {
+        self.push_reference(kind, name, span, true);
+    }
+
+    fn push_reference(&mut self, kind: SymbolKind, name: &str, span: Span, in_expression: bool) {
         if name.is_empty() {
             return;
         }
@@ -183,13 +268,13 @@ impl<'p> Walker<'p> {
                 .map(|d| d.name.clone())
                 .collect(),
         };
-        self.index.references.push(Reference { kind, name: name.to_string(), span, target, candidates });
+        self.index.references.push(Reference { kind, name: name.to_string(), span, target, candidates, on_event: self.in_on_event, in_expression });
     }
 
     fn expression(&mut self, expression: &Option<Expression>) {
         if let Some(expression) = expression {
             for (name, span) in variable_references(expression) {
-                self.refer_at(SymbolKind::Variable, &name, span);
+                self.refer_in_expression(SymbolKind::Variable, &name, span);
             }
         }
     }
@@ -227,7 +312,7 @@ impl<'p> Walker<'p> {
         if let Some(fault_handlers) = &decls.fault_handlers {
             for catch in &fault_handlers.catches {
                 self.frames.push(Vec::new());
-                self.declare(SymbolKind::Variable, &catch.fault_variable, catch.span, catch.activity);
+                self.declare_from(SymbolKind::Variable, &catch.fault_variable, catch.span, catch.activity, Origin::Catch);
                 if let Some(activity) = catch.activity {
                     self.activity(activity);
                 }
@@ -240,16 +325,13 @@ impl<'p> Walker<'p> {
         if let Some(event_handlers) = &decls.event_handlers {
             for on_event in &event_handlers.on_events {
                 self.frames.push(Vec::new());
-                self.declare(SymbolKind::Variable, &on_event.variable, on_event.span, on_event.scope);
+                self.declare_from(SymbolKind::Variable, &on_event.variable, on_event.span, on_event.scope, Origin::OnEvent);
                 for part in on_event.from_parts.iter().flatten() {
-                    self.declare(SymbolKind::Variable, &part.to_variable, part.span, on_event.scope);
+                    self.declare_from(SymbolKind::Variable, &part.to_variable, part.span, on_event.scope, Origin::OnEvent);
                 }
                 match on_event.scope {
                     Some(scope) => self.scope_activity(scope, Some(on_event)),
-                    None => {
-                        self.message_spec(&on_event.message);
-                        self.correlations(&on_event.correlations);
-                    }
+                    None => self.on_event_references(on_event),
                 }
                 self.frames.pop();
             }
@@ -276,6 +358,13 @@ impl<'p> Walker<'p> {
     fn message_spec(&mut self, message: &MessageSpec) {
         self.refer(SymbolKind::PartnerLink, &message.partner_link);
         self.refer(SymbolKind::MessageExchange, &message.message_exchange);
+    }
+
+    fn on_event_references(&mut self, on_event: &OnEvent) {
+        self.in_on_event = true;
+        self.message_spec(&on_event.message);
+        self.correlations(&on_event.correlations);
+        self.in_on_event = false;
     }
 
     fn correlations(&mut self, correlations: &[Correlation]) {
@@ -323,7 +412,7 @@ impl<'p> Walker<'p> {
             // In a join condition `$name` is the status of an incoming link, not a variable.
             if let Some(condition) = &targets.join_condition {
                 for (name, span) in variable_references(condition) {
-                    self.refer_at(SymbolKind::Link, &name, span);
+                    self.refer_in_expression(SymbolKind::Link, &name, span);
                 }
             }
         }
@@ -426,7 +515,7 @@ impl<'p> Walker<'p> {
                     self.expression(&condition.branches);
                 }
                 self.frames.push(Vec::new());
-                self.declare(SymbolKind::Variable, &for_each.counter_name, activity.span, for_each.scope);
+                self.declare_from(SymbolKind::Variable, &for_each.counter_name, activity.span, for_each.scope, Origin::ForEachCounter);
                 if let Some(scope) = for_each.scope {
                     self.activity(scope);
                 }
@@ -450,8 +539,7 @@ impl<'p> Walker<'p> {
                 self.frames.push(Vec::new());
                 self.declare_scope(&scope.decls, Some(id));
                 if let Some(on_event) = on_event {
-                    self.message_spec(&on_event.message);
-                    self.correlations(&on_event.correlations);
+                    self.on_event_references(on_event);
                 }
                 self.handlers(&scope.decls);
                 if let Some(activity) = scope.activity {

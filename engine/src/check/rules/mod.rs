@@ -90,5 +90,6 @@ pub fn check(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
     for rule in all() {
         (rule.check)(cx, &mut diagnostics);
     }
+    xpath_rules::check_syntax(cx, &mut diagnostics);
     diagnostics
 }

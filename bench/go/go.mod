@@ -1,0 +1,3 @@
+module bpelbench
+
+go 1.19

@@ -1,0 +1,84 @@
+//! XPath syntax errors (XPATH001) and undeclared prefixes (BPEL0010) in every expression and query
+//! of the process and in the property alias queries it imports. Not a rule of the standard: an
+//! expression that does not parse cannot be checked further, nor run.
+
+use super::sites::{self, sites, xpath_alias_queries};
+use crate::check::rules::RuleContext;
+use crate::diagnostic::{codes, Diagnostic};
+use crate::source::FileId;
+use crate::span::Span;
+use crate::xpath::{self, Expr, SourceMap, XPathError};
+
+pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    for site in sites(cx.process) {
+        let Some(parsed) = sites::parse(cx, &site) else { continue };
+        let expression = site.expression;
+        let written = Written {
+            file: cx.file,
+            map: sites::source_map(cx, expression),
+            text: &expression.text,
+            element_span: expression.span,
+            what: site.role.element(),
+        };
+        written.report(parsed, out);
+    }
+    for (alias, query) in xpath_alias_queries(cx) {
+        let written = Written {
+            file: alias.file(),
+            map: SourceMap::new(&alias.document.text, &query.text, query.text_span),
+            text: &query.text,
+            element_span: query.span,
+            what: "the <vprop:query> of a property alias",
+        };
+        written.report(xpath::parse(&query.text, &query.namespaces), out);
+    }
+}
+
+/// An expression as written in a file.
+struct Written<'a> {
+    file: FileId,
+    map: SourceMap,
+    text: &'a str,
+    /// The element holding it.
+    element_span: Span,
+    what: &'a str,
+}
+
+impl Written<'_> {
+    fn report(&self, parsed: Result<Expr, XPathError>, out: &mut Vec<Diagnostic>) {
+        match parsed {
+            Err(_) if self.text.trim().is_empty() => out.push(
+                // An empty expression is a fault when evaluated (bpel:subLanguageExecutionFault),
+                // which conformance suites expect at run time: warn, do not refuse the process.
+                Diagnostic::warning(codes::XPATH_SYNTAX, self.file, self.element_span, format!("{} is empty", self.what))
+                    .with_help("evaluating an empty expression faults with bpel:subLanguageExecutionFault; write an XPath 1.0 expression"),
+            ),
+            Err(error) => out.push(
+                Diagnostic::error(
+                    codes::XPATH_SYNTAX,
+                    self.file,
+                    self.map.span(error.span),
+                    format!("XPath syntax error in {}: {}", self.what, error.message),
+                )
+                .with_help("expressions and queries are XPath 1.0; BPEL variables are written `$variable` or `$variable.part`"),
+            ),
+            Ok(expr) => self.report_unbound_prefixes(&expr, out),
+        }
+    }
+
+    fn report_unbound_prefixes(&self, expr: &Expr, out: &mut Vec<Diagnostic>) {
+        for name in expr.names() {
+            let Some(prefix) = name.prefix.as_deref().filter(|_| name.is_unbound()) else { continue };
+            let prefix_span = Span { start: name.span.start, end: name.span.start + prefix.len() as u32 };
+            out.push(
+                Diagnostic::error(
+                    codes::UNBOUND_PREFIX,
+                    self.file,
+                    self.map.span(prefix_span),
+                    format!("`{}`: the namespace prefix `{prefix}` is not declared", name.qualified()),
+                )
+                .with_help(format!("declare it with xmlns:{prefix}=\"...\" on this element or an enclosing one")),
+            );
+        }
+    }
+}

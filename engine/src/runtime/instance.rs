@@ -1,0 +1,484 @@
+//! [`Instance`]: the public face of an instance's state, its scheduler (the run loop), and the
+//! [`StepContext`] a step works through.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::clock::{Clock, Timestamp};
+use super::core::{Core, RegKind, Request, Slot, TState};
+use super::frames::Frames;
+use super::ids::{ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
+use super::validate::InvalidState;
+use super::{
+    BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Program, Resume, RunOutcome, Step, TaskletState,
+};
+
+/// One process instance: tasklets, channels, timers, inbox, open invokes, pending effects. Pure data:
+/// it serializes ([`crate::checkpoint`]) and knows its program only while [`Instance::run`] is given it.
+pub struct Instance<P: Program> {
+    pub(crate) core: Core<P::Frame, P::Value, P::Key>,
+}
+
+/// A live tasklet, as seen from outside.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tasklet<'a, F> {
+    pub id: TaskletId,
+    /// Bottom first; the last is the frame its next step works on.
+    pub frames: &'a [F],
+    pub state: TaskletState,
+}
+
+/// Why a channel cannot be dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelError {
+    #[error("channel {0} does not exist (dropped already, or never created)")]
+    NoSuchChannel(ChannelId),
+    #[error("channel {channel} has waiters ({senders} senders, {receivers} receivers)")]
+    Busy { channel: ChannelId, senders: u32, receivers: u32 },
+}
+
+impl<P: Program> Instance<P> {
+    /// A new instance whose main tasklet starts with the frame `main`, at time `now`. The instance is
+    /// complete when its main tasklet finishes.
+    pub fn new(main: P::Frame, now: Timestamp) -> Instance<P> {
+        Instance { core: Core::new(main, now) }
+    }
+
+    pub fn main(&self) -> TaskletId {
+        self.core.main
+    }
+
+    pub fn status(&self) -> InstanceStatus {
+        self.core.status
+    }
+
+    /// The instance's own time: moves toward the clock's only when it is idle (see the module doc).
+    pub fn now(&self) -> Timestamp {
+        self.core.now
+    }
+
+    /// Runs steps until nothing is runnable and no timer is due by `clock`, the instance ends, or
+    /// `budget` steps have been taken. Deterministic: the same state, program and clock reading give
+    /// the same moves, and two runs of budgets `a` and `b` do what one run of `a + b` does.
+    pub fn run<C: Clock + ?Sized>(&mut self, program: &P, clock: &C, budget: u64) -> RunOutcome {
+        let target = clock.now();
+        let core = &mut self.core;
+        let mut budget = budget;
+        loop {
+            if core.status != InstanceStatus::Running {
+                return RunOutcome::Finished;
+            }
+            let slot = loop {
+                match core.queue.front() {
+                    None => break NONE,
+                    Some(&s) if core.tasklets[s as usize].state == TState::Dying => {
+                        core.queue.pop_front();
+                        core.release_dying(s);
+                    }
+                    Some(&s) => break s,
+                }
+            };
+            if slot == NONE {
+                if core.fire_next_timers(target) {
+                    continue;
+                }
+                core.now = core.now.max(target);
+                return RunOutcome::Idle;
+            }
+            if budget == 0 {
+                return RunOutcome::BudgetExhausted;
+            }
+            core.queue.pop_front();
+            loop {
+                budget -= 1;
+                if !step_tasklet(core, program, slot) {
+                    break;
+                }
+                if budget == 0 {
+                    core.queue.push_front(slot);
+                    return RunOutcome::BudgetExhausted;
+                }
+            }
+        }
+    }
+
+    /// An event from outside: wakes the tasklet waiting for it, or keeps it (a message, an answer)
+    /// until one waits. The woken tasklet runs at the next [`Instance::run`].
+    pub fn deliver(&mut self, event: EventOf<P>) -> Delivery {
+        self.core.deliver(event)
+    }
+
+    /// The effects emitted since the last drain, in order.
+    pub fn drain_effects(&mut self) -> std::vec::Drain<'_, EffectOf<P>> {
+        self.core.effects.drain(..)
+    }
+
+    /// The effects not yet drained.
+    pub fn effects(&self) -> &[EffectOf<P>] {
+        &self.core.effects
+    }
+
+    /// A top-level tasklet (in no group) at the back of the run queue; `None` once the instance ended.
+    pub fn spawn(&mut self, frame: P::Frame) -> Option<TaskletId> {
+        (self.core.status == InstanceStatus::Running).then(|| self.core.spawn(NONE, Frames::One(frame)))
+    }
+
+    /// A new channel (steps create theirs through [`StepContext::new_channel`]).
+    pub fn new_channel(&mut self) -> ChannelId {
+        self.core.new_channel()
+    }
+
+    /// Kills a tasklet (and with `tree` its descendants); killing the main tasklet terminates the
+    /// instance. False if it was not alive.
+    pub fn kill(&mut self, id: TaskletId, tree: bool) -> bool {
+        self.core.kill(id, tree)
+    }
+
+    /// A tasklet's state: `None` for an id whose slot has been reused (or never existed).
+    pub fn state(&self, id: TaskletId) -> Option<TaskletState> {
+        let t = self.core.tasklets.get(id.slot() as usize)?;
+        (t.gen == id.gen()).then(|| tasklet_state(&self.core, id.slot()))
+    }
+
+    pub fn tasklet(&self, id: TaskletId) -> Option<Tasklet<'_, P::Frame>> {
+        let state = self.state(id)?;
+        Some(Tasklet { id, frames: self.core.tasklets[id.slot() as usize].frames.as_slice(), state })
+    }
+
+    /// The live tasklets (runnable or blocked), in slot order.
+    pub fn tasklets(&self) -> impl Iterator<Item = Tasklet<'_, P::Frame>> + '_ {
+        self.core.live_ids().map(|id| Tasklet {
+            id,
+            frames: self.core.tasklets[id.slot() as usize].frames.as_slice(),
+            state: tasklet_state(&self.core, id.slot()),
+        })
+    }
+
+    /// How many tasklets are alive.
+    pub fn live_tasklets(&self) -> usize {
+        self.core.tasklets.iter().filter(|t| t.is_alive()).count()
+    }
+
+    /// How many tasklets are in the run queue.
+    pub fn runnable(&self) -> usize {
+        self.core.queue.iter().filter(|&&s| self.core.tasklets[s as usize].state == TState::Runnable).count()
+    }
+
+    /// Senders waiting minus receivers waiting; `None` if the channel does not exist.
+    pub fn balance(&self, ch: ChannelId) -> Option<i64> {
+        self.core.live_channel(ch).map(|c| channel_balance(&self.core, c))
+    }
+
+    /// When the next timer is due.
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.core.timers.next_due()
+    }
+
+    /// The timers set, in the order they will fire.
+    pub fn timers(&self) -> impl Iterator<Item = (TimerId, Timestamp)> + '_ {
+        self.core.timers.order.iter().map(|&(due, _, slot)| (TimerId::new(slot, self.core.timers.slots[slot as usize].gen), due))
+    }
+
+    /// Messages that arrived before anyone waited for them: (key, value, exchange), oldest first.
+    pub fn inbox(&self) -> impl Iterator<Item = (&P::Key, &P::Value, ExchangeId)> + '_ {
+        self.core.inbox.iter().map(|m| (&m.key, &m.value, m.exchange))
+    }
+
+    /// Reserves room for this many more tasklets and channels (a host that knows its size avoids the
+    /// slack of doubling).
+    pub fn reserve(&mut self, tasklets: usize, channels: usize) {
+        self.core.tasklets.reserve(tasklets);
+        self.core.queue.reserve(tasklets);
+        self.core.regs.reserve(tasklets);
+        self.core.channels.reserve(channels);
+    }
+
+    /// Checks every internal link (done on every restore).
+    pub fn validate(&self) -> Result<(), InvalidState> {
+        self.core.validate()
+    }
+}
+
+fn channel_balance<F, V, K>(core: &Core<F, V, K>, c: u32) -> i64 {
+    let ch = &core.channels[c as usize];
+    i64::from(ch.senders) - i64::from(ch.receivers)
+}
+
+fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {
+    let t = &core.tasklets[slot as usize];
+    match t.state {
+        TState::Runnable => TaskletState::Runnable,
+        TState::Finished => TaskletState::Finished,
+        TState::Killed | TState::Dying => TaskletState::Killed,
+        TState::Blocked => {
+            let first = t.regs;
+            if first == NONE {
+                return TaskletState::Blocked(BlockedOn::Choice(0));
+            }
+            let mut n = 0u32;
+            let mut r = first;
+            while r != NONE && n <= u32::from(u16::MAX) + 1 {
+                n += 1;
+                r = core.regs[r as usize].sibling;
+            }
+            if n > 1 {
+                return TaskletState::Blocked(BlockedOn::Choice(n));
+            }
+            let reg = &core.regs[first as usize];
+            let on = match reg.kind {
+                RegKind::Send => BlockedOn::Send(ChannelId::new(reg.target, core.channels[reg.target as usize].gen)),
+                RegKind::Recv => BlockedOn::Recv(ChannelId::new(reg.target, core.channels[reg.target as usize].gen)),
+                RegKind::Timer => BlockedOn::Timer(TimerId::new(reg.target, core.timers.slots[reg.target as usize].gen)),
+                RegKind::Message => BlockedOn::Message,
+                RegKind::Answer => match core.requests.iter().find(|q| q.waiter == first) {
+                    Some(q) => BlockedOn::Answer(q.id),
+                    None => BlockedOn::Choice(1),
+                },
+                RegKind::Join => BlockedOn::Join(GroupId::new(reg.target, core.groups[reg.target as usize].gen)),
+                RegKind::Free => BlockedOn::Choice(0),
+            };
+            TaskletState::Blocked(on)
+        }
+    }
+}
+
+/// One step of tasklet `slot` (just popped from the run queue). True if it keeps running.
+fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program: &P, slot: u32) -> bool {
+    core.running = slot;
+    let t = &mut core.tasklets[slot as usize];
+    let again = if t.frames.is_empty() {
+        // nothing left to do (a step popped the last frame and blocked, say)
+        core.finish_running(slot);
+        false
+    } else {
+        let frames = std::mem::take(&mut t.frames);
+        let resume = match std::mem::take(&mut t.slot) {
+            Slot::Resume(outcome) => Some(Resume { arm: u32::from(t.arm), outcome }),
+            _ => None,
+        };
+        let mut cx = StepContext { core: &mut *core, me: slot, frames, resume };
+        let step = program.step(&mut cx);
+        let frames = cx.frames;
+        if core.tasklets[slot as usize].state != TState::Runnable {
+            // killed during its own step (by itself, an ancestor's kill, or the instance's end)
+            false
+        } else {
+            let finished = frames.is_empty();
+            core.tasklets[slot as usize].frames = frames;
+            match step {
+                Step::Continue if !finished => true,
+                Step::Yield if !finished => {
+                    core.queue.push_back(slot);
+                    false
+                }
+                Step::Continue | Step::Yield | Step::Finish => {
+                    core.finish_running(slot);
+                    false
+                }
+                Step::Block(op) => core.block(slot, op),
+                Step::Choose(ops) => core.choose(slot, ops),
+                Step::Fault(v) => {
+                    core.end(InstanceStatus::Faulted, Effect::Faulted(v));
+                    false
+                }
+            }
+        }
+    };
+    core.running = NONE;
+    core.release_if_dead(slot);
+    again && core.status == InstanceStatus::Running
+}
+
+/// What a step sees and can do: the running tasklet's frames and resume slot, and the operations on
+/// the instance.
+pub struct StepContext<'a, P: Program + ?Sized> {
+    core: &'a mut Core<P::Frame, P::Value, P::Key>,
+    me: u32,
+    frames: Frames<P::Frame>,
+    resume: Option<Resume<P::Value>>,
+}
+
+impl<P: Program + ?Sized> StepContext<'_, P> {
+    /// The running tasklet.
+    pub fn id(&self) -> TaskletId {
+        self.core.tasklet_id(self.me)
+    }
+
+    /// The instance's time.
+    pub fn now(&self) -> Timestamp {
+        self.core.now
+    }
+
+    /// Takes the result of the blocking operation that woke this tasklet (or completed at once);
+    /// `None` if the last step did not block. Unread, it is dropped after this step.
+    pub fn resume(&mut self) -> Option<Resume<P::Value>> {
+        self.resume.take()
+    }
+
+    pub fn peek_resume(&self) -> Option<&Resume<P::Value>> {
+        self.resume.as_ref()
+    }
+
+    // --- frames
+
+    /// The top frame: the one this step works on.
+    pub fn frame(&self) -> Option<&P::Frame> {
+        self.frames.top()
+    }
+
+    pub fn frame_mut(&mut self) -> Option<&mut P::Frame> {
+        self.frames.top_mut()
+    }
+
+    /// The whole stack, bottom first.
+    pub fn frames(&self) -> &[P::Frame] {
+        self.frames.as_slice()
+    }
+
+    pub fn push(&mut self, frame: P::Frame) {
+        self.frames.push(frame);
+    }
+
+    pub fn pop(&mut self) -> Option<P::Frame> {
+        self.frames.pop()
+    }
+
+    /// Replaces the top frame (pushes onto an empty stack); returns the one replaced.
+    pub fn replace(&mut self, frame: P::Frame) -> Option<P::Frame> {
+        self.frames.replace_top(frame)
+    }
+
+    // --- channels
+
+    pub fn new_channel(&mut self) -> ChannelId {
+        self.core.new_channel()
+    }
+
+    /// Drops a channel that nobody waits on. Operations on a dropped channel complete as
+    /// [`super::Outcome::Closed`].
+    pub fn drop_channel(&mut self, ch: ChannelId) -> Result<(), ChannelError> {
+        let c = self.core.live_channel(ch).ok_or(ChannelError::NoSuchChannel(ch))?;
+        let chan = self.core.channels[c as usize];
+        if chan.head != NONE {
+            return Err(ChannelError::Busy { channel: ch, senders: chan.senders, receivers: chan.receivers });
+        }
+        self.core.free_channel(c);
+        Ok(())
+    }
+
+    /// Senders waiting minus receivers waiting; `None` if the channel does not exist.
+    pub fn balance(&self, ch: ChannelId) -> Option<i64> {
+        self.core.live_channel(ch).map(|c| channel_balance(self.core, c))
+    }
+
+    // --- tasklets
+
+    /// A new group owned by the running tasklet: the tasklets spawned into it are its children.
+    pub fn new_group(&mut self) -> GroupId {
+        let me = self.id();
+        self.core.new_group(me)
+    }
+
+    /// A new tasklet in `group`, at the back of the run queue. `None` if the group does not exist
+    /// (joined already) or the running tasklet has been killed during this step.
+    pub fn spawn(&mut self, group: GroupId, frame: P::Frame) -> Option<TaskletId> {
+        let g = self.core.live_group(group)?;
+        self.may_spawn().then(|| self.core.spawn(g, Frames::One(frame)))
+    }
+
+    /// Like [`StepContext::spawn`] with a whole stack of frames (bottom first).
+    pub fn spawn_frames(&mut self, group: GroupId, frames: Vec<P::Frame>) -> Option<TaskletId> {
+        let g = self.core.live_group(group)?;
+        self.may_spawn().then(|| self.core.spawn(g, Frames::from(frames)))
+    }
+
+    /// A new tasklet in no group: nobody joins it, and it is nobody's descendant.
+    pub fn spawn_detached(&mut self, frame: P::Frame) -> Option<TaskletId> {
+        self.may_spawn().then(|| self.core.spawn(NONE, Frames::One(frame)))
+    }
+
+    fn may_spawn(&self) -> bool {
+        self.core.status == InstanceStatus::Running && self.core.tasklets[self.me as usize].state == TState::Runnable
+    }
+
+    /// Kills a tasklet (with `tree`, its descendants too), withdrawing whatever it waits on. The
+    /// running tasklet may kill itself: its step's result is then ignored. Killing the main tasklet
+    /// terminates the instance. False if it was not alive.
+    pub fn kill(&mut self, id: TaskletId, tree: bool) -> bool {
+        self.core.kill(id, tree)
+    }
+
+    /// A tasklet's state (`None` once its slot is reused).
+    pub fn state(&self, id: TaskletId) -> Option<TaskletState> {
+        let t = self.core.tasklets.get(id.slot() as usize)?;
+        (t.gen == id.gen()).then(|| tasklet_state(self.core, id.slot()))
+    }
+
+    /// The live tasklets, in slot order (the running one included).
+    pub fn live_tasklets(&self) -> impl Iterator<Item = TaskletId> + '_ {
+        self.core.live_ids()
+    }
+
+    // --- the outside world
+
+    /// Calls a partner and expects an answer: emits [`Effect::Invoke`]; wait for the answer with
+    /// [`super::Op::Answer`] (now or later: an early answer is kept). If this tasklet dies first, the
+    /// answer will be ignored.
+    pub fn invoke(&mut self, target: P::Key, value: P::Value) -> RequestId {
+        let request = self.next_request();
+        self.core.requests.push(Request { id: request, owner: self.me, waiter: NONE, answer: None });
+        self.core.effects.push(Effect::Invoke { request, target, value, one_way: false });
+        request
+    }
+
+    /// Calls a partner without expecting an answer.
+    pub fn invoke_one_way(&mut self, target: P::Key, value: P::Value) -> RequestId {
+        let request = self.next_request();
+        self.core.effects.push(Effect::Invoke { request, target, value, one_way: true });
+        request
+    }
+
+    fn next_request(&mut self) -> RequestId {
+        let id = RequestId(self.core.next_request);
+        self.core.next_request = self.core.next_request.wrapping_add(1);
+        id
+    }
+
+    /// Answers an inbound message.
+    pub fn reply(&mut self, exchange: ExchangeId, value: P::Value) {
+        self.core.effects.push(Effect::Reply { exchange, value, fault: false });
+    }
+
+    /// Answers an inbound message with a fault.
+    pub fn reply_fault(&mut self, exchange: ExchangeId, fault: P::Value) {
+        self.core.effects.push(Effect::Reply { exchange, value: fault, fault: true });
+    }
+}
+
+impl<P: Program> Clone for Instance<P> {
+    fn clone(&self) -> Self {
+        Instance { core: self.core.clone() }
+    }
+}
+
+impl<P: Program> fmt::Debug for Instance<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.fmt(f)
+    }
+}
+
+impl<P: Program> Serialize for Instance<P> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.core.serialize(s)
+    }
+}
+
+/// Deserializing checks the instance ([`Instance::validate`]): inconsistent data is an error.
+impl<'de, P: Program> Deserialize<'de> for Instance<P> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let core = Core::deserialize(d)?;
+        core.validate().map_err(serde::de::Error::custom)?;
+        Ok(Instance { core })
+    }
+}
