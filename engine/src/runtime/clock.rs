@@ -68,6 +68,11 @@ impl VirtualClock {
         VirtualClock { now: start }
     }
 
+    /// The clock's time (also [`Clock::now`]).
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
     /// Moves the clock forward.
     pub fn advance(&mut self, by: Duration) {
         self.advance_millis(duration_millis(by));

@@ -783,3 +783,29 @@ impl<F, V, K> Core<F, V, K> {
         }
     }
 }
+
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+    #[derive(Clone, Copy)]
+    #[allow(dead_code)]
+    enum BenchFrame {
+        A { n: u32, g: Option<GroupId> },
+        B(ChannelId),
+        C { a: ChannelId, b: ChannelId, left: u64, sent: bool },
+        D { a: ChannelId, b: ChannelId, got: Option<u64> },
+        E,
+    }
+    #[test]
+    fn probe() {
+        eprintln!("frame {}", std::mem::size_of::<BenchFrame>());
+        eprintln!("frames {}", std::mem::size_of::<Frames<BenchFrame>>());
+        eprintln!("frames u32 {}", std::mem::size_of::<Frames<u32>>());
+        eprintln!("outcome {}", std::mem::size_of::<Outcome<u64>>());
+        eprintln!("slot {}", std::mem::size_of::<Slot<u64>>());
+        eprintln!("tasklet {}", std::mem::size_of::<TaskletSlot<BenchFrame, u64>>());
+        eprintln!("tasklet u32 {}", std::mem::size_of::<TaskletSlot<u32, u64>>());
+        eprintln!("reg {}", std::mem::size_of::<Reg>());
+        eprintln!("channel {}", std::mem::size_of::<Channel>());
+    }
+}

@@ -6,12 +6,12 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::clock::{Clock, Timestamp};
-use super::core::{Core, RegKind, Request, Slot, TState};
+use super::core::{Core, RegKind, Request, Slot, TState, TaskletSlot};
 use super::frames::Frames;
 use super::ids::{ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
 use super::validate::InvalidState;
 use super::{
-    BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Program, Resume, RunOutcome, Step, TaskletState,
+    BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outcome, Program, Resume, RunOutcome, Step, TaskletState,
 };
 
 /// One process instance: tasklets, channels, timers, inbox, open invokes, pending effects. Pure data:
@@ -246,26 +246,22 @@ fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {
 /// One step of tasklet `slot` (just popped from the run queue). True if it keeps running.
 fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program: &P, slot: u32) -> bool {
     core.running = slot;
-    let t = &mut core.tasklets[slot as usize];
-    let again = if t.frames.is_empty() {
+    let again = if core.tasklets[slot as usize].frames.is_empty() {
         // nothing left to do (a step popped the last frame and blocked, say)
         core.finish_running(slot);
         false
     } else {
-        let frames = std::mem::take(&mut t.frames);
-        let resume = match std::mem::take(&mut t.slot) {
-            Slot::Resume(outcome) => Some(Resume { arm: u32::from(t.arm), outcome }),
-            _ => None,
-        };
-        let mut cx = StepContext { core: &mut *core, me: slot, frames, resume };
-        let step = program.step(&mut cx);
-        let frames = cx.frames;
-        if core.tasklets[slot as usize].state != TState::Runnable {
+        // the frames stay where they are: the step reaches them through the context
+        let step = program.step(&mut StepContext { core: &mut *core, me: slot });
+        let t = &mut core.tasklets[slot as usize];
+        if t.state != TState::Runnable {
             // killed during its own step (by itself, an ancestor's kill, or the instance's end)
             false
         } else {
-            let finished = frames.is_empty();
-            core.tasklets[slot as usize].frames = frames;
+            if matches!(t.slot, Slot::Resume(_)) {
+                t.slot = Slot::Empty; // a result the step did not read
+            }
+            let finished = t.frames.is_empty();
             match step {
                 Step::Continue if !finished => true,
                 Step::Yield if !finished => {
@@ -295,8 +291,6 @@ fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program
 pub struct StepContext<'a, P: Program + ?Sized> {
     core: &'a mut Core<P::Frame, P::Value, P::Key>,
     me: u32,
-    frames: Frames<P::Frame>,
-    resume: Option<Resume<P::Value>>,
 }
 
 impl<P: Program + ?Sized> StepContext<'_, P> {
@@ -310,43 +304,63 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         self.core.now
     }
 
+    fn me(&self) -> &TaskletSlot<P::Frame, P::Value> {
+        &self.core.tasklets[self.me as usize]
+    }
+
+    fn me_mut(&mut self) -> &mut TaskletSlot<P::Frame, P::Value> {
+        &mut self.core.tasklets[self.me as usize]
+    }
+
     /// Takes the result of the blocking operation that woke this tasklet (or completed at once);
     /// `None` if the last step did not block. Unread, it is dropped after this step.
     pub fn resume(&mut self) -> Option<Resume<P::Value>> {
-        self.resume.take()
+        let t = self.me_mut();
+        match std::mem::take(&mut t.slot) {
+            Slot::Resume(outcome) => Some(Resume { arm: u32::from(t.arm), outcome }),
+            other => {
+                t.slot = other;
+                None
+            }
+        }
     }
 
-    pub fn peek_resume(&self) -> Option<&Resume<P::Value>> {
-        self.resume.as_ref()
+    /// The result of the blocking operation, left in place.
+    pub fn peek_resume(&self) -> Option<(u32, &Outcome<P::Value>)> {
+        let t = self.me();
+        match &t.slot {
+            Slot::Resume(outcome) => Some((u32::from(t.arm), outcome)),
+            _ => None,
+        }
     }
 
     // --- frames
 
     /// The top frame: the one this step works on.
     pub fn frame(&self) -> Option<&P::Frame> {
-        self.frames.top()
+        self.me().frames.top()
     }
 
     pub fn frame_mut(&mut self) -> Option<&mut P::Frame> {
-        self.frames.top_mut()
+        self.me_mut().frames.top_mut()
     }
 
     /// The whole stack, bottom first.
     pub fn frames(&self) -> &[P::Frame] {
-        self.frames.as_slice()
+        self.me().frames.as_slice()
     }
 
     pub fn push(&mut self, frame: P::Frame) {
-        self.frames.push(frame);
+        self.me_mut().frames.push(frame);
     }
 
     pub fn pop(&mut self) -> Option<P::Frame> {
-        self.frames.pop()
+        self.me_mut().frames.pop()
     }
 
     /// Replaces the top frame (pushes onto an empty stack); returns the one replaced.
     pub fn replace(&mut self, frame: P::Frame) -> Option<P::Frame> {
-        self.frames.replace_top(frame)
+        self.me_mut().frames.replace_top(frame)
     }
 
     // --- channels

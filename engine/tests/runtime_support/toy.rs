@@ -9,7 +9,7 @@
 
 use bpel_engine::checkpoint::{self, DefinitionHash};
 use bpel_engine::runtime::{
-    ChannelId, Clock, Delivery, Effect, Event, ExchangeId, GroupId, Instance, Op, Program, RequestId, RunOutcome, Step,
+    ChannelId, Delivery, Effect, Event, ExchangeId, GroupId, Instance, Op, Program, RequestId, RunOutcome, Step,
     StepContext, TaskletId, TimerId, Timestamp, VirtualClock,
 };
 use serde::{Deserialize, Serialize};

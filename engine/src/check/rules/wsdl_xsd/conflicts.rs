@@ -36,6 +36,12 @@ fn check_conflicts(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 /// an operation of that namespace ambiguously (WSDL 2.0 gives operations namespace-wide QNames,
 /// and BPELlint reads SA00014 the same way).
 fn operations_across_documents(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let mut namespaces: Vec<Option<&str>> =
+        cx.definitions.documents().iter().filter_map(|d| Some(d.wsdl.as_ref()?.target_namespace())).collect();
+    namespaces.sort_unstable();
+    if !namespaces.windows(2).any(|pair| pair[0] == pair[1]) {
+        return; // no two WSDL documents share a namespace
+    }
     let mut first_by_name: HashMap<(Option<&str>, &str), (FileId, &Operation)> = HashMap::new();
     for document in cx.definitions.documents() {
         let Some(wsdl) = &document.wsdl else { continue };

@@ -5,11 +5,11 @@
 use super::{listing, replace, Rule, RuleContext};
 use crate::check::rules::Tier;
 use crate::diagnostic::{Diagnostic, Fix, TextEdit};
-use crate::model::process::{FromPart, Name, ToPart};
+use crate::model::process::{FromPart, Invoke, Name, ToPart};
 use crate::model::wsdl::{Message, Operation, OperationMessage};
-use crate::model::{QName, QNameRef};
 use crate::parse::loader::Def;
-use crate::resolve::{message_activities, DeclaredType, MessageActivity, ProcessDefinitions};
+use crate::parse::Definitions;
+use crate::resolve::{message_activities, start_tag_name, DeclaredType, MessageActivity, ProcessDefinitions};
 use crate::span::Span;
 
 pub(super) const SA00046: Rule = Rule {
@@ -169,10 +169,12 @@ struct Resolved<'a> {
     exchanges: Vec<Exchange<'a>>,
 }
 
-/// Every message activity whose operation is known, with its exchanges.
-fn resolved<'a>(index: &ProcessDefinitions<'a>) -> Vec<Resolved<'a>> {
+/// The message activities that `wanted` selects and whose operation is known, with their
+/// exchanges. Selecting first spares the lookups of the activities a rule does not look at.
+fn resolved<'a>(index: &ProcessDefinitions<'a>, wanted: impl Fn(&MessageActivity<'a>) -> bool) -> Vec<Resolved<'a>> {
     message_activities(index.process)
         .into_iter()
+        .filter(|activity| wanted(activity))
         .filter_map(|activity| {
             let operation = index.operation(&activity)?;
             let exchanges = exchanges(index, &activity, operation)?;
@@ -232,7 +234,9 @@ fn message_name(message: &Def<'_, Message>) -> String {
 fn check_correlation_patterns(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
     for activity in message_activities(cx.process) {
-        let MessageActivity::Invoke(..) = activity else { continue };
+        if !matches!(activity, MessageActivity::Invoke(..)) || activity.correlations().is_empty() {
+            continue;
+        }
         let Some(operation) = index.operation(&activity) else { continue };
         let name = &operation.name.value;
         for correlation in activity.correlations() {
@@ -273,7 +277,7 @@ fn check_correlation_patterns(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn check_exchanges(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
-    for resolved in resolved(&index) {
+    for resolved in resolved(&index, |_| true) {
         for exchange in &resolved.exchanges {
             exchange_holders(cx, &resolved, exchange, out);
         }
@@ -293,11 +297,13 @@ fn exchange_holders(cx: &RuleContext<'_>, resolved: &Resolved<'_>, exchange: &Ex
         if !exchange.has_parts_element() {
             return;
         }
-        let span = child_element(cx.text, activity.span(), element);
+        let first_part =
+            exchange.from_parts.and_then(|p| p.first()).map(|p| p.span).or(exchange.to_parts.and_then(|p| p.first()).map(|p| p.span));
+        let span = parts_element(cx.text, activity, element, first_part);
         let mut diagnostic = Diagnostic::error(
             SA00047.code,
             cx.file,
-            span.map_or(activity.tag_span(cx.text), |s| start_tag(cx.text, s)),
+            span.map_or(activity.tag_span(cx.text), |s| start_tag_name(cx.text, s)),
             format!("message `{}` has no parts, so <{}> must not have <{element}>", message_name(message), activity.tag()),
         );
         if let Some(span) = span {
@@ -328,7 +334,7 @@ fn exchange_holders(cx: &RuleContext<'_>, resolved: &Resolved<'_>, exchange: &Ex
 }
 
 /// An outputVariable or `<fromParts>` on an invoke of a one-way operation: there is no output.
-fn one_way_outputs(cx: &RuleContext<'_>, resolved: &Resolved<'_>, invoke: &crate::model::process::Invoke, out: &mut Vec<Diagnostic>) {
+fn one_way_outputs(cx: &RuleContext<'_>, resolved: &Resolved<'_>, invoke: &Invoke, out: &mut Vec<Diagnostic>) {
     let name = &resolved.operation.name.value;
     if let Some(variable) = &invoke.output_variable {
         let mut diagnostic = Diagnostic::error(
@@ -343,11 +349,12 @@ fn one_way_outputs(cx: &RuleContext<'_>, resolved: &Resolved<'_>, invoke: &crate
         out.push(diagnostic);
     }
     if invoke.from_parts.is_some() {
-        let span = child_element(cx.text, resolved.activity.span(), "fromParts");
+        let first_part = invoke.from_parts.as_ref().and_then(|p| p.first()).map(|p| p.span);
+        let span = parts_element(cx.text, &resolved.activity, "fromParts", first_part);
         out.push(Diagnostic::error(
             SA00047.code,
             cx.file,
-            span.map_or(resolved.activity.tag_span(cx.text), |s| start_tag(cx.text, s)),
+            span.map_or(resolved.activity.tag_span(cx.text), |s| start_tag_name(cx.text, s)),
             format!("operation `{name}` is one-way: its invoke receives nothing for <fromParts>"),
         ));
     }
@@ -367,7 +374,7 @@ fn check_receive_reply_variables(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>
 
 fn check_on_event_types(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
-    for resolved in resolved(&index) {
+    for resolved in resolved(&index, |activity| matches!(activity, MessageActivity::OnEvent(_))) {
         let MessageActivity::OnEvent(on_event) = resolved.activity else { continue };
         let Some(message) = resolved.exchanges.first().and_then(|e| e.message) else { continue };
         let (declared, reference) = match (&on_event.message_type, &on_event.element) {
@@ -398,10 +405,7 @@ fn check_on_event_types(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn check_variable_types(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>, rule: &Rule, applies: fn(&MessageActivity<'_>) -> bool) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
-    for resolved in resolved(&index) {
-        if !applies(&resolved.activity) {
-            continue;
-        }
+    for resolved in resolved(&index, applies) {
         for exchange in &resolved.exchanges {
             let (Some(variable), Some(message)) = (exchange.variable, exchange.message) else { continue };
             let Some(declared) = index.variable_type(variable) else { continue };
@@ -442,12 +446,11 @@ fn describe(declared: DeclaredType<'_>) -> String {
 }
 
 /// Whether the type a variable is declared with is defined (an undefined one is SA00010's).
-fn is_defined(definitions: &crate::parse::Definitions, declared: DeclaredType<'_>) -> bool {
-    let defined = |reference: &QNameRef, exists: &dyn Fn(&QName) -> bool| reference.name.as_ref().is_some_and(|name| exists(name));
+fn is_defined(definitions: &Definitions, declared: DeclaredType<'_>) -> bool {
     match declared {
-        DeclaredType::Message(r) => defined(r, &|name| definitions.message(name).is_some()),
-        DeclaredType::Element(r) => defined(r, &|name| definitions.element(name).is_some()),
-        DeclaredType::Type(r) => defined(r, &|name| definitions.has_type(name)),
+        DeclaredType::Message(r) => r.name.as_ref().is_some_and(|name| definitions.message(name).is_some()),
+        DeclaredType::Element(r) => r.name.as_ref().is_some_and(|name| definitions.element(name).is_some()),
+        DeclaredType::Type(r) => r.name.as_ref().is_some_and(|name| definitions.has_type(name)),
         DeclaredType::Counter | DeclaredType::Unknown => true,
     }
 }
@@ -484,7 +487,7 @@ fn type_mismatch(declared: DeclaredType<'_>, message: &Def<'_, Message>) -> Opti
 
 fn check_complete_to_parts(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
-    for resolved in resolved(&index) {
+    for resolved in resolved(&index, |activity| activity.to_parts().is_some()) {
         for exchange in &resolved.exchanges {
             let (Some(to_parts), Some(message)) = (exchange.to_parts, exchange.message) else { continue };
             let missing: Vec<&str> = message
@@ -497,7 +500,8 @@ fn check_complete_to_parts(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let activity = &resolved.activity;
-            let span = child_element(cx.text, activity.span(), "toParts").map_or(activity.tag_span(cx.text), |s| start_tag(cx.text, s));
+            let span = parts_element(cx.text, activity, "toParts", to_parts.first().map(|p| p.span))
+                .map_or(activity.tag_span(cx.text), |s| start_tag_name(cx.text, s));
             out.push(
                 Diagnostic::error(
                     SA00050.code,
@@ -513,7 +517,7 @@ fn check_complete_to_parts(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn check_from_part_names(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
-    for resolved in resolved(&index) {
+    for resolved in resolved(&index, |activity| activity.from_parts().is_some()) {
         for exchange in &resolved.exchanges {
             let (Some(parts), Some(message)) = (exchange.from_parts, exchange.message) else { continue };
             let names: Vec<&Name> = parts.iter().filter_map(|p| p.part.as_ref()).collect();
@@ -524,7 +528,7 @@ fn check_from_part_names(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn check_to_part_names(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let index = ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols);
-    for resolved in resolved(&index) {
+    for resolved in resolved(&index, |activity| activity.to_parts().is_some()) {
         for exchange in &resolved.exchanges {
             let (Some(parts), Some(message)) = (exchange.to_parts, exchange.message) else { continue };
             let names: Vec<&Name> = parts.iter().filter_map(|p| p.part.as_ref()).collect();
@@ -567,27 +571,34 @@ fn unknown_parts(
 
 // Locating child elements in the text -------------------------------------------------------------
 
-/// The first child element named `local` (with any prefix) inside the element at `within`.
-fn child_element(text: &str, within: Span, local: &str) -> Option<Span> {
-    let (within_start, within_end) = (within.start as usize, within.end as usize);
-    let body = text.get(within_start + 1..within_end)?;
-    let mut search = 0;
-    while let Some(found) = body[search..].find(local) {
-        let at = search + found;
-        search = at + local.len();
+/// The `<toParts>` or `<fromParts>` element (`local`, with any prefix) of the message activity
+/// at `activity`: the one that holds `first_part` when there is one. Without it, an invoke's is
+/// its last such child (they follow its inline handlers), anyone else's its first (they precede
+/// the nested activity of an onMessage or onEvent).
+fn parts_element(text: &str, activity: &MessageActivity<'_>, local: &str, first_part: Option<Span>) -> Option<Span> {
+    let within = activity.span();
+    let (start, end) = (within.start as usize + 1, within.end as usize);
+    let (region_end, last) = match first_part {
+        Some(part) => (part.start as usize, true),
+        None => (end, matches!(activity, MessageActivity::Invoke(..))),
+    };
+    let body = text.get(start..region_end)?;
+    let mut tags = start_tags(body, local);
+    let (offset, qualified) = if last { tags.last()? } else { tags.next()? };
+    let tag_start = start + offset;
+    Some(Span::new(tag_start, element_end(text, tag_start, &qualified).unwrap_or(end)))
+}
+
+/// The start tags named `local` (with any prefix) in `body`: their offsets and qualified names.
+fn start_tags<'t>(body: &'t str, local: &'t str) -> impl Iterator<Item = (usize, String)> + 't {
+    body.match_indices(local).filter_map(move |(at, _)| {
         let before = &body[..at];
-        let Some(name_start) = before.rfind(|c: char| c == '<' || c.is_whitespace() || c == '>' || c == '/') else { continue };
-        let follows_name = body[search..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/');
+        let name_start = before.rfind(|c: char| c == '<' || c.is_whitespace() || c == '>' || c == '/')?;
         let prefix = &before[name_start + 1..];
         let is_start_tag = before[name_start..].starts_with('<') && (prefix.is_empty() || prefix.ends_with(':'));
-        if !(is_start_tag && follows_name) {
-            continue;
-        }
-        let start = within_start + 1 + name_start;
-        let qualified = format!("{prefix}{local}");
-        return Some(Span::new(start, element_end(text, start, &qualified).unwrap_or(within_end)));
-    }
-    None
+        let follows_name = body[at + local.len()..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/');
+        (is_start_tag && follows_name).then(|| (name_start, format!("{prefix}{local}")))
+    })
 }
 
 /// The end of the element whose start tag begins at `start`.
@@ -601,11 +612,6 @@ fn element_end(text: &str, start: usize, qualified_name: &str) -> Option<usize> 
     let close_at = rest.find(&close)?;
     let close_end = rest[close_at..].find('>')?;
     Some(start + close_at + close_end + 1)
-}
-
-/// The name in the start tag of the element at `element`.
-fn start_tag(text: &str, element: Span) -> Span {
-    crate::resolve::start_tag_name(text, element)
 }
 
 /// `span` with the white space before it on its line (and that line break), so that removing it
@@ -627,12 +633,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn child_elements_are_found_with_or_without_prefix() {
-        let text = r#"<invoke a="fromParts"><bpel:fromParts><fromPart part="x"/></bpel:fromParts></invoke>"#;
-        let span = child_element(text, Span::new(0, text.len()), "fromParts").unwrap();
-        assert_eq!(span.slice(text), r#"<bpel:fromParts><fromPart part="x"/></bpel:fromParts>"#);
-        let text = r#"<reply><toParts/></reply>"#;
-        assert_eq!(child_element(text, Span::new(0, text.len()), "toParts").unwrap().slice(text), "<toParts/>");
-        assert_eq!(child_element(text, Span::new(0, text.len()), "fromParts"), None);
+    fn start_tags_are_found_with_or_without_prefix() {
+        let body = r#"invoke a="fromParts"><bpel:fromParts><fromPart part="x"/></bpel:fromParts><fromParts/>"#;
+        let tags: Vec<(usize, String)> = start_tags(body, "fromParts").collect();
+        assert_eq!(tags, [(21, "bpel:fromParts".to_string()), (74, "fromParts".to_string())]);
+        assert_eq!(
+            element_end(body, 21, "bpel:fromParts").map(|end| &body[21..end]),
+            Some(r#"<bpel:fromParts><fromPart part="x"/></bpel:fromParts>"#)
+        );
+        assert_eq!(element_end(body, 74, "fromParts").map(|end| &body[74..end]), Some("<fromParts/>"));
     }
 }

@@ -52,13 +52,17 @@ pub(super) const SA00002: Rule = Rule {
 /// The port types the process can refer to: every port type of the documents it imports itself,
 /// and those of other documents that a role of one of its partner links names.
 fn port_types<'a>(cx: &RuleContext<'a>) -> Vec<(&'a LoadedDocument, &'a PortType)> {
-    let used = used_port_types(cx);
+    let mut used: Option<HashSet<&QName>> = None;
     let mut out = Vec::new();
     for document in cx.definitions.documents() {
         let Some(wsdl) = &document.wsdl else { continue };
-        let direct = cx.definitions.is_root(document.file);
+        if cx.definitions.is_root(document.file) {
+            out.extend(wsdl.port_types.iter().map(|port_type| (document.as_ref(), port_type)));
+            continue;
+        }
+        let used = used.get_or_insert_with(|| used_port_types(cx));
         for port_type in &wsdl.port_types {
-            if direct || used.contains(&wsdl.qname(&port_type.name.value)) {
+            if used.contains(&wsdl.qname(&port_type.name.value)) {
                 out.push((document.as_ref(), port_type));
             }
         }
@@ -66,7 +70,7 @@ fn port_types<'a>(cx: &RuleContext<'a>) -> Vec<(&'a LoadedDocument, &'a PortType
     out
 }
 
-fn used_port_types(cx: &RuleContext<'_>) -> HashSet<QName> {
+fn used_port_types<'a>(cx: &RuleContext<'a>) -> HashSet<&'a QName> {
     let scopes = std::iter::once(&cx.process.scope).chain(cx.process.activities.iter().filter_map(|a| match &a.kind {
         ActivityKind::Scope(scope) => Some(&scope.decls),
         _ => None,
@@ -74,7 +78,7 @@ fn used_port_types(cx: &RuleContext<'_>) -> HashSet<QName> {
     let link_types = scopes
         .flat_map(|decls| &decls.partner_links)
         .filter_map(|link| cx.definitions.partner_link_type(link.partner_link_type.as_ref()?.name.as_ref()?));
-    link_types.flat_map(|link_type| link_type.item.roles.iter().filter_map(|role| role.port_type.as_ref()?.name.clone())).collect()
+    link_types.flat_map(|link_type| link_type.item.roles.iter().filter_map(|role| role.port_type.as_ref()?.name.as_ref())).collect()
 }
 
 fn check_operation_styles(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -2,19 +2,17 @@
 //! SA00020, SA00022), that correlation sets use simple-typed ones (SA00045), and that every use of
 //! a property finds an alias for the type it is applied to (SA00021).
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
-
 use super::{Rule, RuleContext};
 use crate::check::rules::Tier;
 use crate::diagnostic::Diagnostic;
 use crate::model::process::{ActivityKind, AssignOperation, CorrelationPattern, CorrelationSet, Name, ScopeDecls};
-use crate::model::wsdl::{Message, Property, PropertyAlias};
+use crate::model::wsdl::{Message, Operation, Property, PropertyAlias};
 use crate::model::xsd::{BuiltinType, ElementType, TypeDef};
 use crate::model::{QName, QNameRef};
 use crate::parse::loader::Def;
 use crate::parse::Definitions;
 use crate::resolve::{message_activities, start_tag_name, DeclaredType, MessageActivity, ProcessDefinitions};
+use crate::span::Span;
 
 pub(super) const SA00019: Rule = Rule {
     code: "SA00019",
@@ -152,18 +150,28 @@ fn alias_target(alias: &PropertyAlias) -> Option<(&'static str, &QName)> {
 }
 
 fn check_duplicate_aliases(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let mut first_alias = HashMap::new();
-    for alias in cx.definitions.all_property_aliases() {
-        let item: &PropertyAlias = alias.item;
-        let Some(property) = item.property_name.as_ref().and_then(|p| p.name.as_ref()) else { continue };
-        let Some((kind, target)) = alias_target(item) else { continue };
-        let first: Def<'_, PropertyAlias> = match first_alias.entry((property, kind, target)) {
-            Entry::Occupied(first) => *first.get(),
-            Entry::Vacant(vacant) => {
-                vacant.insert(alias);
-                continue;
-            }
-        };
+    let aliases: Vec<Def<'_, PropertyAlias>> = cx.definitions.all_property_aliases().collect();
+    // (property, target kind, target), position: sorted, a duplicate follows the first alias of its key.
+    let mut keys: Vec<((&QName, &str, &QName), usize)> = aliases
+        .iter()
+        .enumerate()
+        .filter_map(|(position, alias)| {
+            let item: &PropertyAlias = alias.item;
+            let property = item.property_name.as_ref()?.name.as_ref()?;
+            let (kind, target) = alias_target(item)?;
+            Some(((property, kind, target), position))
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut first_of_key = 0;
+    for (index, (key, position)) in keys.iter().enumerate() {
+        let (first_key, first) = keys[first_of_key];
+        if index == first_of_key || first_key != *key {
+            first_of_key = index;
+            continue;
+        }
+        let (property, kind, target) = key;
+        let (first, alias) = (&aliases[first], &aliases[*position]);
         out.push(
             Diagnostic::error(
                 SA00022.code,
@@ -329,13 +337,7 @@ fn property_of_variable(
     ));
 }
 
-fn missing_alias(
-    cx: &RuleContext<'_>,
-    aliases: &AliasLookup<'_>,
-    property: &QName,
-    span: crate::span::Span,
-    message: String,
-) -> Diagnostic {
+fn missing_alias(cx: &RuleContext<'_>, aliases: &AliasLookup<'_>, property: &QName, span: Span, message: String) -> Diagnostic {
     let mut diagnostic = Diagnostic::error(SA00021.code, cx.file, span, message)
         .with_help("add a <vprop:propertyAlias> for this type to a WSDL that the process imports directly");
     if let Some(indirect) = aliases.definitions.property_aliases(property).find(|a| !aliases.definitions.is_root(a.file())) {
@@ -386,7 +388,7 @@ fn correlated_messages(cx: &RuleContext<'_>, index: &ProcessDefinitions<'_>, ali
 fn correlated<'a>(
     index: &ProcessDefinitions<'a>,
     activity: &MessageActivity<'_>,
-    operation: &Def<'a, crate::model::wsdl::Operation>,
+    operation: &Def<'a, Operation>,
     pattern: Option<CorrelationPattern>,
 ) -> Vec<Def<'a, Message>> {
     let input = || operation.item.input.as_ref().and_then(|m| index.message(m.message.as_ref()));

@@ -2,14 +2,12 @@
 //! document (SA00010), and a message activity's `portType` must be its partner link role's
 //! (SA00005).
 
-use std::collections::HashSet;
-
 use super::{prefixed, remove_attribute, replace, Rule, RuleContext};
 use crate::check::rules::Tier;
 use crate::diagnostic::Diagnostic;
 use crate::model::process::*;
 use crate::model::QNameRef;
-use crate::resolve::{message_activities, undeclared, MessageActivity, ProcessDefinitions, SymbolKind};
+use crate::resolve::{message_activities, undeclared, Direction, MessageActivity, ProcessDefinitions, RoleBinding, SymbolKind};
 
 pub(super) const SA00005: Rule = Rule {
     code: "SA00005",
@@ -52,8 +50,8 @@ fn check_port_type_attributes(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let role_kind = match activity.direction() {
-            crate::resolve::Direction::Inbound => "myRole",
-            crate::resolve::Direction::Outbound => "partnerRole",
+            Direction::Inbound => "myRole",
+            Direction::Outbound => "partnerRole",
         };
         let link = binding.partner_link.name.as_ref().map_or("", |n| n.value.as_str());
         let defined = if cx.definitions.port_type(name).is_some() { "" } else { " (and no imported document defines it)" };
@@ -82,17 +80,9 @@ fn check_port_type_attributes(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_unresolved_definitions(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let mut known_namespaces: HashSet<Option<&str>> = cx.definitions.documents().iter().map(|d| d.target_namespace()).collect();
-    known_namespaces.insert(Some(crate::model::xsd::XSD_NS));
     let imports_with_location = cx.process.imports.iter().filter(|i| i.location.is_some()).count();
     let all_imports_loaded = cx.unit.imports.iter().flatten().count() >= imports_with_location;
-    let mut checker = Unresolved {
-        cx,
-        index: ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols),
-        known_namespaces,
-        all_imports_loaded,
-        out,
-    };
+    let mut checker = Unresolved { cx, index: ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols), all_imports_loaded, out };
     checker.declarations(&cx.process.scope);
     for activity in &cx.process.activities {
         checker.activity(activity);
@@ -106,8 +96,6 @@ fn check_unresolved_definitions(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>)
 struct Unresolved<'a, 'o> {
     cx: &'o RuleContext<'a>,
     index: ProcessDefinitions<'a>,
-    /// The target namespaces of the loaded documents (and XML Schema's).
-    known_namespaces: HashSet<Option<&'a str>>,
     /// When an import failed, a name in a namespace no loaded document has is not reported again:
     /// the failed import already explains it.
     all_imports_loaded: bool,
@@ -117,7 +105,7 @@ struct Unresolved<'a, 'o> {
 impl<'a> Unresolved<'a, '_> {
     fn missing(&mut self, what: &str, reference: &QNameRef, help: &str) {
         let Some(name) = &reference.name else { return };
-        if !self.all_imports_loaded && !self.known_namespaces.contains(&name.namespace.as_deref()) {
+        if !self.all_imports_loaded && !self.is_known_namespace(name.namespace.as_deref()) {
             return;
         }
         let namespace = name.namespace.as_deref().unwrap_or("");
@@ -130,6 +118,11 @@ impl<'a> Unresolved<'a, '_> {
             )
             .with_help(help.to_string()),
         );
+    }
+
+    /// XML Schema's namespace, or the target namespace of a loaded document.
+    fn is_known_namespace(&self, namespace: Option<&str>) -> bool {
+        namespace == Some(crate::model::xsd::XSD_NS) || self.cx.definitions.documents().iter().any(|d| d.target_namespace() == namespace)
     }
 
     fn message_type(&mut self, reference: &Option<QNameRef>) {
@@ -250,7 +243,7 @@ impl<'a> Unresolved<'a, '_> {
         self.operation(activity);
     }
 
-    fn role_without_port_type(&mut self, binding: &crate::resolve::RoleBinding<'_>) {
+    fn role_without_port_type(&mut self, binding: &RoleBinding<'_>) {
         let Some(reference) = &binding.role.port_type else { return };
         self.out.push(
             Diagnostic::error(

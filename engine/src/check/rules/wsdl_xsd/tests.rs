@@ -159,6 +159,22 @@ fn sa00047_points_at_an_invoke_without_output() {
 }
 
 #[test]
+fn sa00047_removes_parts_of_a_message_without_parts() {
+    let ping = r#"<receive partnerLink="client" operation="ping">
+      <fromParts>
+        <fromPart part="nothing" toVariable="x"/>
+      </fromParts>
+    </receive>"#;
+    let text = process(IMPORT, &sequence(&[RECEIVE, REPLY, ping]));
+    let analysis = analyze(&text);
+    let (diagnostic, span) = only(&analysis, &text, "SA00047");
+    assert_eq!(span, "fromParts");
+    assert!(analysis.diagnostics().iter().all(|d| d.code != "SA00053"), "an unknown part of a message without parts is SA00047's");
+    let fixed = fix_resolves(&text, diagnostic);
+    assert!(fixed.contains("<receive partnerLink=\"client\" operation=\"ping\">\n    </receive>"), "{fixed}");
+}
+
+#[test]
 fn sa00053_offers_the_unused_part() {
     let receive = r#"<receive partnerLink="client" operation="placeOrder" createInstance="yes">
       <fromParts><fromPart part="ordr" toVariable="o"/></fromParts>

@@ -4,7 +4,7 @@
 use super::sites::{self, sites, Role};
 use crate::check::rules::{Rule, RuleContext, Tier};
 use crate::diagnostic::Diagnostic;
-use crate::xpath::{Expr, ExprKind, PathStart};
+use crate::xpath::{BinaryOp, Expr, ExprKind, PathStart};
 
 pub(super) const SA00027: Rule = Rule {
     code: "SA00027",
@@ -28,7 +28,7 @@ fn check_no_context_node(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 return true;
             }
             let path_text = sites::snippet(site.expression, node.span);
-            let start = if path.start == PathStart::Root { "the root of the context node's document" } else { "the context node" };
+            let start = if matches!(path.start, PathStart::Root) { "the root of the context node's document" } else { "the context node" };
             out.push(
                 Diagnostic::warning("SA00027", cx.file, sites::source_span(cx, site.expression, node.span), format!(
                     "`{path_text}` in {} is a location path: it starts from {start}, but WS-BPEL expressions have no context node",
@@ -86,7 +86,7 @@ fn starts_with_variable(expr: &Expr) -> bool {
 
 fn describe(expr: &Expr) -> &'static str {
     match &expr.kind {
-        ExprKind::Binary { op, .. } if op.symbol() == "|" => "a union of node-sets",
+        ExprKind::Binary { op: BinaryOp::Union, .. } => "a union of node-sets",
         ExprKind::Binary { .. } | ExprKind::Negate(_) => "a computed value",
         ExprKind::Literal(_) => "a string",
         ExprKind::Number(_) => "a number",

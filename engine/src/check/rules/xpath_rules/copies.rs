@@ -133,3 +133,17 @@ fn attribute_span(text: &str, value_span: Span, name: &str) -> Option<Span> {
     let start = before[..name_start].trim_end().len();
     Some(Span::new(start, value_span.end as usize + 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_span_covers_the_attribute_and_the_space_before_it() {
+        let text = r#"<copy  keepSrcElementName = "yes">"#;
+        let value = text.find("yes").unwrap();
+        let span = attribute_span(text, Span::new(value, value + 3), "keepSrcElementName").unwrap();
+        assert_eq!(span.slice(text), r#"  keepSrcElementName = "yes""#);
+        assert_eq!(attribute_span(r#"<copy other="yes">"#, Span::new(13, 16), "keepSrcElementName"), None);
+    }
+}

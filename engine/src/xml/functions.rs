@@ -1,0 +1,229 @@
+//! The functions WS-BPEL 2.0 adds to XPath (§8.3): `bpel:getVariableProperty` and
+//! `bpel:doXslTransform`, as sxd-xpath functions.
+//!
+//! sxd-xpath functions must be `'static`, so everything they need from the caller is prepared
+//! before evaluation: the values of the properties an expression names (their arguments are string
+//! literals, so they are known), and the stylesheets it uses (likewise). A function that fails
+//! leaves the standard fault in a shared slot, which the evaluator raises instead of the generic
+//! `subLanguageExecutionFault`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use sxd_xpath::context::Evaluation;
+use sxd_xpath::function::{Error, Function};
+use sxd_xpath::nodeset::{Node, Nodeset};
+use sxd_xpath::Value as SxdValue;
+
+use super::dom as xdom;
+use super::types::SimpleKind;
+use super::value::{Value, XmlElement, XmlNode};
+use super::xpath::{
+    evaluate, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathEnv, XPathNode, XPathValue,
+};
+use super::xslt::{Stylesheet, StylesheetError};
+use crate::fault::{Fault, StandardFault};
+use crate::model::QName;
+
+/// The node the alias of `property` selects in the variable `variable`, with how XPath sees the
+/// property's type. Faults: `uninitializedVariable` (the variable or the aliased part is not
+/// initialized), `selectionFailure` (no alias applies, or its query does not select exactly one
+/// node), `subLanguageExecutionFault` (no such variable).
+pub fn property_node(
+    vars: &dyn Variables,
+    env: XPathEnv<'_>,
+    variable: &str,
+    property: &QName,
+) -> Result<(XPathNode, Option<SimpleKind>), Fault> {
+    let Some(found) = vars.variable(variable) else {
+        return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no variable `{variable}` is in scope")));
+    };
+    let Some(alias) = env.properties.alias(found.ty, property) else {
+        return Err(Fault::standard(
+            StandardFault::SelectionFailure,
+            format!("no property alias of {property} applies to the variable `{variable}` ({})", found.ty),
+        ));
+    };
+    let Some(value) = found.value else {
+        return Err(Fault::standard(StandardFault::UninitializedVariable, format!("the variable `{variable}` is not initialized")));
+    };
+    let element = match (value, alias.part.as_deref()) {
+        (Value::Message(message), Some(part)) => message.part(part).ok_or_else(|| {
+            Fault::standard(StandardFault::UninitializedVariable, format!("the part `{part}` of variable `{variable}` is not initialized"))
+        })?,
+        (Value::Element(element), None) => element,
+        _ => {
+            return Err(Fault::standard(
+                StandardFault::SelectionFailure,
+                format!("the property alias of {property} does not fit the value of `{variable}`"),
+            ))
+        }
+    };
+    let node = match &alias.query {
+        None => XPathNode {
+            location: Some(Location { variable: variable.to_string(), part: alias.part.clone(), path: Default::default() }),
+            node: NodeValue::Element(element.clone()),
+        },
+        Some(query) => {
+            let context = QueryContext { element, variable: Some(variable), part: alias.part.as_deref() };
+            match evaluate(query, vars, env, Some(context))? {
+                XPathValue::Nodes(mut nodes) if nodes.len() == 1 => nodes.remove(0),
+                XPathValue::Nodes(nodes) => {
+                    return Err(Fault::standard(
+                        StandardFault::SelectionFailure,
+                        format!("the query `{}` of the alias of {property} selects {} nodes in `{variable}`", query.text(), nodes.len()),
+                    ))
+                }
+                other => XPathNode { location: None, node: NodeValue::Text(other.string()) },
+            }
+        }
+    };
+    Ok((node, alias.kind))
+}
+
+/// A property's value as `bpel:getVariableProperty` returns it.
+#[derive(Clone, Debug)]
+pub(crate) enum PropValue {
+    Prim(Prim),
+    Element(XmlElement),
+}
+
+pub(crate) fn property_value(vars: &dyn Variables, env: XPathEnv<'_>, variable: &str, property: &QName) -> Result<PropValue, Fault> {
+    let (node, kind) = property_node(vars, env, variable, property)?;
+    Ok(match (kind, node.node) {
+        (Some(SimpleKind::Number), node) => PropValue::Prim(Prim::Number(xpath_number(&node.string_value()))),
+        (Some(SimpleKind::Boolean), node) => PropValue::Prim(Prim::Boolean(matches!(node.string_value().trim(), "true" | "1"))),
+        (Some(SimpleKind::String), node) => PropValue::Prim(Prim::String(node.string_value())),
+        (None, NodeValue::Element(element)) => PropValue::Element(element),
+        (None, other) => PropValue::Prim(Prim::String(other.string_value())),
+    })
+}
+
+fn fail(slot: &RefCell<Option<Fault>>, fault: Fault) -> Error {
+    let message = fault.to_string();
+    *slot.borrow_mut() = Some(fault);
+    Error::Other(message)
+}
+
+/// `bpel:getVariableProperty('variable', 'prefix:property')`.
+pub(crate) struct GetVariableProperty {
+    /// Variable, property as written, value.
+    pub values: Rc<Vec<(String, String, Result<PropValue, Fault>)>>,
+    pub fault: Rc<RefCell<Option<Fault>>>,
+}
+
+impl Function for GetVariableProperty {
+    fn evaluate<'c, 'd>(&self, context: &Evaluation<'c, 'd>, args: Vec<SxdValue<'d>>) -> Result<SxdValue<'d>, Error> {
+        let mut args = sxd_xpath::function::Args(args);
+        args.exactly(2)?;
+        let property = args.pop_string()?;
+        let variable = args.pop_string()?;
+        let found = self.values.iter().find(|(v, p, _)| *v == variable && *p == property);
+        match found.map(|(_, _, value)| value) {
+            Some(Ok(PropValue::Prim(prim))) => Ok(prim.to_sxd()),
+            Some(Ok(PropValue::Element(element))) => Ok(materialize(context.node, element)),
+            Some(Err(fault)) => Err(fail(&self.fault, fault.clone())),
+            None => Err(fail(
+                &self.fault,
+                Fault::standard(StandardFault::SubLanguageExecutionFault, "the arguments of bpel:getVariableProperty must be string literals"),
+            )),
+        }
+    }
+}
+
+/// An element built (detached) into the document of `node`, as a node-set.
+fn materialize<'d>(node: Node<'d>, element: &XmlElement) -> SxdValue<'d> {
+    let built = xdom::build(node.document(), element);
+    let mut nodes = Nodeset::new();
+    nodes.add(built);
+    SxdValue::Nodeset(nodes)
+}
+
+/// `bpel:doXslTransform('stylesheet', node-set, ('name', value)*)` (§8.4.2 and WS-BPEL 2.0
+/// §8.3.2). The source must be a node-set of exactly one element (`xsltInvalidSource`); the
+/// stylesheet must exist (`xsltStylesheetNotFound`); a stylesheet that does not compile, uses an
+/// unsupported feature, or fails while running is `subLanguageExecutionFault`. The result is the
+/// transform's single top-level element (a node-set), or its text when it produced no element.
+pub(crate) struct DoXslTransform {
+    pub stylesheets: Rc<Vec<(String, Result<Arc<Stylesheet>, StylesheetError>)>>,
+    pub fault: Rc<RefCell<Option<Fault>>>,
+}
+
+impl Function for DoXslTransform {
+    fn evaluate<'c, 'd>(&self, context: &Evaluation<'c, 'd>, args: Vec<SxdValue<'d>>) -> Result<SxdValue<'d>, Error> {
+        let sub_language = |message: String| Fault::standard(StandardFault::SubLanguageExecutionFault, message);
+        if args.len() < 2 || args.len() % 2 != 0 {
+            return Err(fail(
+                &self.fault,
+                sub_language("bpel:doXslTransform takes a stylesheet URI, a node-set, then pairs of parameter name and value".into()),
+            ));
+        }
+        let mut args = args.into_iter();
+        let uri = args.next().map(SxdValue::into_string).unwrap_or_default();
+        let source = args.next();
+        let Some((_, stylesheet)) = self.stylesheets.iter().find(|(u, _)| *u == uri) else {
+            return Err(fail(&self.fault, sub_language("the stylesheet URI of bpel:doXslTransform must be a string literal".into())));
+        };
+        if let Err(StylesheetError::NotFound(message)) = stylesheet {
+            return Err(fail(&self.fault, Fault::standard(StandardFault::XsltStylesheetNotFound, message.clone())));
+        }
+        let source = match source {
+            Some(SxdValue::Nodeset(nodes)) if nodes.size() == 1 => match nodes.iter().next() {
+                Some(Node::Element(element)) => Some(xdom::to_value(element)),
+                Some(Node::Root(root)) => root.children().into_iter().find_map(|c| c.element()).map(xdom::to_value),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(source) = source else {
+            return Err(fail(
+                &self.fault,
+                Fault::standard(StandardFault::XsltInvalidSource, "the source of bpel:doXslTransform must be a node-set of one element"),
+            ));
+        };
+        let stylesheet = match stylesheet {
+            Ok(stylesheet) => stylesheet,
+            Err(StylesheetError::Invalid(message) | StylesheetError::NotFound(message)) => {
+                return Err(fail(&self.fault, sub_language(format!("the stylesheet `{uri}`: {message}"))))
+            }
+        };
+        let mut params = Vec::new();
+        while let (Some(name), Some(value)) = (args.next(), args.next()) {
+            params.push((name.into_string(), param_value(value)));
+        }
+        let result = match stylesheet.transform(&source, &params) {
+            Ok(result) => result,
+            Err(message) => return Err(fail(&self.fault, sub_language(format!("the stylesheet `{uri}` failed: {message}")))),
+        };
+        let elements: Vec<&XmlElement> = result
+            .iter()
+            .filter_map(|n| match n {
+                XmlNode::Element(e) => Some(e),
+                XmlNode::Text(_) => None,
+            })
+            .collect();
+        let stray_text = result.iter().any(|n| matches!(n, XmlNode::Text(t) if !t.trim().is_empty()));
+        match (elements.as_slice(), stray_text) {
+            ([element], false) => Ok(materialize(context.node, element)),
+            ([], _) => Ok(SxdValue::String(super::xpath::children_text(&result))),
+            _ => Err(fail(
+                &self.fault,
+                sub_language(format!("the stylesheet `{uri}` produced {} top-level elements and text; one element was expected", elements.len())),
+            )),
+        }
+    }
+}
+
+fn param_value(value: SxdValue<'_>) -> XPathValue {
+    match value {
+        SxdValue::Boolean(b) => XPathValue::Boolean(b),
+        SxdValue::Number(n) => XPathValue::Number(n),
+        SxdValue::String(s) => XPathValue::String(s),
+        SxdValue::Nodeset(nodes) => {
+            let mut nodes: Vec<NodeValue> = nodes.document_order().into_iter().map(owned_node).collect();
+            nodes.dedup();
+            XPathValue::Nodes(nodes.into_iter().map(|node| XPathNode { location: None, node }).collect())
+        }
+    }
+}
