@@ -105,13 +105,11 @@ pub mod codes {
     pub const UNDECLARED_CORRELATION_SET: &str = "BPEL0103";
     /// A message exchange name that no enclosing scope declares.
     pub const UNDECLARED_MESSAGE_EXCHANGE: &str = "BPEL0104";
-    /// A reference to a WSDL or XSD definition (message, portType, operation, partnerLinkType, role,
-    /// property, element, type) that no imported document defines.
-    pub const UNRESOLVED_DEFINITION: &str = "BPEL0110";
     /// An imported file that cannot be found or read.
     pub const IMPORT_NOT_FOUND: &str = "IMP0001";
     /// An imported file that has errors of its own.
     pub const IMPORT_BROKEN: &str = "IMP0002";
-    /// An import whose importType is neither WSDL 1.1 nor XML Schema.
+    /// A construct of an imported document that is read only in part (a chameleon include). An
+    /// unknown importType is SA00013.
     pub const IMPORT_UNSUPPORTED: &str = "IMP0003";
 }

@@ -129,3 +129,43 @@ fn all_94_rules_are_registered_and_sa00049_is_not() {
         );
     }
 }
+
+/// The rule table in docs/sa-rules.md is generated from the registry and the test folders; this test
+/// keeps it current. `UPDATE_DOCS=1 cargo test -p bpel-tests --test sa_rules rule_table` rewrites it.
+#[test]
+fn rule_table_in_the_docs_is_current() {
+    let betsy = betsy_dir().join("sa-rules");
+    let own = workspace_dir().join("tests/sa");
+    let count = |dir: &Path| -> usize {
+        if !dir.is_dir() {
+            return 0;
+        }
+        sorted_dirs(dir).iter().map(|case| bpel_files(case).len()).sum::<usize>() + bpel_files(dir).len()
+    };
+    let mut table = String::from(
+        "# Static-analysis rules\n\n\
+         Generated from the rule registry (`engine/src/check/rules/`) and the test folders by\n\
+         `UPDATE_DOCS=1 cargo test -p bpel-tests --test sa_rules rule_table`. `bpel check --explain CODE` prints a\n\
+         rule's reason and a failing and a fixed example. SA00049 does not exist in the standard: its numbering\n\
+         skips it, so there are 94 rules, SA00001 to SA00095.\n\n\
+         | rule | tier | what it rejects | betsy must-reject tests | own tests |\n|---|---|---|---:|---:|\n",
+    );
+    for rule in rules::all() {
+        let summary = rule.summary.replace('|', "\\|").replace('\n', " ");
+        table.push_str(&format!(
+            "| {} | {:?} | {} | {} | {} |\n",
+            rule.code,
+            rule.tier,
+            summary,
+            count(&betsy.join(rule.code)),
+            count(&own.join(rule.code))
+        ));
+    }
+    let path = workspace_dir().join("docs/sa-rules.md");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &table).unwrap();
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(written == table, "docs/sa-rules.md is out of date: run UPDATE_DOCS=1 cargo test -p bpel-tests --test sa_rules rule_table");
+}
