@@ -142,17 +142,23 @@ impl FromStr for StandardFault {
 
 /// A fault as activities throw, catch and rethrow it: its name, its data (a message or an element,
 /// when the fault has any) and a human explanation (for traces and SOAP faultstrings; it takes no
-/// part in matching catches).
+/// part in matching catches). The data is boxed: faults travel in every `Result` of evaluation,
+/// and most carry none.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
     pub name: QName,
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
     pub message: String,
 }
 
 impl Fault {
     pub fn new(name: QName, data: Option<Value>, message: impl Into<String>) -> Fault {
-        Fault { name, data, message: message.into() }
+        Fault { name, data: data.map(Box::new), message: message.into() }
+    }
+
+    /// The fault's data, if it has any.
+    pub fn data(&self) -> Option<&Value> {
+        self.data.as_deref()
     }
 
     /// A standard fault (standard faults carry no data).

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod checkpoint;
 pub mod diagnostic;
+pub mod fault;
 pub mod model;
 pub mod parse;
 pub mod resolve;
@@ -14,6 +15,7 @@ pub mod runtime;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod xml;
 pub mod xpath;
 
 pub use diagnostic::{Diagnostic, Severity};

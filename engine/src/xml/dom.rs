@@ -36,11 +36,12 @@ fn build_at<'d>(document: dom::Document<'d>, element: &XmlElement, depth: usize)
         match &declaration.prefix {
             Some(prefix) if !declaration.uri.is_empty() => out.register_prefix(prefix, &declaration.uri),
             Some(_) => {}
-            None => out.set_default_namespace_uri(Some(&declaration.uri).filter(|u| !u.is_empty()).map(|u| &***u)),
+            None => out.set_default_namespace_uri(Some(&*declaration.uri).filter(|u| !u.is_empty())),
         }
     }
     for attribute in &element.attributes {
-        let added = out.set_attribute_value(SxdQName::with_namespace_uri(attribute.namespace.as_deref(), &attribute.local), &attribute.value);
+        let added =
+            out.set_attribute_value(SxdQName::with_namespace_uri(attribute.namespace.as_deref(), &attribute.local), &attribute.value);
         if let Some(prefix) = &attribute.prefix {
             added.set_preferred_prefix(Some(prefix));
         }
@@ -56,6 +57,7 @@ fn build_at<'d>(document: dom::Document<'d>, element: &XmlElement, depth: usize)
 }
 
 /// The document element of `document`, if it has one.
+#[cfg(test)]
 pub(crate) fn document_element(document: dom::Document<'_>) -> Option<dom::Element<'_>> {
     document.root().children().into_iter().find_map(|child| child.element())
 }

@@ -106,10 +106,15 @@ fn fail(slot: &RefCell<Option<Fault>>, fault: Fault) -> Error {
     Error::Other(message)
 }
 
+/// The prepared values of `bpel:getVariableProperty` calls: variable, property as written, value.
+pub(crate) type PreparedProperties = Vec<(String, String, Result<PropValue, Fault>)>;
+
+/// The prepared stylesheets of `bpel:doXslTransform` calls, by URI.
+pub(crate) type PreparedStylesheets = Vec<(String, Result<Arc<Stylesheet>, StylesheetError>)>;
+
 /// `bpel:getVariableProperty('variable', 'prefix:property')`.
 pub(crate) struct GetVariableProperty {
-    /// Variable, property as written, value.
-    pub values: Rc<Vec<(String, String, Result<PropValue, Fault>)>>,
+    pub values: Rc<PreparedProperties>,
     pub fault: Rc<RefCell<Option<Fault>>>,
 }
 
@@ -126,7 +131,10 @@ impl Function for GetVariableProperty {
             Some(Err(fault)) => Err(fail(&self.fault, fault.clone())),
             None => Err(fail(
                 &self.fault,
-                Fault::standard(StandardFault::SubLanguageExecutionFault, "the arguments of bpel:getVariableProperty must be string literals"),
+                Fault::standard(
+                    StandardFault::SubLanguageExecutionFault,
+                    "the arguments of bpel:getVariableProperty must be string literals",
+                ),
             )),
         }
     }
@@ -146,7 +154,7 @@ fn materialize<'d>(node: Node<'d>, element: &XmlElement) -> SxdValue<'d> {
 /// unsupported feature, or fails while running is `subLanguageExecutionFault`. The result is the
 /// transform's single top-level element (a node-set), or its text when it produced no element.
 pub(crate) struct DoXslTransform {
-    pub stylesheets: Rc<Vec<(String, Result<Arc<Stylesheet>, StylesheetError>)>>,
+    pub stylesheets: Rc<PreparedStylesheets>,
     pub fault: Rc<RefCell<Option<Fault>>>,
 }
 
@@ -209,7 +217,10 @@ impl Function for DoXslTransform {
             ([], _) => Ok(SxdValue::String(super::xpath::children_text(&result))),
             _ => Err(fail(
                 &self.fault,
-                sub_language(format!("the stylesheet `{uri}` produced {} top-level elements and text; one element was expected", elements.len())),
+                sub_language(format!(
+                    "the stylesheet `{uri}` produced {} top-level elements and text; one element was expected",
+                    elements.len()
+                )),
             )),
         }
     }

@@ -125,10 +125,16 @@ impl MessageType {
         let mut parts = Vec::with_capacity(message.parts.len());
         for part in &message.parts {
             let kind = if let Some(element) = &part.element {
-                let element = element.name.as_ref().ok_or_else(|| format!("the element `{}` of part `{}` is not resolved", element.text, part.name.value))?;
+                let element = element
+                    .name
+                    .as_ref()
+                    .ok_or_else(|| format!("the element `{}` of part `{}` is not resolved", element.text, part.name.value))?;
                 PartKind::Element(element.clone())
             } else if let Some(type_) = &part.type_ {
-                let type_name = type_.name.as_ref().ok_or_else(|| format!("the type `{}` of part `{}` is not resolved", type_.text, part.name.value))?;
+                let type_name = type_
+                    .name
+                    .as_ref()
+                    .ok_or_else(|| format!("the type `{}` of part `{}` is not resolved", type_.text, part.name.value))?;
                 PartKind::Type(TypeRef::resolve(type_name, definitions)?)
             } else {
                 return Err(format!("part `{}` of message {name} has neither element nor type", part.name.value));

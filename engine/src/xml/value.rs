@@ -193,6 +193,9 @@ impl XmlElement {
 
     /// The number of element levels: 1 for an element without element children.
     pub fn depth(&self) -> usize {
+        if !self.has_child_elements() {
+            return 1;
+        }
         let mut deepest = 0;
         let mut stack: Vec<(&XmlElement, usize)> = vec![(self, 1)];
         while let Some((element, depth)) = stack.pop() {
@@ -221,12 +224,8 @@ impl XmlElement {
     /// `scopes`. The result carries every declaration in scope at `element` (its descendants only
     /// their own), so it can be written out on its own.
     pub fn from_syntax(element: &syntax::Element, scopes: &NamespaceScopes) -> XmlElement {
-        let namespaces = scopes
-            .in_scope(element.scope)
-            .into_iter()
-            .rev()
-            .map(|(prefix, uri)| NamespaceDecl { prefix, uri: Arc::from(uri) })
-            .collect();
+        let namespaces =
+            scopes.in_scope(element.scope).into_iter().rev().map(|(prefix, uri)| NamespaceDecl { prefix, uri: Arc::from(uri) }).collect();
         let mut out = convert_syntax(element, 1);
         out.namespaces = namespaces;
         out
@@ -335,6 +334,21 @@ impl Message {
 }
 
 impl Value {
+    /// The value of a variable declared with a simple type (a forEach counter, say): a container
+    /// named after the variable holding `text`.
+    pub fn simple(variable: &str, text: &str) -> Value {
+        Value::Element(XmlElement::with_text(None, variable, text))
+    }
+
+    /// The XPath string-value of an element value (all its text); for a message, of its parts
+    /// in order.
+    pub fn string_value(&self) -> String {
+        match self {
+            Value::Element(element) => element.string_value(),
+            Value::Message(message) => message.parts.iter().map(|p| p.value.string_value()).collect(),
+        }
+    }
+
     pub fn as_element(&self) -> Option<&XmlElement> {
         match self {
             Value::Element(element) => Some(element),

@@ -101,15 +101,8 @@ fn write_element(out: &mut String, element: &XmlElement, scope: &mut Scope) {
     out.push_str(&name);
     let mut attributes = String::new();
     for attribute in &element.attributes {
-        let name = qualified_name(
-            attribute.namespace.as_deref(),
-            &attribute.local,
-            attribute.prefix.as_deref(),
-            false,
-            mark,
-            scope,
-            &mut head,
-        );
+        let name =
+            qualified_name(attribute.namespace.as_deref(), &attribute.local, attribute.prefix.as_deref(), false, mark, scope, &mut head);
         attributes.push(' ');
         attributes.push_str(&name);
         attributes.push_str("=\"");

@@ -41,7 +41,7 @@ use sxd_xpath::Value as SxdValue;
 
 use super::aliases::{NoAliases, PropertyAliases};
 use super::dom::{self as xdom, NodePath};
-use super::functions::{DoXslTransform, GetVariableProperty, PropValue};
+use super::functions::{DoXslTransform, GetVariableProperty};
 use super::types::{SimpleKind, VarType};
 use super::value::{Value, XmlAttribute, XmlElement, XmlNode};
 use super::xslt::{NoStylesheets, Stylesheets};
@@ -82,6 +82,8 @@ struct Analysis {
     properties: Vec<(String, String, QName)>,
     /// The stylesheet URIs of `bpel:doXslTransform` calls.
     stylesheets: Vec<String>,
+    /// Whether `position()` or `last()` is called outside a predicate.
+    context_position: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +171,17 @@ impl Compiled {
         }
     }
 
+    /// The namespace prefixes the expression uses, with their URIs.
+    pub(crate) fn prefixes(&self) -> &[(String, String)] {
+        self.analysis.as_ref().map_or(&[], |a| a.prefixes.as_slice())
+    }
+
+    /// Whether `position()` or `last()` is called outside a predicate (their value depends on a
+    /// context position that only the caller knows).
+    pub(crate) fn uses_context_position(&self) -> bool {
+        self.analysis.as_ref().is_ok_and(|a| a.context_position)
+    }
+
     fn analysis(&self) -> Result<&Analysis, Fault> {
         self.analysis.as_ref().map_err(|message| {
             Fault::standard(StandardFault::SubLanguageExecutionFault, format!("cannot evaluate `{}`: {message}", self.text))
@@ -185,6 +198,7 @@ fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -
     let mut variables: Vec<(String, Option<String>)> = Vec::new();
     let mut properties = Vec::new();
     let mut stylesheets = Vec::new();
+    let mut context_position = false;
     expr.visit(&mut |node, at| {
         match &node.kind {
             ExprKind::Path(path) if role == XPathRole::Expression && !at.in_predicate && path.is_location_path() => {
@@ -206,22 +220,29 @@ fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -
                         Some(name) => properties.push((variable.to_string(), property.to_string(), name)),
                         None => problems.push(format!("the property name `{property}` has an undeclared prefix")),
                     },
-                    _ => problems.push("bpel:getVariableProperty takes two string literals: a variable name and a property QName".to_string()),
+                    _ => problems
+                        .push("bpel:getVariableProperty takes two string literals: a variable name and a property QName".to_string()),
                 }
             }
             ExprKind::FunctionCall(call) if call.name.is(BPEL_NS, "doXslTransform") => {
                 match call.args.first().and_then(ast::Expr::as_literal) {
                     Some(uri) if call.args.len() >= 2 && call.args.len() % 2 == 0 => stylesheets.push(uri.to_string()),
-                    Some(_) => problems.push(
-                        "bpel:doXslTransform takes a stylesheet URI, a node-set, then pairs of parameter name and value".to_string(),
-                    ),
-                    None => problems.push("the first argument of bpel:doXslTransform must be a string literal (the stylesheet URI)".to_string()),
+                    Some(_) => problems
+                        .push("bpel:doXslTransform takes a stylesheet URI, a node-set, then pairs of parameter name and value".to_string()),
+                    None => {
+                        problems.push("the first argument of bpel:doXslTransform must be a string literal (the stylesheet URI)".to_string())
+                    }
                 }
             }
             ExprKind::FunctionCall(call) => {
-                let context_function = call.name.prefix.is_none() && call.args.is_empty() && CONTEXT_FUNCTIONS.contains(&call.name.local.as_str());
+                let context_function =
+                    call.name.prefix.is_none() && call.args.is_empty() && CONTEXT_FUNCTIONS.contains(&call.name.local.as_str());
+                if context_function && !at.in_predicate && matches!(call.name.local.as_str(), "position" | "last") {
+                    context_position = true;
+                }
                 if role == XPathRole::Expression && !at.in_predicate && context_function {
-                    problems.push(format!("`{}()` reads the context node, but an expression has none (WS-BPEL 2.0 §8.2.4)", call.name.local));
+                    problems
+                        .push(format!("`{}()` reads the context node, but an expression has none (WS-BPEL 2.0 §8.2.4)", call.name.local));
                 }
             }
             _ => {}
@@ -248,9 +269,15 @@ fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -
             ExprKind::Number(n) => Fast::Number(-n),
             _ => Fast::Full,
         },
-        ExprKind::FunctionCall(call) if call.name.prefix.is_none() && call.args.is_empty() && call.name.local == "true" => Fast::Boolean(true),
-        ExprKind::FunctionCall(call) if call.name.prefix.is_none() && call.args.is_empty() && call.name.local == "false" => Fast::Boolean(false),
-        ExprKind::Variable(variable) if variable.name.prefix.is_none() => Fast::Variable(variable.name.local.clone(), variable.part.clone()),
+        ExprKind::FunctionCall(call) if call.name.prefix.is_none() && call.args.is_empty() && call.name.local == "true" => {
+            Fast::Boolean(true)
+        }
+        ExprKind::FunctionCall(call) if call.name.prefix.is_none() && call.args.is_empty() && call.name.local == "false" => {
+            Fast::Boolean(false)
+        }
+        ExprKind::Variable(variable) if variable.name.prefix.is_none() => {
+            Fast::Variable(variable.name.local.clone(), variable.part.clone())
+        }
         ExprKind::Path(path)
             if matches!(path.start, PathStart::ContextNode)
                 && path.steps.len() == 1
@@ -262,13 +289,14 @@ fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -
         }
         _ => Fast::Full,
     };
-    Ok(Analysis { fast, variables, prefixes, properties, stylesheets })
+    Ok(Analysis { fast, variables, prefixes, properties, stylesheets, context_position })
 }
 
 fn resolve_qname(text: &str, bindings: &[(Option<String>, String)]) -> Option<QName> {
     match text.trim().split_once(':') {
         Some((prefix, local)) => {
-            let uri = Bindings(bindings).namespace_of(prefix)?;
+            let namespaces = Bindings(bindings);
+            let uri = namespaces.namespace_of(prefix)?;
             Some(QName::new(Some(uri), local))
         }
         None => Some(QName::new(None, text.trim())),
@@ -578,7 +606,12 @@ pub(crate) fn bind<'v>(vars: &'v dyn Variables, name: &'v str, part: Option<&'v 
 }
 
 /// Evaluates `compiled` and returns its value (node-sets with locations and owned copies).
-pub fn evaluate(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<'_>, context: Option<QueryContext<'_>>) -> Result<XPathValue, Fault> {
+pub fn evaluate(
+    compiled: &Compiled,
+    vars: &dyn Variables,
+    env: XPathEnv<'_>,
+    context: Option<QueryContext<'_>>,
+) -> Result<XPathValue, Fault> {
     if let Some(quick) = quick(compiled, vars, context)? {
         return Ok(match quick {
             Bound::Prim(prim) => prim.into_value(),
@@ -665,7 +698,10 @@ pub(crate) fn evaluate_locations(
     context: Option<QueryContext<'_>>,
 ) -> Result<Vec<Option<Location>>, Fault> {
     let not_nodes = || {
-        Fault::standard(StandardFault::SelectionFailure, format!("`{}` does not select a node, so nothing can be assigned to it", compiled.text()))
+        Fault::standard(
+            StandardFault::SelectionFailure,
+            format!("`{}` does not select a node, so nothing can be assigned to it", compiled.text()),
+        )
     };
     if let Some(quick) = quick(compiled, vars, context)? {
         return match quick {
@@ -702,6 +738,13 @@ fn quick<'v>(compiled: &'v Compiled, vars: &'v dyn Variables, context: Option<Qu
 thread_local! {
     /// sxd-xpath's compiled expressions (not `Send`), by text.
     static SXD_CACHE: RefCell<HashMap<String, Rc<sxd_xpath::XPath>>> = RefCell::new(HashMap::new());
+    static SXD_EVALUATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many evaluations this thread has run through sxd-xpath (trivial expressions and copies
+/// between variables never do): for tests that keep the fast paths fast.
+pub fn sxd_evaluations() -> u64 {
+    SXD_EVALUATIONS.with(|count| count.get())
 }
 
 /// Entries kept per thread before the cache starts over.
@@ -730,8 +773,14 @@ pub(crate) fn sxd_compiled(text: &str) -> Result<Rc<sxd_xpath::XPath>, String> {
 /// value is.
 pub(crate) struct Docs<'d, 'v> {
     documents: Vec<dom::Document<'d>>,
-    sources: Vec<Option<(&'v XmlElement, Option<&'v str>, Option<&'v str>)>>,
+    sources: Vec<Option<DocSource<'v>>>,
 }
+
+/// The value a document was built from: the element, its variable and part.
+type DocSource<'v> = (&'v XmlElement, Option<&'v str>, Option<&'v str>);
+
+/// Sorts nodes: document index, position in it, string value (for nodes in no document).
+type OrderKey = (usize, Vec<usize>, String);
 
 impl<'d, 'v> Docs<'d, 'v> {
     fn index_of(&self, node: Node<'d>) -> Option<usize> {
@@ -742,7 +791,7 @@ impl<'d, 'v> Docs<'d, 'v> {
     /// Nodes in a deterministic document order: by document (in binding order), then by position;
     /// nodes outside every value last, by string value.
     pub(crate) fn ordered(&self, nodes: &Nodeset<'d>) -> Vec<Node<'d>> {
-        let mut keyed: Vec<((usize, Vec<usize>, String), Node<'d>)> = nodes
+        let mut keyed: Vec<(OrderKey, Node<'d>)> = nodes
             .iter()
             .map(|node| {
                 let placed = self.index_of(node).zip(xdom::path_of(node));
@@ -821,6 +870,7 @@ fn with_sxd<T>(
     finish: impl FnOnce(&SxdValue<'_>, &Docs<'_, '_>) -> Result<T, Fault>,
 ) -> Result<T, Fault> {
     let analysis = compiled.analysis()?;
+    SXD_EVALUATIONS.with(|count| count.set(count.get() + 1));
     let mut bound: Vec<(String, Bound<'_>)> = Vec::with_capacity(analysis.variables.len());
     for (name, part) in &analysis.variables {
         let sxd_name = match part {
@@ -830,7 +880,7 @@ fn with_sxd<T>(
         bound.push((sxd_name, bind(vars, name, part.as_deref())?));
     }
     let fault: Rc<RefCell<Option<Fault>>> = Rc::new(RefCell::new(None));
-    let properties: Vec<(String, String, Result<PropValue, Fault>)> = analysis
+    let properties: super::functions::PreparedProperties = analysis
         .properties
         .iter()
         .map(|(variable, written, name)| (variable.clone(), written.clone(), super::functions::property_value(vars, env, variable, name)))
@@ -879,7 +929,8 @@ fn with_sxd<T>(
     };
     docs.sources.push(None);
     if !analysis.properties.is_empty() {
-        sxd_context.set_function((BPEL_NS, "getVariableProperty"), GetVariableProperty { values: Rc::new(properties), fault: fault.clone() });
+        sxd_context
+            .set_function((BPEL_NS, "getVariableProperty"), GetVariableProperty { values: Rc::new(properties), fault: fault.clone() });
     }
     if !analysis.stylesheets.is_empty() {
         sxd_context.set_function((BPEL_NS, "doXslTransform"), DoXslTransform { stylesheets: Rc::new(stylesheets), fault: fault.clone() });
@@ -888,7 +939,9 @@ fn with_sxd<T>(
     let result = catch_unwind(AssertUnwindSafe(|| xpath.evaluate(&sxd_context, context_node)));
     match result {
         Ok(Ok(value)) => finish(&value, &docs),
-        Ok(Err(error)) => Err(fault.borrow_mut().take().unwrap_or_else(|| sub_language(format!("evaluating `{}`: {error}", compiled.text)))),
+        Ok(Err(error)) => {
+            Err(fault.borrow_mut().take().unwrap_or_else(|| sub_language(format!("evaluating `{}`: {error}", compiled.text))))
+        }
         Err(_) => Err(sub_language(format!("sxd-xpath failed while evaluating `{}`", compiled.text))),
     }
 }
@@ -898,6 +951,8 @@ fn with_sxd<T>(
 pub struct VariableList {
     pub entries: Vec<(String, VarType, Option<Value>)>,
     pub links: Vec<(String, bool)>,
+    /// Partner links: name, my role's endpoint, partner role's endpoint.
+    pub partner_links: Vec<(String, Option<super::copy::EndpointReference>, Option<super::copy::EndpointReference>)>,
 }
 
 impl VariableList {
@@ -937,4 +992,217 @@ pub(crate) fn children_text(children: &[XmlNode]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::types::{MessageType, PartKind, PartType, TypeRef};
+    use crate::xml::value::Message;
+    use crate::xml::xslt::StylesheetCache;
+
+    const TI: &str = "urn:ti";
+
+    fn ns() -> Vec<(Option<String>, String)> {
+        vec![(Some("ti".into()), TI.into()), (Some("bpel".into()), BPEL_NS.into())]
+    }
+
+    fn message_type() -> VarType {
+        VarType::Message(Arc::new(MessageType {
+            name: QName::new(Some(TI), "request"),
+            parts: vec![
+                PartType { name: "inputPart".into(), kind: PartKind::Element(QName::new(Some(TI), "in")) },
+                PartType { name: "count".into(), kind: PartKind::Type(TypeRef::builtin("int")) },
+            ],
+        }))
+    }
+
+    fn variables() -> VariableList {
+        let mut vars = VariableList::new();
+        let message = Message::new(QName::new(Some(TI), "request")).with_part("inputPart", XmlElement::with_text(Some(TI), "in", "5"));
+        let items = XmlElement::parse(r#"<ti:list xmlns:ti="urn:ti" n="2"><ti:item>a</ti:item><ti:item>b</ti:item></ti:list>"#).unwrap();
+        vars.declare("InitData", message_type(), Some(Value::Message(message)))
+            .declare("Counter", VarType::Type(TypeRef::builtin("int")), Some(Value::Element(XmlElement::with_text(None, "Counter", "3"))))
+            .declare("Flag", VarType::Type(TypeRef::builtin("boolean")), Some(Value::Element(XmlElement::with_text(None, "Flag", "false"))))
+            .declare("Text", VarType::Type(TypeRef::builtin("string")), Some(Value::Element(XmlElement::with_text(None, "Text", "abc"))))
+            .declare("List", VarType::Element(QName::new(Some(TI), "list")), Some(Value::Element(items)))
+            .declare("Empty", VarType::Type(TypeRef::builtin("int")), None);
+        vars.links.push(("l1".into(), true));
+        vars.links.push(("l2".into(), false));
+        vars
+    }
+
+    fn eval(text: &str) -> Result<XPathValue, Fault> {
+        let compiled = Compiled::new(text, &ns(), XPathRole::Expression);
+        evaluate(&compiled, &variables(), XPathEnv::none(), None)
+    }
+
+    fn fault_of(text: &str) -> StandardFault {
+        match eval(text) {
+            Err(fault) => fault.standard_kind().unwrap(),
+            Ok(value) => panic!("`{text}` gave {value:?}"),
+        }
+    }
+
+    #[test]
+    fn bpel_variables_bind_by_their_types() {
+        assert_eq!(eval("$InitData.inputPart + 1"), Ok(XPathValue::Number(6.0)));
+        assert_eq!(eval("$Counter + 1"), Ok(XPathValue::Number(4.0)));
+        assert_eq!(eval("$Counter"), Ok(XPathValue::Number(3.0)));
+        assert_eq!(eval("$Flag"), Ok(XPathValue::Boolean(false)), "a boolean variable is an XPath boolean, not a node");
+        assert_eq!(eval("not($Flag)"), Ok(XPathValue::Boolean(true)));
+        assert_eq!(eval("concat($Text, 'd', $Counter)"), Ok(XPathValue::String("abcd3".into())));
+        assert_eq!(eval("count($List/ti:item)"), Ok(XPathValue::Number(2.0)));
+        assert_eq!(eval("$List/@n * 2"), Ok(XPathValue::Number(4.0)));
+        assert_eq!(eval("$l1 and not($l2)"), Ok(XPathValue::Boolean(true)));
+        assert_eq!(eval("'P0Y0M0DT0H0M5.0S'"), Ok(XPathValue::String("P0Y0M0DT0H0M5.0S".into())));
+        assert_eq!(eval("-1"), Ok(XPathValue::Number(-1.0)));
+        assert_eq!(eval("concat('', 1 div 3 > 0)"), Ok(XPathValue::String("true".into())));
+    }
+
+    #[test]
+    fn node_results_come_back_with_locations() {
+        let XPathValue::Nodes(nodes) = eval("$InitData.inputPart").unwrap() else { panic!() };
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(
+            nodes[0].location,
+            Some(Location { variable: "InitData".into(), part: Some("inputPart".into()), path: NodePath::default() })
+        );
+        let XPathValue::Nodes(nodes) = eval("$List/ti:item[2] | $List/@n | $List/ti:item[1]/text()").unwrap() else { panic!() };
+        let paths: Vec<NodePath> = nodes.iter().map(|n| n.location.clone().unwrap().path).collect();
+        assert_eq!(
+            paths,
+            vec![
+                NodePath { children: vec![], attribute: Some((None, "n".into())) },
+                NodePath { children: vec![0, 0], attribute: None },
+                NodePath { children: vec![1], attribute: None },
+            ]
+        );
+        assert!(matches!(&nodes[2].node, NodeValue::Element(e) if e.text() == "b"));
+        assert!(matches!(&nodes[0].node, NodeValue::Attribute(a) if a.value == "2"));
+    }
+
+    #[test]
+    fn runtime_errors_are_standard_faults() {
+        assert_eq!(fault_of("$Empty + 1"), StandardFault::UninitializedVariable);
+        assert_eq!(fault_of("$Empty"), StandardFault::UninitializedVariable);
+        assert_eq!(fault_of("$InitData.count"), StandardFault::UninitializedVariable);
+        assert_eq!(fault_of("NoConditionHere"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("/a"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("string()"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of(""), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("   "), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("$nope"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("foo()"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("'a'/b"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("$InitData"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("$Counter.part"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("$InitData.nopart"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("count($List/x:item)"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault_of("1 +"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(eval("count($List/ti:item[position() = last()])"), Ok(XPathValue::Number(1.0)), "predicates have a context");
+    }
+
+    #[test]
+    fn unsigned_values_are_checked() {
+        let vars = variables();
+        let unsigned = |text: &str| evaluate_unsigned(&Compiled::new(text, &ns(), XPathRole::Expression), &vars, XPathEnv::none());
+        assert_eq!(unsigned("$Counter + 1"), Ok(4));
+        assert_eq!(unsigned("4294967295"), Ok(u32::MAX));
+        for bad in ["4294967296", "-1", "2.5", "'x'", "1 div 0"] {
+            assert!(unsigned(bad).unwrap_err().is(StandardFault::InvalidExpressionValue), "{bad}");
+        }
+    }
+
+    #[test]
+    fn queries_have_the_value_as_context() {
+        let vars = variables();
+        let list = vars.value("List").and_then(Value::as_element).unwrap().clone();
+        let context = QueryContext { element: &list, variable: Some("List"), part: None };
+        let query = |text: &str| evaluate(&Compiled::new(text, &ns(), XPathRole::Query), &vars, XPathEnv::none(), Some(context));
+        let XPathValue::Nodes(nodes) = query(".").unwrap() else { panic!() };
+        assert_eq!(nodes[0].location.as_ref().map(|l| l.variable.as_str()), Some("List"));
+        assert_eq!(query("count(ti:item)"), Ok(XPathValue::Number(2.0)));
+        assert_eq!(query("string(ti:item[2])"), Ok(XPathValue::String("b".into())));
+        assert_eq!(query("count(/ti:list)"), Ok(XPathValue::Number(1.0)));
+    }
+
+    #[test]
+    fn get_variable_property_uses_the_aliases() {
+        let vars = variables();
+        let aliases = |ty: &VarType, property: &QName| -> Option<crate::xml::aliases::Alias> {
+            (property.local == "correlationId" && matches!(ty, VarType::Message(_))).then(|| crate::xml::aliases::Alias {
+                part: Some("inputPart".into()),
+                query: None,
+                kind: Some(SimpleKind::Number),
+            })
+        };
+        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets };
+        let run = |text: &str| evaluate(&Compiled::new(text, &ns(), XPathRole::Expression), &vars, env, None);
+        assert_eq!(run("bpel:getVariableProperty('InitData', 'ti:correlationId') * 2"), Ok(XPathValue::Number(10.0)));
+        assert!(run("bpel:getVariableProperty('List', 'ti:correlationId')").unwrap_err().is(StandardFault::SelectionFailure));
+        assert!(run("bpel:getVariableProperty('Empty', 'ti:correlationId')").unwrap_err().is(StandardFault::SelectionFailure));
+        assert!(run("bpel:getVariableProperty($Text, 'ti:correlationId')").unwrap_err().is(StandardFault::SubLanguageExecutionFault));
+    }
+
+    #[test]
+    fn do_xsl_transform_runs_the_subset_and_raises_its_faults() {
+        let echo = r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:param name="p" select="'none'"/>
+            <xsl:template match="@*|node()"><xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy></xsl:template>
+            <xsl:template match="ti:in" xmlns:ti="urn:ti"><out><xsl:value-of select="concat(., $p)"/></out></xsl:template></xsl:stylesheet>"#;
+        let broken = r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+            <xsl:template match="/"><xsl:call-template name="doesNotExist"/></xsl:template></xsl:stylesheet>"#;
+        let stylesheets =
+            StylesheetCache::from_texts([("echo.xslt".to_string(), echo.to_string()), ("broken.xslt".to_string(), broken.to_string())]);
+        let vars = variables();
+        let env = XPathEnv { properties: &NoAliases, stylesheets: &stylesheets };
+        let run = |text: &str| evaluate(&Compiled::new(text, &ns(), XPathRole::Expression), &vars, env, None);
+        let XPathValue::Nodes(nodes) = run("bpel:doXslTransform('echo.xslt', $InitData.inputPart)").unwrap() else { panic!() };
+        assert!(matches!(&nodes[0].node, NodeValue::Element(e) if e.is(None, "out") && e.text() == "5none"));
+        assert_eq!(nodes[0].location, None);
+        assert_eq!(run("string(bpel:doXslTransform('echo.xslt', $InitData.inputPart, 'p', '!'))"), Ok(XPathValue::String("5!".into())));
+        assert_eq!(run("bpel:doXslTransform('echo.xslt', $List)/ti:item[2]/text() = 'b'"), Ok(XPathValue::Boolean(true)));
+        let kind = |text: &str| run(text).unwrap_err().standard_kind().unwrap();
+        assert_eq!(kind("bpel:doXslTransform('missing.xslt', $InitData.inputPart)"), StandardFault::XsltStylesheetNotFound);
+        assert_eq!(kind("bpel:doXslTransform('broken.xslt', 'foobar')"), StandardFault::XsltInvalidSource);
+        assert_eq!(kind("bpel:doXslTransform('echo.xslt', $List/ti:item)"), StandardFault::XsltInvalidSource);
+        assert_eq!(kind("bpel:doXslTransform('broken.xslt', $InitData.inputPart)"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(kind("bpel:doXslTransform($Text, $InitData.inputPart)"), StandardFault::SubLanguageExecutionFault);
+    }
+
+    #[test]
+    fn numbers_format_and_parse_as_xpath_says() {
+        assert_eq!(format_number(5.0), "5");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(0.5), "0.5");
+        assert_eq!(format_number(f64::NAN), "NaN");
+        assert_eq!(format_number(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(xpath_number(" \n 12 \n"), 12.0);
+        assert_eq!(xpath_number("-3.5"), -3.5);
+        assert_eq!(xpath_number(".5"), 0.5);
+        assert!(xpath_number("1e5").is_nan());
+        assert!(xpath_number("+1").is_nan());
+        assert!(xpath_number("").is_nan());
+        assert!(xpath_number("inf").is_nan());
+    }
+
+    #[test]
+    fn trivial_expressions_are_recognised() {
+        for text in ["$a", "$a.b", "'x'", "12", "-1", "true()", "false()"] {
+            assert!(Compiled::new(text, &[], XPathRole::Expression).is_trivial(), "{text}");
+        }
+        assert!(Compiled::new(".", &[], XPathRole::Query).is_trivial());
+        assert!(!Compiled::new("$a + 1", &[], XPathRole::Expression).is_trivial());
+        assert_eq!(Compiled::new(" $InitData.inputPart ", &[], XPathRole::Expression).as_variable(), Some(("InitData", Some("inputPart"))));
+    }
+
+    #[test]
+    fn the_cache_compiles_once() {
+        let cache = CompiledExpressions::new();
+        let key = ExprKey { file: 0, start: 1, end: 5, role: XPathRole::Expression };
+        let first = cache.get_or_compile(key, || Compiled::new("1 + 1", &[], XPathRole::Expression));
+        let second = cache.get_or_compile(key, || panic!("compiled twice"));
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(cache.len(), 1);
+    }
 }

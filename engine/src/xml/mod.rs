@@ -1,0 +1,54 @@
+//! Variable values and what runs on them: the XML value model ([`value`]), declared types
+//! ([`types`]), XPath 1.0 evaluation with sxd-xpath and BPEL's bindings and functions ([`xpath`],
+//! [`functions`], [`aliases`]), the XSLT subset of `bpel:doXslTransform` ([`xslt`]), the `<copy>`
+//! semantics of `<assign>` ([`copy`]), and validation ([`validate`]).
+//!
+//! # Architecture invariants
+//!
+//! - **Values are data.** [`value::Value`] and everything in it derive serde and hold no
+//!   references, hash maps or closures: they live in checkpoints.
+//! - **No panic from input.** Malformed XML, XPath, stylesheets and values give a standard
+//!   [`crate::fault::Fault`]; recursion over values is bounded by [`value::MAX_DEPTH`]; sxd-xpath is
+//!   called behind `catch_unwind`.
+//! - **No I/O while running**, except [`xslt::StylesheetCache`] reading a stylesheet file on first
+//!   use (preload it at deployment to avoid even that).
+//! - **The trivial path stays trivial.** Copies between variables and parts, literals, and the
+//!   expressions `$var`, `$var.part`, `'text'`, numbers and the query `.` never reach sxd-xpath.
+
+pub mod aliases;
+pub mod copy;
+pub mod dom;
+pub mod functions;
+pub mod types;
+pub mod validate;
+pub mod value;
+pub mod write;
+pub mod xpath;
+pub mod xslt;
+
+pub use aliases::{Alias, AliasTable, NoAliases, PropertyAliases};
+pub use copy::{assign, execute_copy, stage, Changes, CopyEnv, EndpointReference, Source, Staged, Store, Target};
+pub use types::{MessageType, PartKind, PartType, SimpleKind, TypeRef, VarType};
+pub use validate::{validate_variable, Validation};
+pub use value::{Message, NamespaceDecl, Part, Value, XmlAttribute, XmlElement, XmlNode};
+pub use xpath::{
+    evaluate, evaluate_boolean, evaluate_number, evaluate_string, evaluate_unsigned, Compiled, CompiledExpressions, Location, NodeValue,
+    QueryContext, VariableList, VariableRef, Variables, XPathEnv, XPathNode, XPathRole, XPathValue,
+};
+pub use xslt::{NoStylesheets, Stylesheet, StylesheetCache, StylesheetError, Stylesheets};
+
+#[cfg(test)]
+mod tests {
+    /// Deployed processes share these across worker threads; instance state travels between them.
+    #[test]
+    fn shared_parts_are_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<super::CompiledExpressions>();
+        shared::<super::Compiled>();
+        shared::<super::AliasTable>();
+        shared::<super::StylesheetCache>();
+        shared::<super::Stylesheet>();
+        shared::<super::Value>();
+        shared::<crate::fault::Fault>();
+    }
+}
