@@ -106,7 +106,7 @@ if command -v go >/dev/null 2>&1; then
         skip "go: the Go baseline does not build (see $OUT/go-build.log)"
     fi
 else
-    skip "go: no Go toolchain (Debian package golang-go)$([ "$INSTALL" -eq 0 ] && echo ', and --no-install') "
+    skip "go: no Go toolchain (Debian package golang-go)$([ "$INSTALL" -eq 0 ] && echo ', and --no-install')"
 fi
 
 HAVE_GREENLET=0

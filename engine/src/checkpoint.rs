@@ -200,6 +200,7 @@ pub fn save<P: Program>(instance: &Instance<P>, definition: DefinitionHash) -> R
 /// Like [`save`], appending to `out` (which a caller may reuse between checkpoints).
 pub fn save_into<P: Program>(instance: &Instance<P>, definition: DefinitionHash, out: &mut Vec<u8>) -> Result<(), CheckpointError> {
     let start = out.len();
+    out.reserve(HEADER_LEN + instance.core.size_hint());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&definition.0.to_le_bytes());
@@ -222,13 +223,22 @@ struct Append<'a>(&'a mut Vec<u8>);
 impl postcard::ser_flavors::Flavor for Append<'_> {
     type Output = ();
 
+    #[inline]
     fn try_push(&mut self, data: u8) -> postcard::Result<()> {
         self.0.push(data);
         Ok(())
     }
 
+    #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
+        // most pieces are a varint of a few bytes: pushing them beats a call to memcpy
+        if data.len() <= 8 {
+            for &b in data {
+                self.0.push(b);
+            }
+        } else {
+            self.0.extend_from_slice(data);
+        }
         Ok(())
     }
 

@@ -116,9 +116,11 @@ fn choice_takes_the_first_ready_arm_in_arm_order() {
     // senders wait on both channels; the choice lists channel 1 first, so channel 1 wins
     let toy = Toy::new(
         2,
-        vec![vec![Spawn(1), Spawn(2), Yield, Choice(vec![Arm::Recv(1), Arm::Recv(0)]), Balance(0), Balance(1)], vec![Send(0, 100)], vec![
-            Send(1, 200),
-        ]],
+        vec![
+            vec![Spawn(1), Spawn(2), Yield, Choice(vec![Arm::Recv(1), Arm::Recv(0)]), Balance(0), Balance(1)],
+            vec![Send(0, 100)],
+            vec![Send(1, 200)],
+        ],
     );
     let lines = trace(&toy, &[]);
     assert!(lines.contains(&"t0.0 r0@3 arm 0 Received(200)".to_string()), "{lines:#?}");
@@ -132,7 +134,15 @@ fn choice_withdraws_the_losing_arms() {
     let toy = Toy::new(
         2,
         vec![
-            vec![Spawn(1), Choice(vec![Arm::Recv(0), Arm::Recv(1), Arm::Sleep(100), Arm::Wait(0)]), Balance(0), Balance(1), Recv(0), Join, Wait(1)],
+            vec![
+                Spawn(1),
+                Choice(vec![Arm::Recv(0), Arm::Recv(1), Arm::Sleep(100), Arm::Wait(0)]),
+                Balance(0),
+                Balance(1),
+                Recv(0),
+                Join,
+                Wait(1),
+            ],
             vec![Yield, Balance(0), Balance(1), Send(1, 5), Send(0, 6)],
         ],
     );
@@ -176,10 +186,7 @@ fn choice_of_a_send_and_a_receive_on_one_channel() {
     // t1 offers to send on 0 or to receive from 0; t2 receives: it matches t1's send arm
     let toy = Toy::new(
         1,
-        vec![vec![Spawn(1), Spawn(2), Join], vec![Choice(vec![Arm::Recv(0), Arm::Send(0, 42)]), Balance(0)], vec![
-            Balance(0),
-            Recv(0),
-        ]],
+        vec![vec![Spawn(1), Spawn(2), Join], vec![Choice(vec![Arm::Recv(0), Arm::Send(0, 42)]), Balance(0)], vec![Balance(0), Recv(0)]],
     );
     assert_eq!(
         trace(&toy, &[]),
@@ -199,9 +206,7 @@ fn choice_of_a_send_and_a_receive_on_one_channel() {
 fn choice_with_several_send_arms_sends_the_value_of_the_arm_taken() {
     let toy = Toy::new(
         2,
-        vec![vec![Spawn(1), Spawn(2), Join], vec![Choice(vec![Arm::Send(0, 1), Arm::Send(1, 2), Arm::Send(0, 3)])], vec![
-            Recv(1),
-        ]],
+        vec![vec![Spawn(1), Spawn(2), Join], vec![Choice(vec![Arm::Send(0, 1), Arm::Send(1, 2), Arm::Send(0, 3)])], vec![Recv(1)]],
     );
     let lines = trace(&toy, &[]);
     assert!(lines.contains(&"t2.0 r2@0 arm 0 Received(2)".to_string()), "{lines:#?}");
@@ -255,9 +260,10 @@ fn killing_a_blocked_sender_drops_its_offer() {
 fn dropping_channels() {
     let toy = Toy::new(
         2,
-        vec![vec![Spawn(1), Yield, DropChannel(0), DropChannel(1), DropChannel(1), Recv(1), Choice(vec![Arm::Sleep(5), Arm::Send(1, 3)])], vec![
-            Recv(0),
-        ]],
+        vec![
+            vec![Spawn(1), Yield, DropChannel(0), DropChannel(1), DropChannel(1), Recv(1), Choice(vec![Arm::Sleep(5), Arm::Send(1, 3)])],
+            vec![Recv(0)],
+        ],
     );
     let lines = trace(&toy, &[]);
     assert_eq!(

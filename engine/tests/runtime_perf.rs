@@ -35,13 +35,25 @@ static ALLOC: Counting = Counting;
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 enum Frame {
     /// Main: spawn `n` children into a group, then join it.
-    Spawner { n: u32, group: Option<GroupId> },
+    Spawner {
+        n: u32,
+        group: Option<GroupId>,
+    },
     /// Receive from a channel, then finish.
     Waiter(ChannelId),
     /// Ping `left` round trips: send on `ping`, receive on `pong`.
-    Ping { ping: ChannelId, pong: ChannelId, left: u64, sent: bool },
+    Ping {
+        ping: ChannelId,
+        pong: ChannelId,
+        left: u64,
+        sent: bool,
+    },
     /// Echo forever: receive on `ping`, send back on `pong`.
-    Echo { ping: ChannelId, pong: ChannelId, got: Option<u64> },
+    Echo {
+        ping: ChannelId,
+        pong: ChannelId,
+        got: Option<u64>,
+    },
     Nothing,
 }
 
@@ -124,6 +136,38 @@ fn pingpong(n: u64) -> f64 {
 #[ignore]
 fn pingpong_only() {
     println!("ping-pong: {:.1} M round trips/s (target 20)", pingpong(20_000_000) / 1e6);
+}
+
+fn idle(n: usize, shared: bool) -> Instance<Bench> {
+    let clock = VirtualClock::new(T0);
+    let first = ChannelId::new(0, 1);
+    let mut inst = Instance::<Bench>::new(Frame::Waiter(first), T0);
+    inst.new_channel();
+    for _ in 1..n {
+        let ch = if shared { first } else { inst.new_channel() };
+        inst.spawn(Frame::Waiter(ch));
+    }
+    assert_eq!(inst.run(&Bench, &clock, u64::MAX), RunOutcome::Idle);
+    inst
+}
+
+#[test]
+#[ignore]
+fn checkpoint_only() {
+    let hash = DefinitionHash::of_texts("bench", []);
+    let inst = idle(1_000, false);
+    let start = Instant::now();
+    let mut bytes = Vec::new();
+    for _ in 0..20_000 {
+        bytes = checkpoint::save(&inst, hash).unwrap();
+    }
+    println!("checkpoint: {:.1} µs", start.elapsed().as_secs_f64() * 1e6 / 20_000.0);
+    let start = Instant::now();
+    for _ in 0..20_000 {
+        let back: Instance<Bench> = checkpoint::load(&bytes, hash).unwrap();
+        drop(back);
+    }
+    println!("restore (and drop): {:.1} µs", start.elapsed().as_secs_f64() * 1e6 / 20_000.0);
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn input() -> impl Strategy<Value = Input> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn checkpoint_after_every_step_and_any_slicing_change_nothing(toy in program(), inputs in prop::collection::vec(input(), 0..16)) {

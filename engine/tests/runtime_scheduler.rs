@@ -6,8 +6,8 @@
 mod toy;
 
 use bpel_engine::runtime::{
-    BlockedOn, Delivery, Effect, Event, ExchangeId, Instance, InstanceStatus, Op, Outcome, Program, RequestId, RunOutcome,
-    Step, StepContext, TaskletId, TaskletState, TimerId, Timestamp, VirtualClock,
+    BlockedOn, Delivery, Effect, Event, ExchangeId, Instance, InstanceStatus, Op, Outcome, Program, RequestId, RunOutcome, Step,
+    StepContext, TaskletId, TaskletState, TimerId, Timestamp, VirtualClock,
 };
 use toy::{drive, program_trace, Arm, Driver, Input, Mode, Toy, ToyOp::*, START};
 
@@ -72,9 +72,16 @@ fn a_killed_member_counts_as_done() {
 #[test]
 fn killing_a_tree_kills_the_descendants_and_only_them() {
     // main spawns t1 (which spawns t2, which spawns t3) and t4; each waits on a receive
-    let toy = Toy::new(1, vec![vec![Spawn(1), Spawn(4), Yield, Yield, Yield, Wait(0)], vec![Spawn(2), Recv(0)], vec![Spawn(3), Recv(0)], vec![Recv(0)], vec![
-        Recv(0),
-    ]]);
+    let toy = Toy::new(
+        1,
+        vec![
+            vec![Spawn(1), Spawn(4), Yield, Yield, Yield, Wait(0)],
+            vec![Spawn(2), Recv(0)],
+            vec![Spawn(3), Recv(0)],
+            vec![Recv(0)],
+            vec![Recv(0)],
+        ],
+    );
     let mut d = Driver::new(&toy, Mode::CheckpointEveryStep);
     // run until main's yields are done, then kill t2's tree from outside
     d.settle();
@@ -175,10 +182,14 @@ fn the_budget_bounds_a_run_and_the_queue_is_round_robin() {
         outcomes.push(d.inst.run(&toy, &d.clock, 7));
     }
     assert_eq!(outcomes, [RunOutcome::BudgetExhausted; 3]);
-    let yields: Vec<String> = d.inst.drain_effects().filter_map(|e| match e {
-        Effect::Invoke { target, .. } if target.contains("yield") => Some(target[6..10].to_string()),
-        _ => None,
-    }).collect();
+    let yields: Vec<String> = d
+        .inst
+        .drain_effects()
+        .filter_map(|e| match e {
+            Effect::Invoke { target, .. } if target.contains("yield") => Some(target[6..10].to_string()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(yields[..6], ["t1.0", "t2.0", "t1.0", "t2.0", "t1.0", "t2.0"]);
     // a busy instance does not starve another: each gets its budget
     let mut other = Driver::new(&toy, Mode::Whole);
@@ -251,7 +262,15 @@ fn time_moves_only_when_the_instance_is_idle() {
     let lines = program_trace(&d.record());
     assert_eq!(
         lines,
-        ["t0.0 r0@0 now 0", "t0.0 r0@1 arm 0 TimerFired", "t0.0 r0@2 now 50", "t0.0 r0@3 arm 0 Message { value: 3, exchange: ExchangeId(1) }", "t0.0 r0@4 now 1020", "t0.0 r0@5 arm 0 TimerFired", "t0.0 r0@6 now 1020"]
+        [
+            "t0.0 r0@0 now 0",
+            "t0.0 r0@1 arm 0 TimerFired",
+            "t0.0 r0@2 now 50",
+            "t0.0 r0@3 arm 0 Message { value: 3, exchange: ExchangeId(1) }",
+            "t0.0 r0@4 now 1020",
+            "t0.0 r0@5 arm 0 TimerFired",
+            "t0.0 r0@6 now 1020"
+        ]
     );
 }
 
@@ -360,7 +379,10 @@ fn timers_fired_by_the_host_and_stale_timer_events() {
     d.input(&Input::Advance(20_000));
     d.settle();
     assert_eq!(d.deliver(Event::TimerFired(timer)), Delivery::Ignored);
-    assert_eq!(program_trace(&d.record()), ["t0.0 r0@0 arm 0 TimerFired", "t0.0 r0@1 now 10000", "t0.0 r0@2 arm 0 TimerFired", "t0.0 r0@3 now 10010"]);
+    assert_eq!(
+        program_trace(&d.record()),
+        ["t0.0 r0@0 arm 0 TimerFired", "t0.0 r0@1 now 10000", "t0.0 r0@2 arm 0 TimerFired", "t0.0 r0@3 now 10010"]
+    );
 }
 
 #[test]

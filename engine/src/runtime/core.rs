@@ -4,24 +4,25 @@
 //! # Layout
 //!
 //! Everything lives in `Vec`s indexed by `u32` slots, with free lists threaded through the free slots;
-//! nothing is boxed per tasklet and nothing is hashed.
+//! nothing is boxed per tasklet, nothing is allocated per rendezvous, and nothing is hashed.
 //!
-//! - `tasklets`: [`TaskletSlot`], 64 bytes when `Frame` and `Value` are at most 16 and 8 bytes: the
-//!   generation, the state, the group it belongs to, the head of its registrations, its frames (inline
-//!   while there is one) and its data slot (the resume result when runnable, the value offered when
-//!   blocked on a send).
-//! - `regs`: one [`Reg`] (24 bytes) per operation a blocked tasklet waits on (one, or one per arm of a
-//!   choice). A registration sits in the FIFO list of what it waits on (a channel's waiters, a group's
-//!   joiners: doubly linked through `prev`/`next`) and in its tasklet's chain (`sibling`), so that
-//!   whichever completes first finds and withdraws the others in O(arms).
+//! - `tasklets`: [`TaskletSlot`], a 16-byte header (generation; group; extra registrations; state,
+//!   kind of wait and group ownership packed in one byte; resume arm), its frames (inline while there
+//!   is one: 24 bytes for frames up to 16 bytes) and its data slot (24 bytes for an 8-byte value: the
+//!   resume result when runnable, the value offered when blocked on a send). 64 bytes in all.
+//! - `waits`: beside each tasklet, its own registration ([`Wait`], 12 bytes): what it waits on and its
+//!   links in that thing's FIFO list of waiters. A tasklet blocked on one operation needs nothing more.
+//! - `regs`: the registrations of a choice's arms 1 and up ([`Reg`], 24 bytes), chained from the
+//!   tasklet, so that whichever arm completes first finds and withdraws the others in O(arms).
 //! - `channels`: [`Channel`] (20 bytes): the waiters' list and the number of senders and receivers in
 //!   it. Senders and receivers share one list: they can only both be present when a single tasklet's
 //!   choice both sends and receives on the channel (anyone else would have matched at once).
 //! - `groups`, `timers` (a slab plus a due-ordered index), the inbox of messages nobody waits for yet,
 //!   the message waits, the open invokes, and the effects not yet drained.
 //!
-//! A live slot of a channel, group or timer has an odd generation, a free one an even one: creating
-//! and dropping each bump it, so a stale id never matches.
+//! A wait list links "nodes": a tasklet's own registration (the node is its slot) or an extra one
+//! (`EXTRA | index`). A live slot of a channel, group or timer has an odd generation, a free one an
+//! even one: creating and dropping each bump it, so a stale id never matches.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -32,7 +33,9 @@ use super::frames::Frames;
 use super::ids::{ix, ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
 use super::{Effect, InstanceStatus, Outcome};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A tasklet's life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum TState {
     /// In the run queue, or the one running.
     Runnable,
@@ -46,6 +49,97 @@ pub(crate) enum TState {
     Dying,
 }
 
+impl TState {
+    const ALL: [TState; 5] = [TState::Runnable, TState::Blocked, TState::Finished, TState::Killed, TState::Dying];
+}
+
+/// What a registration waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum RegKind {
+    /// Nothing (a tasklet that does not wait; a free registration).
+    Free,
+    Send,
+    Recv,
+    Timer,
+    Message,
+    Answer,
+    Join,
+}
+
+impl RegKind {
+    const ALL: [RegKind; 7] =
+        [RegKind::Free, RegKind::Send, RegKind::Recv, RegKind::Timer, RegKind::Message, RegKind::Answer, RegKind::Join];
+}
+
+/// A tasklet's state, the kind of its first registration and whether it created groups, in one byte
+/// (bits 0-2, 3-5 and 6): the tasklet's header stays at 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Flags(u8);
+
+impl Flags {
+    const STATE: u8 = 0x07;
+    const KIND: u8 = 0x38;
+    const OWNS: u8 = 0x40;
+
+    #[inline]
+    pub fn new(state: TState, kind: RegKind, owns_groups: bool) -> Flags {
+        Flags(state as u8 | (kind as u8) << 3 | u8::from(owns_groups) << 6)
+    }
+
+    /// The state; an invalid code (only in unvalidated data) reads as `Killed`.
+    #[inline]
+    pub fn state(self) -> TState {
+        match self.0 & Self::STATE {
+            0 => TState::Runnable,
+            1 => TState::Blocked,
+            2 => TState::Finished,
+            4 => TState::Dying,
+            _ => TState::Killed,
+        }
+    }
+
+    #[inline]
+    pub fn is(self, state: TState) -> bool {
+        self.0 & Self::STATE == state as u8
+    }
+
+    #[inline]
+    pub fn with_state(self, state: TState) -> Flags {
+        Flags(self.0 & !Self::STATE | state as u8)
+    }
+
+    #[inline]
+    pub fn kind(self) -> RegKind {
+        match (self.0 & Self::KIND) >> 3 {
+            1 => RegKind::Send,
+            2 => RegKind::Recv,
+            3 => RegKind::Timer,
+            4 => RegKind::Message,
+            5 => RegKind::Answer,
+            6 => RegKind::Join,
+            _ => RegKind::Free,
+        }
+    }
+
+    #[inline]
+    pub fn with_kind(self, kind: RegKind) -> Flags {
+        Flags(self.0 & !Self::KIND | (kind as u8) << 3)
+    }
+
+    #[inline]
+    pub fn owns_groups(self) -> bool {
+        self.0 & Self::OWNS != 0
+    }
+
+    pub fn is_valid(self) -> bool {
+        usize::from(self.0 & Self::STATE) < TState::ALL.len()
+            && usize::from((self.0 & Self::KIND) >> 3) < RegKind::ALL.len()
+            && self.0 & 0x80 == 0
+    }
+}
+
 /// The tasklet's data slot.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) enum Slot<V> {
@@ -56,52 +150,78 @@ pub(crate) enum Slot<V> {
     /// Blocked with one send registration: the value offered.
     Offer(V),
     /// Blocked on a choice with several send arms: the values offered, by arm.
-    Offers(Vec<Option<V>>),
+    Offers(Box<[Option<V>]>),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct TaskletSlot<F, V> {
     pub gen: u32,
-    pub state: TState,
-    /// It created a group: look for its groups when it dies.
-    pub owns_groups: bool,
+    pub flags: Flags,
     /// The arm that completed, with `Slot::Resume`.
     pub arm: u16,
     /// Alive: the group it belongs to, or `NONE`. Free: the next free slot.
     #[serde(with = "ix")]
     pub link: u32,
-    /// Blocked: the first of its registrations (chained by `Reg::sibling`, in arm order).
+    /// Blocked on a choice: the registrations of arms 1 and up (chained by `Reg::sibling`); arm 0
+    /// is the tasklet's own registration in `Core::waits`.
     #[serde(with = "ix")]
-    pub regs: u32,
+    pub extra: u32,
     pub frames: Frames<F>,
     pub slot: Slot<V>,
 }
 
 impl<F, V> TaskletSlot<F, V> {
+    #[inline]
+    pub fn state(&self) -> TState {
+        self.flags.state()
+    }
+
+    #[inline]
+    pub fn set_state(&mut self, state: TState) {
+        self.flags = self.flags.with_state(state);
+    }
+
+    /// The kind of its own registration (arm 0), `Free` if it waits on nothing.
+    #[inline]
+    pub fn kind(&self) -> RegKind {
+        self.flags.kind()
+    }
+
+    #[inline]
+    pub fn set_kind(&mut self, kind: RegKind) {
+        self.flags = self.flags.with_kind(kind);
+    }
+
+    #[inline]
     pub fn is_alive(&self) -> bool {
-        matches!(self.state, TState::Runnable | TState::Blocked)
+        self.flags.0 & Flags::STATE <= TState::Blocked as u8
     }
 }
 
+/// A tasklet's own registration (its first or only wait), beside it in `Core::waits`: 12 bytes, and no
+/// allocation for the common wait on one thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum RegKind {
-    Free,
-    Send,
-    Recv,
-    Timer,
-    Message,
-    Answer,
-    Join,
+pub(crate) struct Wait {
+    /// The channel, timer or group slot (unused for messages and answers).
+    #[serde(with = "ix")]
+    pub target: u32,
+    #[serde(with = "ix")]
+    pub prev: u32,
+    #[serde(with = "ix")]
+    pub next: u32,
 }
 
-/// One operation a blocked tasklet waits on.
+impl Wait {
+    pub const NONE: Wait = Wait { target: NONE, prev: NONE, next: NONE };
+}
+
+/// The registration of a choice's arm 1 and up.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) struct Reg {
     pub kind: RegKind,
     pub arm: u16,
     #[serde(with = "ix")]
     pub tasklet: u32,
-    /// The channel, timer or group slot (unused for messages and answers).
     #[serde(with = "ix")]
     pub target: u32,
     #[serde(with = "ix")]
@@ -111,6 +231,26 @@ pub(crate) struct Reg {
     /// The tasklet's next registration; for a free registration, the next free one.
     #[serde(with = "ix")]
     pub sibling: u32,
+}
+
+impl Serialize for RegKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(*self as u8)
+    }
+}
+
+impl<'de> Deserialize<'de> for RegKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = u8::deserialize(d)?;
+        RegKind::ALL.get(usize::from(code)).copied().ok_or_else(|| serde::de::Error::custom("unknown registration kind"))
+    }
+}
+
+/// A node of a wait list: a tasklet's own registration (its slot) or an extra one (`EXTRA | index`).
+pub(crate) const EXTRA: u32 = 1 << 31;
+
+pub(crate) fn is_extra(node: u32) -> bool {
+    node & EXTRA != 0
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -187,12 +327,7 @@ impl Serialize for Timers {
 impl<'de> Deserialize<'de> for Timers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let TimersIn { slots, free, next_seq } = TimersIn::deserialize(d)?;
-        let order = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.gen % 2 == 1)
-            .map(|(i, t)| (t.due, t.seq, i as u32))
-            .collect();
+        let order = slots.iter().enumerate().filter(|(_, t)| t.gen % 2 == 1).map(|(i, t)| (t.due, t.seq, i as u32)).collect();
         Ok(Timers { slots, free, next_seq, order })
     }
 }
@@ -277,6 +412,8 @@ pub(crate) struct Core<F, V, K> {
     pub now: Timestamp,
     pub main: TaskletId,
     pub tasklets: Vec<TaskletSlot<F, V>>,
+    /// Each tasklet's own registration, by slot (as long as `tasklets`).
+    pub waits: Vec<Wait>,
     #[serde(with = "ix")]
     pub free_tasklet: u32,
     pub queue: VecDeque<u32>,
@@ -307,6 +444,7 @@ impl<F, V, K> Core<F, V, K> {
             now,
             main: TaskletId::new(0, 0),
             tasklets: Vec::new(),
+            waits: Vec::new(),
             free_tasklet: NONE,
             queue: VecDeque::new(),
             regs: Vec::new(),
@@ -327,6 +465,11 @@ impl<F, V, K> Core<F, V, K> {
         core
     }
 
+    /// About how many bytes the instance takes in a checkpoint (to reserve them at once).
+    pub fn size_hint(&self) -> usize {
+        64 + self.tasklets.len() * 24 + self.channels.len() * 8 + self.regs.len() * 12 + self.timers.slots.len() * 16
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Tasklets
 
@@ -341,26 +484,30 @@ impl<F, V, K> Core<F, V, K> {
     }
 
     /// A new runnable tasklet at the back of the run queue, in `group` (a live group's slot) or none.
+    #[inline]
     pub fn spawn(&mut self, group: u32, frames: Frames<F>) -> TaskletId {
-        let fresh = TaskletSlot {
-            gen: 0,
-            state: TState::Runnable,
-            owns_groups: false,
-            arm: 0,
-            link: group,
-            regs: NONE,
-            frames,
-            slot: Slot::Empty,
-        };
         let slot = if self.free_tasklet != NONE {
             let s = self.free_tasklet;
             let t = &mut self.tasklets[s as usize];
             self.free_tasklet = t.link;
-            let gen = t.gen.wrapping_add(1);
-            *t = TaskletSlot { gen, ..fresh };
+            t.gen = t.gen.wrapping_add(1);
+            t.flags = Flags::new(TState::Runnable, RegKind::Free, false);
+            t.arm = 0;
+            t.link = group;
+            t.extra = NONE;
+            t.frames = frames;
             s
         } else {
-            self.tasklets.push(fresh);
+            self.tasklets.push(TaskletSlot {
+                gen: 0,
+                flags: Flags::new(TState::Runnable, RegKind::Free, false),
+                arm: 0,
+                link: group,
+                extra: NONE,
+                frames,
+                slot: Slot::Empty,
+            });
+            self.waits.push(Wait::NONE);
             self.tasklets.len() as u32 - 1
         };
         if group != NONE {
@@ -374,32 +521,33 @@ impl<F, V, K> Core<F, V, K> {
         let t = &mut self.tasklets[slot as usize];
         t.frames = Frames::Empty;
         t.slot = Slot::Empty;
-        t.regs = NONE;
+        t.extra = NONE;
+        t.set_kind(RegKind::Free);
         t.link = self.free_tasklet;
         self.free_tasklet = slot;
+        self.waits[slot as usize] = Wait::NONE;
     }
 
-    /// Frees the slot of the tasklet that was running, once its step is over, if it died meanwhile.
-    pub fn release_if_dead(&mut self, slot: u32) -> bool {
-        match self.tasklets[slot as usize].state {
-            TState::Finished | TState::Killed => {
-                self.free_tasklet_slot(slot);
-                true
-            }
-            _ => false,
+    /// The step of the running tasklet is over and it may have died (finished, killed, the instance
+    /// ended): frees its slot if so. False: it does not keep running.
+    pub fn done_running(&mut self, slot: u32) -> bool {
+        self.running = NONE;
+        if matches!(self.tasklets[slot as usize].state(), TState::Finished | TState::Killed) {
+            self.free_tasklet_slot(slot);
         }
+        false
     }
 
     /// Frees a `Dying` slot popped from the run queue.
     pub fn release_dying(&mut self, slot: u32) {
-        self.tasklets[slot as usize].state = TState::Killed;
+        self.tasklets[slot as usize].set_state(TState::Killed);
         self.free_tasklet_slot(slot);
     }
 
     /// The running tasklet is done. Its slot is freed by [`Core::release_if_dead`].
     pub fn finish_running(&mut self, slot: u32) {
         let t = &mut self.tasklets[slot as usize];
-        t.state = TState::Finished;
+        t.set_state(TState::Finished);
         t.frames = Frames::Empty;
         t.slot = Slot::Empty;
         self.after_death(slot);
@@ -421,7 +569,7 @@ impl<F, V, K> Core<F, V, K> {
     }
 
     fn kill_slot(&mut self, slot: u32) {
-        let state = self.tasklets[slot as usize].state;
+        let state = self.tasklets[slot as usize].state();
         if !matches!(state, TState::Runnable | TState::Blocked) {
             return;
         }
@@ -430,10 +578,10 @@ impl<F, V, K> Core<F, V, K> {
         let t = &mut self.tasklets[slot as usize];
         t.frames = Frames::Empty;
         t.slot = Slot::Empty;
-        t.state = match state {
+        t.set_state(match state {
             TState::Runnable if !running => TState::Dying,
             _ => TState::Killed,
-        };
+        });
         self.after_death(slot);
         if state == TState::Blocked && !running {
             self.free_tasklet_slot(slot);
@@ -446,11 +594,9 @@ impl<F, V, K> Core<F, V, K> {
     /// Group and request bookkeeping when a tasklet finishes or is killed.
     fn after_death(&mut self, slot: u32) {
         let id = self.tasklet_id(slot);
-        let (group, owns_groups) = {
-            let t = &self.tasklets[slot as usize];
-            (t.link, t.owns_groups)
-        };
-        self.tasklets[slot as usize].link = NONE;
+        let t = &mut self.tasklets[slot as usize];
+        let (group, owns_groups) = (t.link, t.flags.owns_groups());
+        t.link = NONE;
         if !self.requests.is_empty() {
             self.forget_requests_of(slot);
         }
@@ -474,7 +620,6 @@ impl<F, V, K> Core<F, V, K> {
                 let r = self.requests.remove(i);
                 if r.waiter != NONE {
                     // someone else was waiting for this answer: it never comes
-                    self.unregister(r.waiter);
                     self.wake(r.waiter, Outcome::Closed);
                 }
             } else {
@@ -538,7 +683,7 @@ impl<F, V, K> Core<F, V, K> {
             self.kill_slot(s);
         }
         while let Some(s) = self.queue.pop_front() {
-            if self.tasklets[s as usize].state == TState::Dying {
+            if self.tasklets[s as usize].state() == TState::Dying {
                 self.release_dying(s);
             }
         }
@@ -566,7 +711,8 @@ impl<F, V, K> Core<F, V, K> {
             self.groups.len() as u32 - 1
         };
         if let Some(o) = self.alive(owner) {
-            self.tasklets[o as usize].owns_groups = true;
+            let t = &mut self.tasklets[o as usize];
+            t.flags = Flags::new(t.state(), t.kind(), true);
         }
         GroupId::new(slot, self.groups[slot as usize].gen)
     }
@@ -588,9 +734,9 @@ impl<F, V, K> Core<F, V, K> {
         }
         if g.head != NONE {
             while self.groups[slot as usize].head != NONE {
-                let r = self.groups[slot as usize].head;
-                self.unregister(r);
-                self.wake(r, Outcome::Joined);
+                let node = self.groups[slot as usize].head;
+                self.unregister(node);
+                self.wake(node, Outcome::Joined);
             }
             self.free_group(slot);
         } else if self.alive(self.groups[slot as usize].owner).is_none() {
@@ -601,6 +747,7 @@ impl<F, V, K> Core<F, V, K> {
     // ---------------------------------------------------------------------------------------------
     // Channels
 
+    #[inline]
     pub fn live_channel(&self, id: ChannelId) -> Option<u32> {
         let c = self.channels.get(id.slot() as usize)?;
         (c.gen == id.gen() && c.gen % 2 == 1).then_some(id.slot())
@@ -629,25 +776,113 @@ impl<F, V, K> Core<F, V, K> {
         self.free_channel = slot;
     }
 
-    /// The first registration of `kind` in a channel's list.
-    pub fn first_waiter(&self, channel: u32, kind: RegKind) -> u32 {
-        let mut r = self.channels[channel as usize].head;
-        while r != NONE {
-            let reg = &self.regs[r as usize];
-            if reg.kind == kind {
-                return r;
+    /// Takes the first waiter of `kind` out of a channel's list (`NONE` if there is none).
+    #[inline]
+    pub fn pop_waiter(&mut self, channel: u32, kind: RegKind) -> u32 {
+        let c = &self.channels[channel as usize];
+        let others = if kind == RegKind::Send { c.receivers } else { c.senders };
+        if others == 0 && c.head != NONE {
+            // every waiter is of this kind: the head (the usual case, O(1))
+            let node = c.head;
+            let (_, next) = self.node_links(node);
+            let c = &mut self.channels[channel as usize];
+            c.head = next;
+            if kind == RegKind::Send {
+                c.senders -= 1;
+            } else {
+                c.receivers -= 1;
             }
-            r = reg.next;
+            if next == NONE {
+                c.tail = NONE;
+            } else {
+                self.set_prev(next, NONE);
+            }
+            self.set_next(node, NONE);
+            return node;
+        }
+        let node = self.first_waiter(channel, kind);
+        if node != NONE {
+            self.unregister(node);
+        }
+        node
+    }
+
+    /// The first waiter of `kind` in a channel's list.
+    #[inline]
+    pub fn first_waiter(&self, channel: u32, kind: RegKind) -> u32 {
+        let mut node = self.channels[channel as usize].head;
+        while node != NONE {
+            if self.node_kind(node) == kind {
+                return node;
+            }
+            node = self.node_links(node).1;
         }
         NONE
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Registrations
+    // Registrations: a tasklet's own (node = its slot) or extra ones (node = EXTRA | index)
 
-    pub fn alloc_reg(&mut self, kind: RegKind, tasklet: u32, target: u32, arm: u16) -> u32 {
-        let reg = Reg { kind, arm, tasklet, target, prev: NONE, next: NONE, sibling: NONE };
-        if self.free_reg != NONE {
+    #[inline]
+    pub fn node_kind(&self, node: u32) -> RegKind {
+        if is_extra(node) {
+            self.regs[(node & !EXTRA) as usize].kind
+        } else {
+            self.tasklets[node as usize].kind()
+        }
+    }
+
+    /// (tasklet, arm, target)
+    #[inline]
+    pub fn node_owner(&self, node: u32) -> (u32, u16, u32) {
+        if is_extra(node) {
+            let r = &self.regs[(node & !EXTRA) as usize];
+            (r.tasklet, r.arm, r.target)
+        } else {
+            (node, 0, self.waits[node as usize].target)
+        }
+    }
+
+    /// (prev, next)
+    #[inline]
+    pub fn node_links(&self, node: u32) -> (u32, u32) {
+        if is_extra(node) {
+            let r = &self.regs[(node & !EXTRA) as usize];
+            (r.prev, r.next)
+        } else {
+            let w = &self.waits[node as usize];
+            (w.prev, w.next)
+        }
+    }
+
+    #[inline]
+    fn set_prev(&mut self, node: u32, prev: u32) {
+        if is_extra(node) {
+            self.regs[(node & !EXTRA) as usize].prev = prev;
+        } else {
+            self.waits[node as usize].prev = prev;
+        }
+    }
+
+    #[inline]
+    fn set_next(&mut self, node: u32, next: u32) {
+        if is_extra(node) {
+            self.regs[(node & !EXTRA) as usize].next = next;
+        } else {
+            self.waits[node as usize].next = next;
+        }
+    }
+
+    /// A registration of tasklet `slot` for arm `arm`: its own for arm 0, an extra one (chained after
+    /// `last`) for the others. The caller links it where it waits.
+    pub fn new_node(&mut self, slot: u32, kind: RegKind, target: u32, arm: u16, last: u32) -> u32 {
+        if arm == 0 {
+            self.waits[slot as usize] = Wait { target, prev: NONE, next: NONE };
+            self.tasklets[slot as usize].set_kind(kind);
+            return slot;
+        }
+        let reg = Reg { kind, arm, tasklet: slot, target, prev: NONE, next: NONE, sibling: NONE };
+        let r = if self.free_reg != NONE {
             let r = self.free_reg;
             self.free_reg = self.regs[r as usize].sibling;
             self.regs[r as usize] = reg;
@@ -655,51 +890,96 @@ impl<F, V, K> Core<F, V, K> {
         } else {
             self.regs.push(reg);
             self.regs.len() as u32 - 1
-        }
-    }
-
-    fn free_reg(&mut self, r: u32) {
-        let reg = &mut self.regs[r as usize];
-        *reg = Reg { kind: RegKind::Free, arm: 0, tasklet: NONE, target: NONE, prev: NONE, next: NONE, sibling: self.free_reg };
-        self.free_reg = r;
-    }
-
-    /// Appends a registration to the list `(head, tail)`.
-    pub fn link_back(regs: &mut [Reg], head: &mut u32, tail: &mut u32, r: u32) {
-        regs[r as usize].prev = *tail;
-        regs[r as usize].next = NONE;
-        if *tail == NONE {
-            *head = r;
+        };
+        if is_extra(last) {
+            self.regs[(last & !EXTRA) as usize].sibling = r;
         } else {
-            regs[*tail as usize].next = r;
+            self.tasklets[slot as usize].extra = r;
         }
-        *tail = r;
+        EXTRA | r
     }
 
-    fn unlink(regs: &mut [Reg], head: &mut u32, tail: &mut u32, r: u32) {
-        let Reg { prev, next, .. } = regs[r as usize];
+    fn free_node(&mut self, node: u32) {
+        if is_extra(node) {
+            let r = node & !EXTRA;
+            self.regs[r as usize] =
+                Reg { kind: RegKind::Free, arm: 0, tasklet: NONE, target: NONE, prev: NONE, next: NONE, sibling: self.free_reg };
+            self.free_reg = r;
+        } else {
+            self.waits[node as usize] = Wait::NONE;
+            self.tasklets[node as usize].set_kind(RegKind::Free);
+        }
+    }
+
+    /// Appends a node to the list `(head, tail)` of a channel or group.
+    #[inline]
+    pub fn link_back(&mut self, list: List, node: u32) {
+        let (_, tail) = self.list(list);
+        self.set_prev(node, tail);
+        self.set_next(node, NONE);
+        if tail == NONE {
+            self.set_list(list, Some(node), Some(node));
+        } else {
+            self.set_next(tail, node);
+            self.set_list(list, None, Some(node));
+        }
+    }
+
+    #[inline]
+    fn unlink(&mut self, list: List, node: u32) {
+        let (prev, next) = self.node_links(node);
         if prev == NONE {
-            *head = next;
+            self.set_list(list, Some(next), None);
         } else {
-            regs[prev as usize].next = next;
+            self.set_next(prev, next);
         }
         if next == NONE {
-            *tail = prev;
+            self.set_list(list, None, Some(prev));
         } else {
-            regs[next as usize].prev = prev;
+            self.set_prev(next, prev);
         }
-        regs[r as usize].prev = NONE;
-        regs[r as usize].next = NONE;
+        self.set_prev(node, NONE);
+        self.set_next(node, NONE);
+    }
+
+    #[inline]
+    fn list(&self, list: List) -> (u32, u32) {
+        match list {
+            List::Channel(c) => (self.channels[c as usize].head, self.channels[c as usize].tail),
+            List::Group(g) => (self.groups[g as usize].head, self.groups[g as usize].tail),
+        }
+    }
+
+    #[inline]
+    fn set_list(&mut self, list: List, head: Option<u32>, tail: Option<u32>) {
+        let (h, t) = match list {
+            List::Channel(c) => {
+                let c = &mut self.channels[c as usize];
+                (&mut c.head, &mut c.tail)
+            }
+            List::Group(g) => {
+                let g = &mut self.groups[g as usize];
+                (&mut g.head, &mut g.tail)
+            }
+        };
+        if let Some(head) = head {
+            *h = head;
+        }
+        if let Some(tail) = tail {
+            *t = tail;
+        }
     }
 
     /// Takes a registration out of what it waits on (channel list, timer, message waits, request,
-    /// joiners), without freeing it. Emits `TimerCancelled` only through [`Core::withdraw`].
-    pub fn unregister(&mut self, r: u32) {
-        let Reg { kind, target, .. } = self.regs[r as usize];
+    /// joiners), without freeing it.
+    #[inline]
+    pub fn unregister(&mut self, node: u32) {
+        let kind = self.node_kind(node);
+        let (_, _, target) = self.node_owner(node);
         match kind {
             RegKind::Send | RegKind::Recv => {
+                self.unlink(List::Channel(target), node);
                 let c = &mut self.channels[target as usize];
-                Self::unlink(&mut self.regs, &mut c.head, &mut c.tail, r);
                 if kind == RegKind::Send {
                     c.senders = c.senders.saturating_sub(1);
                 } else {
@@ -710,102 +990,138 @@ impl<F, V, K> Core<F, V, K> {
                 self.timers.remove(target);
             }
             RegKind::Message => {
-                if let Some(i) = self.msg_waits.iter().position(|w| w.reg == r) {
+                if let Some(i) = self.msg_waits.iter().position(|w| w.reg == node) {
                     self.msg_waits.remove(i);
                 }
             }
             RegKind::Answer => {
-                if let Some(req) = self.requests.iter_mut().find(|q| q.waiter == r) {
+                if let Some(req) = self.requests.iter_mut().find(|q| q.waiter == node) {
                     req.waiter = NONE;
                 }
             }
-            RegKind::Join => {
-                let g = &mut self.groups[target as usize];
-                Self::unlink(&mut self.regs, &mut g.head, &mut g.tail, r);
-            }
+            RegKind::Join => self.unlink(List::Group(target), node),
             RegKind::Free => {}
         }
     }
 
     /// Withdraws a registration that lost (or whose tasklet was killed) and frees it.
-    fn withdraw(&mut self, r: u32) {
-        let Reg { kind, target, .. } = self.regs[r as usize];
-        if kind == RegKind::Timer {
+    fn withdraw(&mut self, node: u32) {
+        if self.node_kind(node) == RegKind::Timer {
+            let (_, _, target) = self.node_owner(node);
             let timer = TimerId::new(target, self.timers.slots[target as usize].gen);
             self.effects.push(Effect::TimerCancelled { timer });
         }
-        self.unregister(r);
-        self.free_reg(r);
+        self.unregister(node);
+        self.free_node(node);
     }
 
     fn withdraw_all(&mut self, slot: u32) {
-        let mut r = self.tasklets[slot as usize].regs;
+        if self.tasklets[slot as usize].kind() != RegKind::Free {
+            self.withdraw(slot);
+        }
+        let mut r = self.tasklets[slot as usize].extra;
         while r != NONE {
             let next = self.regs[r as usize].sibling;
-            self.withdraw(r);
+            self.withdraw(EXTRA | r);
             r = next;
         }
-        self.tasklets[slot as usize].regs = NONE;
+        self.tasklets[slot as usize].extra = NONE;
     }
 
-    /// Registration `r` completed (the caller has already unregistered it): its tasklet's other
+    /// Registration `node` completed (the caller has already unregistered it): its tasklet's other
     /// registrations are withdrawn, the outcome goes to its resume slot, and it joins the run queue.
-    pub fn wake(&mut self, r: u32, outcome: Outcome<V>) {
-        let Reg { tasklet, arm, .. } = self.regs[r as usize];
-        let mut other = self.tasklets[tasklet as usize].regs;
-        while other != NONE {
-            let next = self.regs[other as usize].sibling;
-            if other != r {
-                self.withdraw(other);
-            }
-            other = next;
+    #[inline]
+    pub fn wake(&mut self, node: u32, outcome: Outcome<V>) {
+        if !is_extra(node) && self.tasklets[node as usize].extra == NONE {
+            // the common case: its only registration
+            self.waits[node as usize] = Wait::NONE;
+            let t = &mut self.tasklets[node as usize];
+            t.flags = Flags(t.flags.0 & Flags::OWNS);
+            t.slot = Slot::Resume(outcome);
+            t.arm = 0;
+            self.queue.push_back(node);
+            return;
         }
-        self.free_reg(r);
+        let (tasklet, arm, _) = self.node_owner(node);
+        if self.tasklets[tasklet as usize].extra != NONE {
+            // a choice: withdraw the other arms
+            if node != tasklet && self.tasklets[tasklet as usize].kind() != RegKind::Free {
+                self.withdraw(tasklet);
+            }
+            let mut r = self.tasklets[tasklet as usize].extra;
+            while r != NONE {
+                let next = self.regs[r as usize].sibling;
+                if EXTRA | r != node {
+                    self.withdraw(EXTRA | r);
+                }
+                r = next;
+            }
+        }
+        self.free_node(node);
         let t = &mut self.tasklets[tasklet as usize];
-        t.regs = NONE;
+        t.extra = NONE;
         t.slot = Slot::Resume(outcome);
         t.arm = arm;
-        t.state = TState::Runnable;
+        t.set_state(TState::Runnable);
         self.queue.push_back(tasklet);
     }
 
     /// Takes the value a send registration offers.
-    pub fn take_offer(&mut self, r: u32) -> Option<V> {
-        let Reg { tasklet, arm, .. } = self.regs[r as usize];
+    #[inline]
+    pub fn take_offer(&mut self, node: u32) -> Option<V> {
+        let (tasklet, arm, _) = self.node_owner(node);
         let t = &mut self.tasklets[tasklet as usize];
         match &mut t.slot {
             Slot::Offer(_) => match std::mem::take(&mut t.slot) {
                 Slot::Offer(v) => Some(v),
                 _ => None,
             },
-            Slot::Offers(values) => values.get_mut(arm as usize).and_then(Option::take),
+            Slot::Offers(values) => values.get_mut(usize::from(arm)).and_then(Option::take),
             _ => None,
         }
     }
 }
 
+/// A wait list: a channel's waiters or a group's joiners.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum List {
+    Channel(u32),
+    Group(u32),
+}
+
 #[cfg(test)]
-mod size_probe {
+mod tests {
     use super::*;
-    #[derive(Clone, Copy)]
-    #[allow(dead_code)]
-    enum BenchFrame {
-        A { n: u32, g: Option<GroupId> },
-        B(ChannelId),
-        C { a: ChannelId, b: ChannelId, left: u64, sent: bool },
-        D { a: ChannelId, b: ChannelId, got: Option<u64> },
-        E,
-    }
+
+    /// The memory budget of an idle tasklet (issue 3: 128 bytes with its channel and registration):
+    /// with a frame of 16 bytes and a value of 8, a tasklet is 64 bytes, its own registration 12, a
+    /// channel 20.
     #[test]
-    fn probe() {
-        eprintln!("frame {}", std::mem::size_of::<BenchFrame>());
-        eprintln!("frames {}", std::mem::size_of::<Frames<BenchFrame>>());
-        eprintln!("frames u32 {}", std::mem::size_of::<Frames<u32>>());
-        eprintln!("outcome {}", std::mem::size_of::<Outcome<u64>>());
-        eprintln!("slot {}", std::mem::size_of::<Slot<u64>>());
-        eprintln!("tasklet {}", std::mem::size_of::<TaskletSlot<BenchFrame, u64>>());
-        eprintln!("tasklet u32 {}", std::mem::size_of::<TaskletSlot<u32, u64>>());
-        eprintln!("reg {}", std::mem::size_of::<Reg>());
-        eprintln!("channel {}", std::mem::size_of::<Channel>());
+    fn sizes() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Frames<[u32; 4]>>(), 24);
+        assert_eq!(size_of::<Slot<u64>>(), 24);
+        assert_eq!(size_of::<TaskletSlot<[u32; 4], u64>>(), 64);
+        assert_eq!(size_of::<Wait>(), 12);
+        assert_eq!(size_of::<Channel>(), 20);
+        assert_eq!(size_of::<Reg>(), 24);
+        assert_eq!(size_of::<Group>(), 24);
+    }
+
+    #[test]
+    fn flags_pack_three_things_in_a_byte() {
+        for state in TState::ALL {
+            for kind in RegKind::ALL {
+                for owns in [false, true] {
+                    let f = Flags::new(state, kind, owns);
+                    assert!(f.is_valid());
+                    assert_eq!((f.state(), f.kind(), f.owns_groups()), (state, kind, owns));
+                    assert!(f.is(state));
+                    assert_eq!(f.with_state(TState::Dying).kind(), kind);
+                    assert_eq!(f.with_kind(RegKind::Join).state(), state);
+                }
+            }
+        }
+        assert!(!Flags(0x07).is_valid() && !Flags(0x80).is_valid() && !Flags(0x38).is_valid());
     }
 }

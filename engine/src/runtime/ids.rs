@@ -14,10 +14,12 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) mod ix {
     use serde::{Deserialize, Deserializer, Serializer};
 
+    #[inline]
     pub fn serialize<S: Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u32(v.wrapping_add(1))
     }
 
+    #[inline]
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         Ok(u32::deserialize(d)?.wrapping_sub(1))
     }

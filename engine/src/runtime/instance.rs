@@ -1,6 +1,7 @@
 //! [`Instance`]: the public face of an instance's state, its scheduler (the run loop), and the
 //! [`StepContext`] a step works through.
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -10,9 +11,7 @@ use super::core::{Core, RegKind, Request, Slot, TState, TaskletSlot};
 use super::frames::Frames;
 use super::ids::{ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
 use super::validate::InvalidState;
-use super::{
-    BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outcome, Program, Resume, RunOutcome, Step, TaskletState,
-};
+use super::{BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outcome, Program, Resume, RunOutcome, Step, TaskletState};
 
 /// One process instance: tasklets, channels, timers, inbox, open invokes, pending effects. Pure data:
 /// it serializes ([`crate::checkpoint`]) and knows its program only while [`Instance::run`] is given it.
@@ -72,7 +71,7 @@ impl<P: Program> Instance<P> {
             let slot = loop {
                 match core.queue.front() {
                     None => break NONE,
-                    Some(&s) if core.tasklets[s as usize].state == TState::Dying => {
+                    Some(&s) if core.tasklets[s as usize].flags.is(TState::Dying) => {
                         core.queue.pop_front();
                         core.release_dying(s);
                     }
@@ -84,6 +83,10 @@ impl<P: Program> Instance<P> {
                     continue;
                 }
                 core.now = core.now.max(target);
+                if core.queue.capacity() > 4096 {
+                    // a burst of spawns is over: give back its run queue
+                    core.queue = VecDeque::new();
+                }
                 return RunOutcome::Idle;
             }
             if budget == 0 {
@@ -162,7 +165,7 @@ impl<P: Program> Instance<P> {
 
     /// How many tasklets are in the run queue.
     pub fn runnable(&self) -> usize {
-        self.core.queue.iter().filter(|&&s| self.core.tasklets[s as usize].state == TState::Runnable).count()
+        self.core.queue.iter().filter(|&&s| self.core.tasklets[s as usize].state() == TState::Runnable).count()
     }
 
     /// Senders waiting minus receivers waiting; `None` if the channel does not exist.
@@ -189,9 +192,21 @@ impl<P: Program> Instance<P> {
     /// slack of doubling).
     pub fn reserve(&mut self, tasklets: usize, channels: usize) {
         self.core.tasklets.reserve(tasklets);
+        self.core.waits.reserve(tasklets);
         self.core.queue.reserve(tasklets);
-        self.core.regs.reserve(tasklets);
         self.core.channels.reserve(channels);
+    }
+
+    /// Gives back the memory of slabs and queues beyond what they hold now (their free slots stay).
+    pub fn shrink_to_fit(&mut self) {
+        let c = &mut self.core;
+        c.tasklets.shrink_to_fit();
+        c.waits.shrink_to_fit();
+        c.queue.shrink_to_fit();
+        c.regs.shrink_to_fit();
+        c.channels.shrink_to_fit();
+        c.groups.shrink_to_fit();
+        c.effects.shrink_to_fit();
     }
 
     /// Checks every internal link (done on every restore).
@@ -207,35 +222,32 @@ fn channel_balance<F, V, K>(core: &Core<F, V, K>, c: u32) -> i64 {
 
 fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {
     let t = &core.tasklets[slot as usize];
-    match t.state {
+    match t.state() {
         TState::Runnable => TaskletState::Runnable,
         TState::Finished => TaskletState::Finished,
         TState::Killed | TState::Dying => TaskletState::Killed,
         TState::Blocked => {
-            let first = t.regs;
-            if first == NONE {
-                return TaskletState::Blocked(BlockedOn::Choice(0));
-            }
-            let mut n = 0u32;
-            let mut r = first;
+            let kind = t.kind();
+            let mut n = u32::from(kind != RegKind::Free);
+            let mut r = t.extra;
             while r != NONE && n <= u32::from(u16::MAX) + 1 {
                 n += 1;
                 r = core.regs[r as usize].sibling;
             }
-            if n > 1 {
+            if n != 1 || kind == RegKind::Free {
                 return TaskletState::Blocked(BlockedOn::Choice(n));
             }
-            let reg = &core.regs[first as usize];
-            let on = match reg.kind {
-                RegKind::Send => BlockedOn::Send(ChannelId::new(reg.target, core.channels[reg.target as usize].gen)),
-                RegKind::Recv => BlockedOn::Recv(ChannelId::new(reg.target, core.channels[reg.target as usize].gen)),
-                RegKind::Timer => BlockedOn::Timer(TimerId::new(reg.target, core.timers.slots[reg.target as usize].gen)),
+            let target = core.waits[slot as usize].target;
+            let on = match kind {
+                RegKind::Send => BlockedOn::Send(ChannelId::new(target, core.channels[target as usize].gen)),
+                RegKind::Recv => BlockedOn::Recv(ChannelId::new(target, core.channels[target as usize].gen)),
+                RegKind::Timer => BlockedOn::Timer(TimerId::new(target, core.timers.slots[target as usize].gen)),
                 RegKind::Message => BlockedOn::Message,
-                RegKind::Answer => match core.requests.iter().find(|q| q.waiter == first) {
+                RegKind::Answer => match core.requests.iter().find(|q| q.waiter == slot) {
                     Some(q) => BlockedOn::Answer(q.id),
                     None => BlockedOn::Choice(1),
                 },
-                RegKind::Join => BlockedOn::Join(GroupId::new(reg.target, core.groups[reg.target as usize].gen)),
+                RegKind::Join => BlockedOn::Join(GroupId::new(target, core.groups[target as usize].gen)),
                 RegKind::Free => BlockedOn::Choice(0),
             };
             TaskletState::Blocked(on)
@@ -244,46 +256,44 @@ fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {
 }
 
 /// One step of tasklet `slot` (just popped from the run queue). True if it keeps running.
+#[inline]
 fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program: &P, slot: u32) -> bool {
     core.running = slot;
-    let again = if core.tasklets[slot as usize].frames.is_empty() {
+    if core.tasklets[slot as usize].frames.is_empty() {
         // nothing left to do (a step popped the last frame and blocked, say)
         core.finish_running(slot);
-        false
-    } else {
-        // the frames stay where they are: the step reaches them through the context
-        let step = program.step(&mut StepContext { core: &mut *core, me: slot });
-        let t = &mut core.tasklets[slot as usize];
-        if t.state != TState::Runnable {
-            // killed during its own step (by itself, an ancestor's kill, or the instance's end)
+        return core.done_running(slot);
+    }
+    // the frames stay where they are: the step reaches them through the context
+    let step = program.step(&mut StepContext { core: &mut *core, me: slot });
+    let t = &mut core.tasklets[slot as usize];
+    if !t.flags.is(TState::Runnable) {
+        // killed during its own step (by itself, an ancestor's kill, or the instance's end)
+        return core.done_running(slot);
+    }
+    if matches!(t.slot, Slot::Resume(_)) {
+        t.slot = Slot::Empty; // a result the step did not read
+    }
+    let finished = t.frames.is_empty();
+    let again = match step {
+        Step::Continue if !finished => true,
+        Step::Yield if !finished => {
+            core.queue.push_back(slot);
             false
-        } else {
-            if matches!(t.slot, Slot::Resume(_)) {
-                t.slot = Slot::Empty; // a result the step did not read
-            }
-            let finished = t.frames.is_empty();
-            match step {
-                Step::Continue if !finished => true,
-                Step::Yield if !finished => {
-                    core.queue.push_back(slot);
-                    false
-                }
-                Step::Continue | Step::Yield | Step::Finish => {
-                    core.finish_running(slot);
-                    false
-                }
-                Step::Block(op) => core.block(slot, op),
-                Step::Choose(ops) => core.choose(slot, ops),
-                Step::Fault(v) => {
-                    core.end(InstanceStatus::Faulted, Effect::Faulted(v));
-                    false
-                }
-            }
+        }
+        Step::Block(op) => core.block(slot, op),
+        Step::Choose(ops) => core.choose(slot, ops),
+        Step::Continue | Step::Yield | Step::Finish => {
+            core.finish_running(slot);
+            return core.done_running(slot);
+        }
+        Step::Fault(v) => {
+            core.end(InstanceStatus::Faulted, Effect::Faulted(v));
+            return core.done_running(slot);
         }
     };
     core.running = NONE;
-    core.release_if_dead(slot);
-    again && core.status == InstanceStatus::Running
+    again
 }
 
 /// What a step sees and can do: the running tasklet's frames and resume slot, and the operations on
@@ -413,7 +423,7 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
     }
 
     fn may_spawn(&self) -> bool {
-        self.core.status == InstanceStatus::Running && self.core.tasklets[self.me as usize].state == TState::Runnable
+        self.core.status == InstanceStatus::Running && self.core.tasklets[self.me as usize].state() == TState::Runnable
     }
 
     /// Kills a tasklet (with `tree`, its descendants too), withdrawing whatever it waits on. The

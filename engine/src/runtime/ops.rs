@@ -2,7 +2,8 @@
 //! firing, and events coming in.
 
 use super::clock::Timestamp;
-use super::core::{Core, Inbound, MsgWait, RegKind, Slot, TState};
+use super::core::{is_extra, EXTRA};
+use super::core::{Core, Inbound, List, MsgWait, RegKind, Slot, TState};
 use super::ids::{TaskletId, NONE};
 use super::{Delivery, Effect, Event, Op, Outcome};
 
@@ -23,30 +24,40 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
         }
     }
 
+    /// Hands `value` to the first receiver waiting on channel `c`.
+    #[inline]
+    fn send_to_waiter(&mut self, c: u32, value: V) -> Outcome<V> {
+        let r = self.pop_waiter(c, RegKind::Recv);
+        if r == NONE {
+            return Outcome::Closed;
+        }
+        self.wake(r, Outcome::Received(value));
+        Outcome::Sent
+    }
+
+    /// Takes the value of the first sender waiting on channel `c`.
+    #[inline]
+    fn receive_from_waiter(&mut self, c: u32) -> Outcome<V> {
+        let r = self.pop_waiter(c, RegKind::Send);
+        if r == NONE {
+            return Outcome::Closed;
+        }
+        let value = self.take_offer(r);
+        self.wake(r, Outcome::Sent);
+        value.map_or(Outcome::Closed, Outcome::Received)
+    }
+
     /// Completes an operation for which [`Core::ready`] said yes.
     pub fn complete(&mut self, op: Op<V, K>) -> Outcome<V> {
         match op {
-            Op::Send(ch, value) => {
-                let Some(c) = self.live_channel(ch) else { return Outcome::Closed };
-                let r = self.first_waiter(c, RegKind::Recv);
-                if r == NONE {
-                    return Outcome::Closed;
-                }
-                self.unregister(r);
-                self.wake(r, Outcome::Received(value));
-                Outcome::Sent
-            }
-            Op::Recv(ch) => {
-                let Some(c) = self.live_channel(ch) else { return Outcome::Closed };
-                let r = self.first_waiter(c, RegKind::Send);
-                if r == NONE {
-                    return Outcome::Closed;
-                }
-                self.unregister(r);
-                let value = self.take_offer(r);
-                self.wake(r, Outcome::Sent);
-                value.map_or(Outcome::Closed, Outcome::Received)
-            }
+            Op::Send(ch, value) => match self.live_channel(ch) {
+                Some(c) => self.send_to_waiter(c, value),
+                None => Outcome::Closed,
+            },
+            Op::Recv(ch) => match self.live_channel(ch) {
+                Some(c) => self.receive_from_waiter(c),
+                None => Outcome::Closed,
+            },
             Op::Sleep(_) | Op::Until(_) => Outcome::TimerFired,
             Op::Message(key) => match self.inbox.iter().position(|m| m.key == key).and_then(|i| self.inbox.remove(i)) {
                 Some(Inbound { value, exchange, .. }) => Outcome::Message { value, exchange },
@@ -74,81 +85,108 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
         }
     }
 
-    /// Registers tasklet `slot` as waiting on `op` (which is not ready) as arm `arm`, appending the
-    /// registration to its chain after `last`. Returns the registration, and the value if it is a send.
+    /// Registers tasklet `slot` as waiting on `op` (which is not ready) as arm `arm`, after its
+    /// registration `last`. Returns the registration, and the value if it is a send.
     fn register(&mut self, slot: u32, op: Op<V, K>, arm: u16, last: u32) -> (u32, Option<V>) {
-        let mut offered = None;
-        let r = match op {
-            Op::Send(ch, value) => {
-                let c = ch.slot();
-                let r = self.alloc_reg(RegKind::Send, slot, c, arm);
-                let chan = &mut self.channels[c as usize];
-                Self::link_back(&mut self.regs, &mut chan.head, &mut chan.tail, r);
-                chan.senders += 1;
-                offered = Some(value);
-                r
-            }
-            Op::Recv(ch) => {
-                let c = ch.slot();
-                let r = self.alloc_reg(RegKind::Recv, slot, c, arm);
-                let chan = &mut self.channels[c as usize];
-                Self::link_back(&mut self.regs, &mut chan.head, &mut chan.tail, r);
-                chan.receivers += 1;
-                r
-            }
-            Op::Sleep(ms) => self.register_timer(slot, self.now.plus_millis(ms), arm),
-            Op::Until(at) => self.register_timer(slot, at, arm),
+        match op {
+            Op::Send(ch, value) => (self.register_on_channel(slot, RegKind::Send, ch.slot(), arm, last), Some(value)),
+            Op::Recv(ch) => (self.register_on_channel(slot, RegKind::Recv, ch.slot(), arm, last), None),
+            Op::Sleep(ms) => (self.register_timer(slot, self.now.plus_millis(ms), arm, last), None),
+            Op::Until(at) => (self.register_timer(slot, at, arm, last), None),
             Op::Message(key) => {
-                let r = self.alloc_reg(RegKind::Message, slot, NONE, arm);
-                self.msg_waits.push(MsgWait { key, reg: r });
-                r
+                let node = self.new_node(slot, RegKind::Message, NONE, arm, last);
+                self.msg_waits.push(MsgWait { key, reg: node });
+                (node, None)
             }
             Op::Answer(id) => {
-                let r = self.alloc_reg(RegKind::Answer, slot, NONE, arm);
+                let node = self.new_node(slot, RegKind::Answer, NONE, arm, last);
                 if let Some(q) = self.requests.iter_mut().find(|q| q.id == id) {
-                    q.waiter = r;
+                    q.waiter = node;
                 }
-                r
+                (node, None)
             }
             Op::Join(g) => {
-                let g = g.slot();
-                let r = self.alloc_reg(RegKind::Join, slot, g, arm);
-                let grp = &mut self.groups[g as usize];
-                Self::link_back(&mut self.regs, &mut grp.head, &mut grp.tail, r);
-                r
+                let node = self.new_node(slot, RegKind::Join, g.slot(), arm, last);
+                self.link_back(List::Group(g.slot()), node);
+                (node, None)
             }
-        };
-        if last == NONE {
-            self.tasklets[slot as usize].regs = r;
-        } else {
-            self.regs[last as usize].sibling = r;
         }
-        (r, offered)
     }
 
-    fn register_timer(&mut self, slot: u32, due: Timestamp, arm: u16) -> u32 {
-        let r = self.alloc_reg(RegKind::Timer, slot, NONE, arm);
-        let timer = self.timers.add(due, r);
-        self.regs[r as usize].target = timer.slot();
+    #[inline]
+    fn register_on_channel(&mut self, slot: u32, kind: RegKind, c: u32, arm: u16, last: u32) -> u32 {
+        let node = self.new_node(slot, kind, c, arm, last);
+        self.link_back(List::Channel(c), node);
+        let chan = &mut self.channels[c as usize];
+        if kind == RegKind::Send {
+            chan.senders += 1;
+        } else {
+            chan.receivers += 1;
+        }
+        node
+    }
+
+    fn register_timer(&mut self, slot: u32, due: Timestamp, arm: u16, last: u32) -> u32 {
+        let node = self.new_node(slot, RegKind::Timer, NONE, arm, last);
+        let timer = self.timers.add(due, node);
+        if is_extra(node) {
+            self.regs[(node & !EXTRA) as usize].target = timer.slot();
+        } else {
+            self.waits[node as usize].target = timer.slot();
+        }
         self.effects.push(Effect::TimerSet { timer, due });
-        r
+        node
+    }
+
+    /// The running tasklet has completed an operation at once: the outcome is for its next step.
+    #[inline]
+    fn resume_now(&mut self, slot: u32, outcome: Outcome<V>, arm: u16) -> bool {
+        let t = &mut self.tasklets[slot as usize];
+        t.slot = Slot::Resume(outcome);
+        t.arm = arm;
+        true
     }
 
     /// The running tasklet blocks on one operation. True if it completed at once (the outcome is in
     /// the resume slot and the tasklet keeps running).
+    #[inline]
     pub fn block(&mut self, slot: u32, op: Op<V, K>) -> bool {
-        if self.ready(&op) {
-            let outcome = self.complete(op);
-            let t = &mut self.tasklets[slot as usize];
-            t.slot = Slot::Resume(outcome);
-            t.arm = 0;
-            return true;
+        // sends and receives first, without the general machinery: the rendezvous is the hot path
+        match op {
+            Op::Send(ch, value) => {
+                let Some(c) = self.live_channel(ch) else { return self.resume_now(slot, Outcome::Closed, 0) };
+                if self.channels[c as usize].receivers > 0 {
+                    let outcome = self.send_to_waiter(c, value);
+                    return self.resume_now(slot, outcome, 0);
+                }
+                self.register_on_channel(slot, RegKind::Send, c, 0, NONE);
+                let t = &mut self.tasklets[slot as usize];
+                t.slot = Slot::Offer(value);
+                t.set_state(TState::Blocked);
+                false
+            }
+            Op::Recv(ch) => {
+                let Some(c) = self.live_channel(ch) else { return self.resume_now(slot, Outcome::Closed, 0) };
+                if self.channels[c as usize].senders > 0 {
+                    let outcome = self.receive_from_waiter(c);
+                    return self.resume_now(slot, outcome, 0);
+                }
+                self.register_on_channel(slot, RegKind::Recv, c, 0, NONE);
+                self.tasklets[slot as usize].set_state(TState::Blocked);
+                false
+            }
+            op => {
+                if self.ready(&op) {
+                    let outcome = self.complete(op);
+                    return self.resume_now(slot, outcome, 0);
+                }
+                let (_, offered) = self.register(slot, op, 0, NONE);
+                let t = &mut self.tasklets[slot as usize];
+                t.slot = offered.map_or(Slot::Empty, Slot::Offer);
+                t.set_state(TState::Blocked);
+                false
+            }
         }
-        let (_, offered) = self.register(slot, op, 0, NONE);
-        let t = &mut self.tasklets[slot as usize];
-        t.slot = offered.map_or(Slot::Empty, Slot::Offer);
-        t.state = TState::Blocked;
-        false
     }
 
     /// The running tasklet chooses among operations. True if one completed at once.
@@ -156,14 +194,11 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
         ops.truncate(usize::from(u16::MAX) + 1);
         if let Some(i) = ops.iter().position(|op| self.ready(op)) {
             let outcome = self.complete(ops.swap_remove(i));
-            let t = &mut self.tasklets[slot as usize];
-            t.slot = Slot::Resume(outcome);
-            t.arm = i as u16;
-            return true;
+            return self.resume_now(slot, outcome, i as u16);
         }
         if ops.is_empty() {
             // waiting on nothing: never woken, but killable
-            self.tasklets[slot as usize].state = TState::Blocked;
+            self.tasklets[slot as usize].set_state(TState::Blocked);
             return false;
         }
         let sends = ops.iter().filter(|op| matches!(op, Op::Send(..))).count();
@@ -172,8 +207,8 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
         let mut single = None;
         let mut last = NONE;
         for (arm, op) in ops.into_iter().enumerate() {
-            let (r, offered) = self.register(slot, op, arm as u16, last);
-            last = r;
+            let (node, offered) = self.register(slot, op, arm as u16, last);
+            last = node;
             if let Some(v) = offered {
                 if sends == 1 {
                     single = Some(v);
@@ -188,10 +223,10 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
         let t = &mut self.tasklets[slot as usize];
         t.slot = match single {
             Some(v) => Slot::Offer(v),
-            None if !offers.is_empty() => Slot::Offers(offers),
+            None if !offers.is_empty() => Slot::Offers(offers.into_boxed_slice()),
             None => Slot::Empty,
         };
-        t.state = TState::Blocked;
+        t.set_state(TState::Blocked);
         false
     }
 
@@ -221,7 +256,7 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
             Event::Message { key, value, exchange } => match self.msg_waits.iter().position(|w| w.key == key) {
                 Some(i) => {
                     let r = self.msg_waits.remove(i).reg;
-                    let tasklet = self.regs[r as usize].tasklet;
+                    let (tasklet, _, _) = self.node_owner(r);
                     self.wake(r, Outcome::Message { value, exchange });
                     Delivery::Woke(self.tasklet_id(tasklet))
                 }
@@ -234,7 +269,7 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
                 let Some(timer) = self.timers.live(id).copied() else { return Delivery::Ignored };
                 self.now = self.now.max(timer.due);
                 let r = self.timers.remove(id.slot());
-                let tasklet = self.regs[r as usize].tasklet;
+                let (tasklet, _, _) = self.node_owner(r);
                 self.wake(r, Outcome::TimerFired);
                 Delivery::Woke(self.tasklet_id(tasklet))
             }
@@ -254,7 +289,7 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
             return Delivery::Buffered;
         }
         let r = self.requests.remove(i).waiter;
-        let tasklet = self.regs[r as usize].tasklet;
+        let (tasklet, _, _) = self.node_owner(r);
         let outcome = match answer {
             Ok(v) => Outcome::Answered(v),
             Err(v) => Outcome::Failed(v),
@@ -265,10 +300,6 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
 
     /// The ids of the live tasklets, in slot order.
     pub fn live_ids(&self) -> impl Iterator<Item = TaskletId> + '_ {
-        self.tasklets
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.is_alive())
-            .map(|(i, t)| TaskletId::new(i as u32, t.gen))
+        self.tasklets.iter().enumerate().filter(|(_, t)| t.is_alive()).map(|(i, t)| TaskletId::new(i as u32, t.gen))
     }
 }

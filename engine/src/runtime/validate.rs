@@ -2,7 +2,7 @@
 //! slabs and follows its links without checking; this makes that safe for state read from a file:
 //! every index in range, every list acyclic and consistent both ways, every count right.
 
-use super::core::{Core, RegKind, Slot, TState};
+use super::core::{is_extra, Core, RegKind, Slot, TState, EXTRA};
 use super::ids::NONE;
 use super::InstanceStatus;
 
@@ -19,6 +19,37 @@ macro_rules! ensure {
     };
 }
 
+/// Which registrations are held by a blocked tasklet, and which are listed where they wait.
+struct Nodes {
+    /// By tasklet slot: its own registration is held / listed.
+    own_held: Vec<bool>,
+    own_listed: Vec<bool>,
+    /// By registration index.
+    extra_held: Vec<bool>,
+    extra_listed: Vec<bool>,
+}
+
+impl Nodes {
+    /// Marks `node` as listed in `what` number `index`; it must be held, and listed only once.
+    fn list(&mut self, node: u32, what: &str, index: usize) -> Result<(), InvalidState> {
+        let (held, listed) = if is_extra(node) {
+            let i = (node & !EXTRA) as usize;
+            (self.extra_held.get(i).copied().unwrap_or(false), self.extra_listed.get_mut(i))
+        } else {
+            let i = node as usize;
+            (self.own_held.get(i).copied().unwrap_or(false), self.own_listed.get_mut(i))
+        };
+        ensure!(held, "{what} {index}: registration {node:#x} is held by no blocked tasklet");
+        match listed {
+            Some(l) if !*l => {
+                *l = true;
+                Ok(())
+            }
+            _ => Err(InvalidState(format!("{what} {index}: registration {node:#x} listed twice"))),
+        }
+    }
+}
+
 impl<F, V, K> Core<F, V, K> {
     pub fn validate(&self) -> Result<(), InvalidState> {
         let nt = self.tasklets.len();
@@ -26,10 +57,14 @@ impl<F, V, K> Core<F, V, K> {
         let nc = self.channels.len();
         let ng = self.groups.len();
         let nm = self.timers.slots.len();
-        ensure!(nt < NONE as usize && nr < NONE as usize && nc < NONE as usize, "too many slots");
-        ensure!(ng < NONE as usize && nm < NONE as usize, "too many slots");
+        ensure!(nt < EXTRA as usize && nr < EXTRA as usize, "too many slots");
+        ensure!(nc < NONE as usize && ng < NONE as usize && nm < NONE as usize, "too many slots");
+        ensure!(self.waits.len() == nt, "{} waits for {nt} tasklets", self.waits.len());
 
         // --- main and status
+        for (i, t) in self.tasklets.iter().enumerate() {
+            ensure!(t.flags.is_valid(), "tasklet {i}: invalid flags");
+        }
         let main = self.tasklets.get(self.main.slot() as usize);
         ensure!(main.is_some(), "main tasklet {} out of range", self.main);
         let alive = self.tasklets.iter().filter(|t| t.is_alive()).count();
@@ -39,49 +74,61 @@ impl<F, V, K> Core<F, V, K> {
             ensure!(alive == 0 && self.queue.is_empty(), "ended instance with live tasklets");
         }
 
-        // --- registrations: who holds each (a tasklet's chain, or the free list)
-        let mut held = vec![false; nr];
+        // --- free registrations
+        let mut nodes =
+            Nodes { own_held: vec![false; nt], own_listed: vec![false; nt], extra_held: vec![false; nr], extra_listed: vec![false; nr] };
+        let mut free_regs = vec![false; nr];
         let mut free = self.free_reg;
-        let mut steps = 0;
+        let mut free_count = 0usize;
         while free != NONE {
             let reg = self.regs.get(free as usize);
             ensure!(reg.is_some_and(|r| r.kind == RegKind::Free), "free registration list broken at {free}");
-            ensure!(!held[free as usize], "free registration list loops");
-            held[free as usize] = true;
+            ensure!(!free_regs[free as usize], "free registration list loops");
+            free_regs[free as usize] = true;
+            free_count += 1;
             free = self.regs[free as usize].sibling;
-            steps += 1;
         }
-        let free_regs = steps;
 
         // --- tasklets
-        let mut queued = vec![0u8; nt];
+        let mut queued = vec![false; nt];
         for &s in &self.queue {
             ensure!((s as usize) < nt, "run queue entry {s} out of range");
-            ensure!(queued[s as usize] == 0, "tasklet slot {s} twice in the run queue");
-            queued[s as usize] = 1;
+            ensure!(!queued[s as usize], "tasklet slot {s} twice in the run queue");
+            queued[s as usize] = true;
         }
         let mut chained = 0usize;
         for (i, t) in self.tasklets.iter().enumerate() {
-            let in_queue = queued[i] == 1;
-            match t.state {
+            let in_queue = queued[i];
+            let kind = t.kind();
+            match t.state() {
                 TState::Runnable => {
                     ensure!(in_queue, "runnable tasklet {i} not in the run queue");
-                    ensure!(t.regs == NONE, "runnable tasklet {i} with registrations");
+                    ensure!(kind == RegKind::Free && t.extra == NONE, "runnable tasklet {i} with registrations");
                     ensure!(matches!(t.slot, Slot::Empty | Slot::Resume(_)), "runnable tasklet {i} offering a value");
                 }
                 TState::Blocked => {
                     ensure!(!in_queue, "blocked tasklet {i} in the run queue");
                     ensure!(matches!(t.slot, Slot::Empty | Slot::Offer(_) | Slot::Offers(_)), "blocked tasklet {i} with a result");
-                    let mut r = t.regs;
+                    ensure!(kind != RegKind::Free || t.extra == NONE, "tasklet {i}: a choice without its arm 0");
                     let mut sends = Vec::new();
+                    if kind != RegKind::Free {
+                        nodes.own_held[i] = true;
+                        if kind == RegKind::Send {
+                            sends.push(0u16);
+                        }
+                    }
+                    let mut r = t.extra;
+                    let mut arm = 0u16;
                     while r != NONE {
                         let reg = self.regs.get(r as usize);
                         ensure!(reg.is_some_and(|g| g.kind != RegKind::Free), "tasklet {i}: registration {r} invalid");
-                        ensure!(!held[r as usize], "registration {r} held twice");
-                        held[r as usize] = true;
+                        ensure!(!nodes.extra_held[r as usize], "registration {r} held twice");
+                        nodes.extra_held[r as usize] = true;
                         chained += 1;
                         let reg = self.regs[r as usize];
                         ensure!(reg.tasklet == i as u32, "registration {r} names tasklet {} not {i}", reg.tasklet);
+                        ensure!(reg.arm > arm, "tasklet {i}: arms out of order");
+                        arm = reg.arm;
                         if reg.kind == RegKind::Send {
                             sends.push(reg.arm);
                         }
@@ -93,28 +140,24 @@ impl<F, V, K> Core<F, V, K> {
                         Slot::Offers(values) => {
                             ensure!(sends.len() > 1, "tasklet {i}: several values for {} sends", sends.len());
                             for arm in sends {
-                                ensure!(values.get(arm as usize).is_some_and(Option::is_some), "tasklet {i}: no value for arm {arm}");
+                                ensure!(values.get(usize::from(arm)).is_some_and(Option::is_some), "tasklet {i}: no value for arm {arm}");
                             }
                         }
                         Slot::Resume(_) => {}
                     }
                 }
-                TState::Finished | TState::Killed | TState::Dying => {
-                    ensure!(in_queue == (t.state == TState::Dying), "dead tasklet {i}: run queue membership wrong");
-                    ensure!(t.regs == NONE && t.frames.is_empty(), "dead tasklet {i} holds state");
+                state @ (TState::Finished | TState::Killed | TState::Dying) => {
+                    ensure!(in_queue == (state == TState::Dying), "dead tasklet {i}: run queue membership wrong");
+                    ensure!(kind == RegKind::Free && t.extra == NONE && t.frames.is_empty(), "dead tasklet {i} holds state");
                     ensure!(matches!(t.slot, Slot::Empty), "dead tasklet {i} holds a value");
+                    ensure!(state != TState::Dying || t.link == NONE, "dying tasklet {i} still in a group");
                 }
             }
-            if t.is_alive() || t.state == TState::Dying {
-                let g = t.link;
-                if t.is_alive() && g != NONE {
-                    ensure!(self.groups.get(g as usize).is_some_and(|g| g.gen % 2 == 1), "tasklet {i} in a missing group {g}");
-                } else if t.state == TState::Dying {
-                    ensure!(g == NONE, "dying tasklet {i} still in a group");
-                }
+            if t.is_alive() && t.link != NONE {
+                ensure!(self.groups.get(t.link as usize).is_some_and(|g| g.gen % 2 == 1), "tasklet {i} in a missing group {}", t.link);
             }
         }
-        ensure!(chained + free_regs == nr, "{} registrations held by nobody", nr - chained - free_regs);
+        ensure!(chained + free_count == nr, "{} registrations held by nobody", nr.saturating_sub(chained + free_count));
 
         // tasklet free list: exactly the dead slots not in the queue
         let mut seen = vec![false; nt];
@@ -122,17 +165,16 @@ impl<F, V, K> Core<F, V, K> {
         let mut free_tasklets = 0usize;
         while free != NONE {
             let t = self.tasklets.get(free as usize);
-            ensure!(t.is_some_and(|t| matches!(t.state, TState::Finished | TState::Killed)), "free tasklet list broken at {free}");
+            ensure!(t.is_some_and(|t| matches!(t.state(), TState::Finished | TState::Killed)), "free tasklet list broken at {free}");
             ensure!(!seen[free as usize], "free tasklet list loops");
             seen[free as usize] = true;
             free_tasklets += 1;
             free = self.tasklets[free as usize].link;
         }
-        let dead = self.tasklets.iter().filter(|t| matches!(t.state, TState::Finished | TState::Killed)).count();
-        ensure!(free_tasklets == dead, "free tasklet list misses {} slots", dead - free_tasklets);
+        let dead = self.tasklets.iter().filter(|t| matches!(t.state(), TState::Finished | TState::Killed)).count();
+        ensure!(free_tasklets == dead, "free tasklet list misses {} slots", dead.saturating_sub(free_tasklets));
 
-        // --- channels: lists consistent both ways, counts right, every send/receive listed once
-        let mut listed = vec![false; nr];
+        // --- channels: lists consistent both ways, counts right
         let mut seen = vec![false; nc];
         let mut free = self.free_channel;
         while free != NONE {
@@ -149,24 +191,23 @@ impl<F, V, K> Core<F, V, K> {
             }
             let (mut senders, mut receivers) = (0u32, 0u32);
             let mut prev = NONE;
-            let mut r = c.head;
-            while r != NONE {
-                let reg = self.regs.get(r as usize);
+            let mut node = c.head;
+            while node != NONE {
+                nodes.list(node, "channel", i)?;
+                let kind = self.node_kind(node);
+                let (_, _, target) = self.node_owner(node);
                 ensure!(
-                    reg.is_some_and(|g| matches!(g.kind, RegKind::Send | RegKind::Recv) && g.target == i as u32),
-                    "channel {i}: waiter {r} invalid"
+                    matches!(kind, RegKind::Send | RegKind::Recv) && target == i as u32,
+                    "channel {i}: waiter {node:#x} waits elsewhere"
                 );
-                ensure!(held[r as usize] && !listed[r as usize], "channel {i}: waiter {r} listed twice or orphaned");
-                listed[r as usize] = true;
-                let reg = self.regs[r as usize];
-                ensure!(reg.prev == prev, "channel {i}: waiter {r} has a wrong back link");
-                if reg.kind == RegKind::Send {
+                ensure!(self.node_links(node).0 == prev, "channel {i}: waiter {node:#x} has a wrong back link");
+                if kind == RegKind::Send {
                     senders += 1;
                 } else {
                     receivers += 1;
                 }
-                prev = r;
-                r = reg.next;
+                prev = node;
+                node = self.node_links(node).1;
             }
             ensure!(c.tail == prev, "channel {i}: wrong tail");
             ensure!(c.senders == senders && c.receivers == receivers, "channel {i}: wrong counts");
@@ -193,15 +234,14 @@ impl<F, V, K> Core<F, V, K> {
             }
             ensure!(g.remaining == members[i], "group {i}: {} members counted, {} alive", g.remaining, members[i]);
             let mut prev = NONE;
-            let mut r = g.head;
-            while r != NONE {
-                let reg = self.regs.get(r as usize);
-                ensure!(reg.is_some_and(|x| x.kind == RegKind::Join && x.target == i as u32), "group {i}: joiner {r} invalid");
-                ensure!(held[r as usize] && !listed[r as usize], "group {i}: joiner {r} listed twice or orphaned");
-                listed[r as usize] = true;
-                ensure!(self.regs[r as usize].prev == prev, "group {i}: joiner {r} has a wrong back link");
-                prev = r;
-                r = self.regs[r as usize].next;
+            let mut node = g.head;
+            while node != NONE {
+                nodes.list(node, "group", i)?;
+                let (_, _, target) = self.node_owner(node);
+                ensure!(self.node_kind(node) == RegKind::Join && target == i as u32, "group {i}: joiner {node:#x} waits elsewhere");
+                ensure!(self.node_links(node).0 == prev, "group {i}: joiner {node:#x} has a wrong back link");
+                prev = node;
+                node = self.node_links(node).1;
             }
             ensure!(g.tail == prev, "group {i}: wrong tail");
             ensure!(g.head == NONE || g.remaining > 0, "group {i}: joiners of a group with no members");
@@ -223,39 +263,30 @@ impl<F, V, K> Core<F, V, K> {
                 continue;
             }
             ensure!(t.seq < self.timers.next_seq, "timer {i}: sequence number from the future");
-            let r = t.reg;
-            ensure!(
-                self.regs.get(r as usize).is_some_and(|g| g.kind == RegKind::Timer && g.target == i as u32),
-                "timer {i}: waiter {r} invalid"
-            );
-            ensure!(held[r as usize] && !listed[r as usize], "timer {i}: waiter {r} listed twice or orphaned");
-            listed[r as usize] = true;
+            nodes.list(t.reg, "timer", i)?;
+            let (_, _, target) = self.node_owner(t.reg);
+            ensure!(self.node_kind(t.reg) == RegKind::Timer && target == i as u32, "timer {i}: waiter {:#x} waits elsewhere", t.reg);
         }
 
         // --- message waits and requests
         for w in &self.msg_waits {
-            let r = w.reg;
-            ensure!(self.regs.get(r as usize).is_some_and(|g| g.kind == RegKind::Message), "message wait {r} invalid");
-            ensure!(held[r as usize] && !listed[r as usize], "message wait {r} listed twice or orphaned");
-            listed[r as usize] = true;
+            nodes.list(w.reg, "message wait", 0)?;
+            ensure!(self.node_kind(w.reg) == RegKind::Message, "message wait {:#x} waits elsewhere", w.reg);
         }
         for (i, q) in self.requests.iter().enumerate() {
             ensure!(q.id.0 < self.next_request, "request {} from the future", q.id);
             ensure!(!self.requests[..i].iter().any(|o| o.id == q.id), "request {} twice", q.id);
             ensure!(self.tasklets.get(q.owner as usize).is_some_and(|t| t.is_alive()), "request {}: its tasklet is gone", q.id);
             if q.waiter != NONE {
-                let r = q.waiter;
                 ensure!(q.answer.is_none(), "request {} answered and awaited", q.id);
-                ensure!(self.regs.get(r as usize).is_some_and(|g| g.kind == RegKind::Answer), "request {}: waiter {r} invalid", q.id);
-                ensure!(held[r as usize] && !listed[r as usize], "request {}: waiter {r} listed twice or orphaned", q.id);
-                listed[r as usize] = true;
+                nodes.list(q.waiter, "request", q.id.0 as usize)?;
+                ensure!(self.node_kind(q.waiter) == RegKind::Answer, "request {}: waiter waits elsewhere", q.id);
             }
         }
 
         // every registration held by a tasklet is listed where it waits
-        for (r, reg) in self.regs.iter().enumerate() {
-            ensure!(reg.kind == RegKind::Free || listed[r], "registration {r} waits nowhere");
-        }
+        ensure!(nodes.own_held == nodes.own_listed, "a tasklet's registration waits nowhere");
+        ensure!(nodes.extra_held == nodes.extra_listed, "a choice's registration waits nowhere");
         Ok(())
     }
 }

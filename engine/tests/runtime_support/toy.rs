@@ -9,8 +9,8 @@
 
 use bpel_engine::checkpoint::{self, DefinitionHash};
 use bpel_engine::runtime::{
-    ChannelId, Delivery, Effect, Event, ExchangeId, GroupId, Instance, Op, Program, RequestId, RunOutcome, Step,
-    StepContext, TaskletId, TimerId, Timestamp, VirtualClock,
+    ChannelId, Delivery, Effect, Event, ExchangeId, GroupId, Instance, Op, Program, RequestId, RunOutcome, Step, StepContext, TaskletId,
+    TimerId, Timestamp, VirtualClock,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,9 +35,14 @@ pub enum ToyOp {
     /// Join this tasklet's group (no-op without one).
     Join,
     /// Kill the n-th live tasklet (modulo their number), with or without its descendants.
-    Kill { nth: u8, tree: bool },
+    Kill {
+        nth: u8,
+        tree: bool,
+    },
     /// Kill the tasklet last spawned by this one.
-    KillLast { tree: bool },
+    KillLast {
+        tree: bool,
+    },
     Sleep(u32),
     /// Wait for a message on key "k{n}".
     Wait(u8),
@@ -267,7 +272,11 @@ pub enum Input {
     Advance(u32),
     Message(u8, u64),
     /// Answer the n-th open request (modulo their number), with a value or a fault.
-    Answer { nth: u8, ok: bool, value: u64 },
+    Answer {
+        nth: u8,
+        ok: bool,
+        value: u64,
+    },
     /// Tell the instance that the n-th timer it ever set fired (stale ones are ignored).
     FireTimer(u8),
 }
