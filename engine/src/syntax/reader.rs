@@ -83,7 +83,9 @@ impl<'t> TreeBuilder<'t> {
                 }
                 Event::Text(raw) => {
                     let raw: &str = &raw;
-                    let value = self.unescape(raw, before);
+                    // Whitespace is kept as a span only until its element closes: between child
+                    // elements it is dropped, in a leaf it becomes the text (see `settle_text`).
+                    let value = if is_xml_whitespace(raw) { String::new() } else { self.unescape(raw, before) };
                     self.text_node(value, span);
                 }
                 Event::GeneralRef(reference) => {
@@ -111,6 +113,7 @@ impl<'t> TreeBuilder<'t> {
                 format!("unexpected end of file: expected `</{name}>` to close the element opened at byte {}", element.span.start),
             );
             element.span.end = end as u32;
+            self.settle_text(&mut element);
             self.attach(Node::Element(element));
         }
         if self.root.is_none() && !self.errors.iter().any(|e| e.message.contains("root element")) {
@@ -278,15 +281,43 @@ impl<'t> TreeBuilder<'t> {
             }
             return;
         }
+        let source = self.text;
         let parent = self.open.last_mut().expect("checked non-empty");
         if let Some(Node::Text(previous)) = parent.children.last_mut() {
             if previous.span.end == span.start {
-                previous.value.push_str(&value);
+                if is_deferred_whitespace(source, previous) {
+                    previous.value.push_str(previous.span.slice(source));
+                }
+                if value.is_empty() && !span.is_empty() && is_xml_whitespace(span.slice(source)) {
+                    previous.value.push_str(span.slice(source));
+                } else {
+                    previous.value.push_str(&value);
+                }
                 previous.span.end = span.end;
                 return;
             }
         }
         parent.children.push(Node::Text(Text { value, span }));
+    }
+
+    /// Resolves the whitespace-only text kept as spans in `element`: dropped when the element has
+    /// child elements (it is layout), made into text when it has none (it is the value).
+    fn settle_text(&self, element: &mut Element) {
+        let source = self.text;
+        if !element.children.iter().any(|node| matches!(node, Node::Text(text) if is_deferred_whitespace(source, text))) {
+            return;
+        }
+        if element.children.iter().any(|node| matches!(node, Node::Element(_))) {
+            element.children.retain(|node| !matches!(node, Node::Text(text) if is_deferred_whitespace(source, text)));
+        } else {
+            for node in &mut element.children {
+                if let Node::Text(text) = node {
+                    if is_deferred_whitespace(source, text) {
+                        text.value = text.span.slice(source).to_string();
+                    }
+                }
+            }
+        }
     }
 
     fn end_element(&mut self, name: &str, span: Span) {
@@ -307,10 +338,12 @@ impl<'t> TreeBuilder<'t> {
                 format!("element `<{unclosed_name}>` is not closed: expected `</{unclosed_name}>` before `</{name}>`"),
             );
             unclosed.span.end = span.start;
+            self.settle_text(&mut unclosed);
             self.attach(Node::Element(unclosed));
         }
         let mut element = self.open.pop().expect("found at depth");
         element.span.end = span.end;
+        self.settle_text(&mut element);
         self.attach(Node::Element(element));
     }
 
@@ -335,6 +368,15 @@ impl Attribute {
             None => self.local.clone(),
         }
     }
+}
+
+fn is_xml_whitespace(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Whitespace read but not yet copied out of the source (an empty value over a whitespace span).
+fn is_deferred_whitespace(source: &str, text: &Text) -> bool {
+    text.value.is_empty() && !text.span.is_empty() && is_xml_whitespace(text.span.slice(source))
 }
 
 fn split_qname(name: &str) -> (Option<String>, String) {
@@ -411,6 +453,19 @@ mod tests {
         assert_eq!(root.child_elements().next().unwrap().attr_value("x"), Some("1"));
         assert!(doc.errors.iter().all(|e| e.span.end as usize <= text.len()));
         assert!(doc.errors.iter().any(|e| e.message.contains("expected `</c>`")));
+    }
+
+    #[test]
+    fn whitespace_between_elements_is_dropped_and_kept_in_leaves() {
+        let text = "<a>\n  <b>  </b>\n  <c> x &amp; y </c><d><![CDATA[]]></d>\n</a>";
+        let doc = parse_xml(text);
+        assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+        let root = doc.root.unwrap();
+        assert_eq!(root.children.len(), 3, "only the elements remain: {:?}", root.children);
+        let mut children = root.child_elements();
+        assert_eq!(children.next().unwrap().text(), "  ");
+        assert_eq!(children.next().unwrap().text(), " x & y ");
+        assert_eq!(children.next().unwrap().text(), "");
     }
 
     #[test]
