@@ -117,11 +117,20 @@ impl<'de, F: Deserialize<'de>> Deserialize<'de> for Frames<F> {
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Frames<F>, A::Error> {
-                let mut frames = Frames::Empty;
+                // Built in its final shape directly: most stacks hold one frame.
+                let Some(first) = seq.next_element()? else {
+                    return Ok(Frames::Empty);
+                };
+                let Some(second) = seq.next_element()? else {
+                    return Ok(Frames::One(first));
+                };
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096) + 2);
+                v.push(first);
+                v.push(second);
                 while let Some(frame) = seq.next_element()? {
-                    frames.push(frame);
+                    v.push(frame);
                 }
-                Ok(frames)
+                Ok(Frames::Many(v))
             }
         }
 

@@ -51,6 +51,18 @@ impl Nodes {
 }
 
 impl<F, V, K> Core<F, V, K> {
+    /// (kind, target, prev, next) of a node known to be in range, in one lookup.
+    #[inline(always)]
+    fn node_all(&self, node: u32) -> (RegKind, u32, u32, u32) {
+        if is_extra(node) {
+            let r = &self.regs[(node & !EXTRA) as usize];
+            (r.kind, r.target, r.prev, r.next)
+        } else {
+            let w = &self.waits[node as usize];
+            (self.tasklets[node as usize].kind(), w.target, w.prev, w.next)
+        }
+    }
+
     pub fn validate(&self) -> Result<(), InvalidState> {
         let nt = self.tasklets.len();
         let nr = self.regs.len();
@@ -62,12 +74,14 @@ impl<F, V, K> Core<F, V, K> {
         ensure!(self.waits.len() == nt, "{} waits for {nt} tasklets", self.waits.len());
 
         // --- main and status
+        let (mut alive, mut dead) = (0usize, 0usize);
         for (i, t) in self.tasklets.iter().enumerate() {
             ensure!(t.flags.is_valid(), "tasklet {i}: invalid flags");
+            alive += usize::from(t.is_alive());
+            dead += usize::from(matches!(t.state(), TState::Finished | TState::Killed));
         }
         let main = self.tasklets.get(self.main.slot() as usize);
         ensure!(main.is_some(), "main tasklet {} out of range", self.main);
-        let alive = self.tasklets.iter().filter(|t| t.is_alive()).count();
         if self.status == InstanceStatus::Running {
             ensure!(main.is_some_and(|m| m.gen == self.main.gen() && m.is_alive()), "running instance without its main tasklet");
         } else {
@@ -110,11 +124,12 @@ impl<F, V, K> Core<F, V, K> {
                     ensure!(!in_queue, "blocked tasklet {i} in the run queue");
                     ensure!(matches!(t.slot, Slot::Empty | Slot::Offer(_) | Slot::Offers(_)), "blocked tasklet {i} with a result");
                     ensure!(kind != RegKind::Free || t.extra == NONE, "tasklet {i}: a choice without its arm 0");
-                    let mut sends = Vec::new();
+                    // counted here; the arms are walked again only for the rare several-values case
+                    let mut sends = 0usize;
                     if kind != RegKind::Free {
                         nodes.own_held[i] = true;
                         if kind == RegKind::Send {
-                            sends.push(0u16);
+                            sends += 1;
                         }
                     }
                     let mut r = t.extra;
@@ -130,17 +145,28 @@ impl<F, V, K> Core<F, V, K> {
                         ensure!(reg.arm > arm, "tasklet {i}: arms out of order");
                         arm = reg.arm;
                         if reg.kind == RegKind::Send {
-                            sends.push(reg.arm);
+                            sends += 1;
                         }
                         r = reg.sibling;
                     }
                     match &t.slot {
-                        Slot::Empty => ensure!(sends.is_empty(), "tasklet {i} sends without a value"),
-                        Slot::Offer(_) => ensure!(sends.len() == 1, "tasklet {i}: one value for {} sends", sends.len()),
+                        Slot::Empty => ensure!(sends == 0, "tasklet {i} sends without a value"),
+                        Slot::Offer(_) => ensure!(sends == 1, "tasklet {i}: one value for {sends} sends"),
                         Slot::Offers(values) => {
-                            ensure!(sends.len() > 1, "tasklet {i}: several values for {} sends", sends.len());
-                            for arm in sends {
-                                ensure!(values.get(usize::from(arm)).is_some_and(Option::is_some), "tasklet {i}: no value for arm {arm}");
+                            ensure!(sends > 1, "tasklet {i}: several values for {sends} sends");
+                            // the chain was checked above: walk it again for the send arms, in order
+                            let has = |arm: u16| values.get(usize::from(arm)).is_some_and(Option::is_some);
+                            if kind == RegKind::Send {
+                                ensure!(has(0), "tasklet {i}: no value for arm 0");
+                            }
+                            let mut r = t.extra;
+                            while r != NONE {
+                                let reg = &self.regs[r as usize];
+                                if reg.kind == RegKind::Send {
+                                    let arm = reg.arm;
+                                    ensure!(has(arm), "tasklet {i}: no value for arm {arm}");
+                                }
+                                r = reg.sibling;
                             }
                         }
                         Slot::Resume(_) => {}
@@ -171,7 +197,6 @@ impl<F, V, K> Core<F, V, K> {
             free_tasklets += 1;
             free = self.tasklets[free as usize].link;
         }
-        let dead = self.tasklets.iter().filter(|t| matches!(t.state(), TState::Finished | TState::Killed)).count();
         ensure!(free_tasklets == dead, "free tasklet list misses {} slots", dead.saturating_sub(free_tasklets));
 
         // --- channels: lists consistent both ways, counts right
@@ -194,20 +219,20 @@ impl<F, V, K> Core<F, V, K> {
             let mut node = c.head;
             while node != NONE {
                 nodes.list(node, "channel", i)?;
-                let kind = self.node_kind(node);
-                let (_, _, target) = self.node_owner(node);
+                // `list` checked the node is held, hence in range
+                let (kind, target, back, next) = self.node_all(node);
                 ensure!(
                     matches!(kind, RegKind::Send | RegKind::Recv) && target == i as u32,
                     "channel {i}: waiter {node:#x} waits elsewhere"
                 );
-                ensure!(self.node_links(node).0 == prev, "channel {i}: waiter {node:#x} has a wrong back link");
+                ensure!(back == prev, "channel {i}: waiter {node:#x} has a wrong back link");
                 if kind == RegKind::Send {
                     senders += 1;
                 } else {
                     receivers += 1;
                 }
                 prev = node;
-                node = self.node_links(node).1;
+                node = next;
             }
             ensure!(c.tail == prev, "channel {i}: wrong tail");
             ensure!(c.senders == senders && c.receivers == receivers, "channel {i}: wrong counts");

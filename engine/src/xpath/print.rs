@@ -9,11 +9,11 @@ impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ExprKind::Binary { op, left, right } => {
-                // A lone `/` before `*`, `div`, `and`... would read as `/*`, `/div`: keep it apart.
-                let lone_root = is_lone_root(left) && *op != BinaryOp::Union;
-                operand(f, left, precedence(left) < op.precedence() || lone_root)?;
+                // A lone `/` followed by `*`, `div`, `and`... would read as `/*`, `/div`: keep it
+                // apart, on either side (a right operand may be followed by an enclosing operator).
+                operand(f, left, precedence(left) < op.precedence() || is_lone_root(left))?;
                 write!(f, " {} ", op.symbol())?;
-                operand(f, right, precedence(right) <= op.precedence())
+                operand(f, right, precedence(right) <= op.precedence() || is_lone_root(right))
             }
             ExprKind::Negate(inner) => {
                 f.write_char('-')?;
