@@ -10,6 +10,10 @@ use bpel_engine::check::{analyze_text, process_files};
 use bpel_engine::parse::{parse_process, Loader};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+// The allocator the `bpel` binary runs with, so that the figures are what `bpel check` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn betsy() -> Vec<(PathBuf, String)> {
     let shared = std::env::var_os("BPEL_SHARED")
         .map(PathBuf::from)

@@ -8,6 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A toolkit for WS-BPEL 2.0 processes.
 #[derive(Parser)]
 #[command(name = "bpel", version, about, long_about = None, arg_required_else_help = true)]
