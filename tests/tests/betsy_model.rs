@@ -6,7 +6,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bpel_engine::check::{analyze, analyze_text};
 use bpel_engine::model::process::Process;
-use bpel_engine::parse::Loader;
+use bpel_engine::parse::process::ACTIVITY_TAGS;
+use bpel_engine::parse::{Loader, BPEL_NS};
 use bpel_engine::syntax::{parse_xml, Element};
 use bpel_engine::Severity;
 use bpel_tests::{all_betsy_processes, executable_betsy_processes};
@@ -58,31 +59,7 @@ fn executable_processes_give_a_complete_model_and_no_error() {
 
 /// The elements of `root`'s subtree that are activities, in document order.
 fn activity_elements<'e>(element: &'e Element, out: &mut Vec<&'e Element>) {
-    const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
-    const TAGS: &[&str] = &[
-        "receive",
-        "reply",
-        "invoke",
-        "assign",
-        "throw",
-        "rethrow",
-        "wait",
-        "empty",
-        "exit",
-        "validate",
-        "compensate",
-        "compensateScope",
-        "sequence",
-        "if",
-        "while",
-        "repeatUntil",
-        "forEach",
-        "pick",
-        "flow",
-        "scope",
-        "extensionActivity",
-    ];
-    if element.namespace.as_deref() == Some(BPEL_NS) && TAGS.contains(&element.local.as_str()) {
+    if element.namespace.as_deref() == Some(BPEL_NS) && ACTIVITY_TAGS.contains(&element.local.as_str()) {
         out.push(element);
     }
     // Literal values are data, not activities.

@@ -12,7 +12,8 @@ pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executa
 const BPEL_ABSTRACT_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/abstract";
 const BPEL_11_NS: &str = "http://schemas.xmlsoap.org/ws/2003/03/business-process/";
 
-const ACTIVITY_TAGS: &[&str] = &[
+/// The element names of the WS-BPEL 2.0 activities.
+pub const ACTIVITY_TAGS: &[&str] = &[
     "receive",
     "reply",
     "invoke",

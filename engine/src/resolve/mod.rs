@@ -268,7 +268,15 @@ impl<'p> Walker<'p> {
                 .map(|d| d.name.clone())
                 .collect(),
         };
-        self.index.references.push(Reference { kind, name: name.to_string(), span, target, candidates, on_event: self.in_on_event, in_expression });
+        self.index.references.push(Reference {
+            kind,
+            name: name.to_string(),
+            span,
+            target,
+            candidates,
+            on_event: self.in_on_event,
+            in_expression,
+        });
     }
 
     fn expression(&mut self, expression: &Option<Expression>) {
