@@ -8,7 +8,7 @@
 //! Not modelled (ignored when read): identity constraints (`key`, `keyref`, `unique`), notations,
 //! `final`/`block`, and `xsi:type` substitution.
 
-mod builtin;
+pub(crate) mod builtin;
 mod sample;
 mod validate;
 

@@ -184,29 +184,17 @@ impl TypeRef {
     }
 }
 
+/// How XPath sees a value of a built-in type (§8.2.2): the type's value space decides.
 fn builtin_kind(builtin: BuiltinType) -> Option<SimpleKind> {
-    use BuiltinType as B;
-    match builtin {
-        B::AnyType => None,
-        B::Boolean => Some(SimpleKind::Boolean),
-        B::Decimal
-        | B::Integer
-        | B::NonPositiveInteger
-        | B::NegativeInteger
-        | B::Long
-        | B::Int
-        | B::Short
-        | B::Byte
-        | B::NonNegativeInteger
-        | B::UnsignedLong
-        | B::UnsignedInt
-        | B::UnsignedShort
-        | B::UnsignedByte
-        | B::PositiveInteger
-        | B::Float
-        | B::Double => Some(SimpleKind::Number),
-        _ => Some(SimpleKind::String),
+    use crate::model::xsd::builtin::ValueSpace;
+    if builtin == BuiltinType::AnyType {
+        return None;
     }
+    Some(match builtin.value_space() {
+        ValueSpace::Boolean => SimpleKind::Boolean,
+        ValueSpace::Decimal | ValueSpace::Float => SimpleKind::Number,
+        _ => SimpleKind::String,
+    })
 }
 
 /// `None`: no such type. `Some(None)`: a complex type. `Some(Some(kind))`: a simple type.
