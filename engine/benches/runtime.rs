@@ -444,6 +444,7 @@ mod ours {
     pub struct Toy;
 
     impl Program for Toy {
+        type State = ();
         type Frame = Frame;
         type Value = u64;
         type Key = ();
@@ -508,6 +509,7 @@ mod ours {
     pub struct PingPong;
 
     impl Program for PingPong {
+        type State = ();
         type Frame = PpFrame;
         type Value = u64;
         type Key = ();

@@ -206,7 +206,7 @@ pub fn save_into<P: Program>(instance: &Instance<P>, definition: DefinitionHash,
     out.extend_from_slice(&definition.0.to_le_bytes());
     out.extend_from_slice(&[0; 16]); // body length and checksum, filled in below
     let body_start = out.len();
-    if let Err(e) = postcard::serialize_with_flavor(&instance.core, Append(out)) {
+    if let Err(e) = postcard::serialize_with_flavor(&(&instance.core, &instance.state), Append(out)) {
         out.truncate(start);
         return Err(CheckpointError::Encode(e));
     }
@@ -301,10 +301,11 @@ pub fn load<P: Program>(bytes: &[u8], definition: DefinitionHash) -> Result<Inst
         return Err(CheckpointError::DefinitionMismatch { found: header.definition, expected: definition });
     }
     let (core, rest) = postcard::take_from_bytes(body).map_err(CheckpointError::Decode)?;
+    let (state, rest) = postcard::take_from_bytes(rest).map_err(CheckpointError::Decode)?;
     if !rest.is_empty() {
         return Err(CheckpointError::UnusedBytes { extra: rest.len() });
     }
-    let instance = Instance { core };
+    let instance = Instance { core, state };
     instance.validate()?;
     Ok(instance)
 }

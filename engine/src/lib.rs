@@ -7,6 +7,7 @@
 pub mod check;
 pub mod checkpoint;
 pub mod diagnostic;
+pub mod exec;
 pub mod fault;
 pub mod model;
 pub mod parse;

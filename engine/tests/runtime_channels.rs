@@ -283,6 +283,7 @@ fn dropping_channels() {
 fn a_stale_channel_id_does_not_reach_a_new_channel_in_its_slot() {
     struct P;
     impl bpel_engine::runtime::Program for P {
+        type State = ();
         type Frame = u8;
         type Value = u64;
         type Key = ();

@@ -345,6 +345,7 @@ fn corrupt_bodies_with_a_valid_checksum_are_refused_or_run_without_panic() {
 struct Waiter;
 
 impl Program for Waiter {
+    type State = ();
     type Frame = bpel_engine::runtime::ChannelId;
     type Value = u64;
     type Key = ();

@@ -328,6 +328,7 @@ fn invoke_answers_and_failures() {
 struct EarlyAnswer;
 
 impl Program for EarlyAnswer {
+    type State = ();
     type Frame = (u8, Option<RequestId>);
     type Value = u64;
     type Key = String;
@@ -390,6 +391,7 @@ fn host_spawned_tasklets_and_channels() {
     // the shape a benchmark uses: tasklets spawned from outside, each blocked on its own channel
     struct Waiter;
     impl Program for Waiter {
+        type State = ();
         type Frame = bpel_engine::runtime::ChannelId;
         type Value = u64;
         type Key = ();

@@ -42,3 +42,4 @@ pub fn executable_betsy_processes() -> Vec<PathBuf> {
 pub fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
+pub mod betsy;

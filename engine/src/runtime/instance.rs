@@ -17,6 +17,7 @@ use super::{BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outc
 /// it serializes ([`crate::checkpoint`]) and knows its program only while [`Instance::run`] is given it.
 pub struct Instance<P: Program> {
     pub(crate) core: Core<P::Frame, P::Value, P::Key>,
+    pub(crate) state: P::State,
 }
 
 /// A live tasklet, as seen from outside.
@@ -41,7 +42,16 @@ impl<P: Program> Instance<P> {
     /// A new instance whose main tasklet starts with the frame `main`, at time `now`. The instance is
     /// complete when its main tasklet finishes.
     pub fn new(main: P::Frame, now: Timestamp) -> Instance<P> {
-        Instance { core: Core::new(main, now) }
+        Instance { core: Core::new(main, now), state: P::State::default() }
+    }
+
+    /// What the tasklets share ([`Program::State`]).
+    pub fn shared(&self) -> &P::State {
+        &self.state
+    }
+
+    pub fn shared_mut(&mut self) -> &mut P::State {
+        &mut self.state
     }
 
     pub fn main(&self) -> TaskletId {
@@ -63,6 +73,7 @@ impl<P: Program> Instance<P> {
     pub fn run<C: Clock + ?Sized>(&mut self, program: &P, clock: &C, budget: u64) -> RunOutcome {
         let target = clock.now();
         let core = &mut self.core;
+        let state = &mut self.state;
         let mut budget = budget;
         loop {
             if core.status != InstanceStatus::Running {
@@ -95,7 +106,7 @@ impl<P: Program> Instance<P> {
             core.queue.pop_front();
             loop {
                 budget -= 1;
-                if !step_tasklet(core, program, slot) {
+                if !step_tasklet(core, state, program, slot) {
                     break;
                 }
                 if budget == 0 {
@@ -136,6 +147,17 @@ impl<P: Program> Instance<P> {
     /// instance. False if it was not alive.
     pub fn kill(&mut self, id: TaskletId, tree: bool) -> bool {
         self.core.kill(id, tree)
+    }
+
+    /// Kills every live member of `group` and their descendants (a flow's branches once one of them
+    /// faulted, the rest of a parallel forEach once its completion condition holds).
+    pub fn kill_group(&mut self, group: GroupId) {
+        let Some(g) = self.core.live_group(group) else { return };
+        let members: Vec<TaskletId> =
+            self.core.live_ids().filter(|id| self.core.tasklets[id.slot() as usize].link == g).collect();
+        for id in members {
+            self.core.kill(id, true);
+        }
     }
 
     /// A tasklet's state: `None` for an id whose slot has been reused (or never existed).
@@ -257,7 +279,7 @@ fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {
 
 /// One step of tasklet `slot` (just popped from the run queue). True if it keeps running.
 #[inline]
-fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program: &P, slot: u32) -> bool {
+fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, state: &mut P::State, program: &P, slot: u32) -> bool {
     core.running = slot;
     if core.tasklets[slot as usize].frames.is_empty() {
         // nothing left to do (a step popped the last frame and blocked, say)
@@ -265,7 +287,7 @@ fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program
         return core.done_running(slot);
     }
     // the frames stay where they are: the step reaches them through the context
-    let step = program.step(&mut StepContext { core: &mut *core, me: slot });
+    let step = program.step(&mut StepContext { core: &mut *core, me: slot, state });
     let t = &mut core.tasklets[slot as usize];
     if !t.flags.is(TState::Runnable) {
         // killed during its own step (by itself, an ancestor's kill, or the instance's end)
@@ -301,6 +323,7 @@ fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, program
 pub struct StepContext<'a, P: Program + ?Sized> {
     core: &'a mut Core<P::Frame, P::Value, P::Key>,
     me: u32,
+    state: &'a mut P::State,
 }
 
 impl<P: Program + ?Sized> StepContext<'_, P> {
@@ -312,6 +335,20 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
     /// The instance's time.
     pub fn now(&self) -> Timestamp {
         self.core.now
+    }
+
+    /// The main tasklet: killing it terminates the instance.
+    pub fn main(&self) -> TaskletId {
+        self.core.main
+    }
+
+    /// What the tasklets share ([`Program::State`]).
+    pub fn shared(&self) -> &P::State {
+        self.state
+    }
+
+    pub fn shared_mut(&mut self) -> &mut P::State {
+        self.state
     }
 
     fn me(&self) -> &TaskletSlot<P::Frame, P::Value> {
@@ -396,6 +433,16 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         self.core.live_channel(ch).map(|c| channel_balance(self.core, c))
     }
 
+    /// Hands `value` to a receiver waiting on `ch`, if there is one, without blocking: true if one
+    /// took it (it is woken). For signals whose receiver may not be listening yet (a link's status,
+    /// kept in the program's state for a receiver that comes later).
+    pub fn offer(&mut self, ch: ChannelId, value: P::Value) -> bool {
+        match self.core.live_channel(ch) {
+            Some(c) if self.core.channels[c as usize].receivers > 0 => matches!(self.core.send_to_waiter(c, value), Outcome::Sent),
+            _ => false,
+        }
+    }
+
     // --- tasklets
 
     /// A new group owned by the running tasklet: the tasklets spawned into it are its children.
@@ -431,6 +478,17 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
     /// terminates the instance. False if it was not alive.
     pub fn kill(&mut self, id: TaskletId, tree: bool) -> bool {
         self.core.kill(id, tree)
+    }
+
+    /// Kills every live member of `group` and their descendants (a flow's branches once one of them
+    /// faulted, the rest of a parallel forEach once its completion condition holds).
+    pub fn kill_group(&mut self, group: GroupId) {
+        let Some(g) = self.core.live_group(group) else { return };
+        let members: Vec<TaskletId> =
+            self.core.live_ids().filter(|id| self.core.tasklets[id.slot() as usize].link == g).collect();
+        for id in members {
+            self.core.kill(id, true);
+        }
     }
 
     /// A tasklet's state (`None` once its slot is reused).
@@ -482,7 +540,7 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
 
 impl<P: Program> Clone for Instance<P> {
     fn clone(&self) -> Self {
-        Instance { core: self.core.clone() }
+        Instance { core: self.core.clone(), state: self.state.clone() }
     }
 }
 
@@ -494,15 +552,16 @@ impl<P: Program> fmt::Debug for Instance<P> {
 
 impl<P: Program> Serialize for Instance<P> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.core.serialize(s)
+        // a tuple is its fields back to back in postcard: a `()` state adds nothing
+        (&self.core, &self.state).serialize(s)
     }
 }
 
 /// Deserializing checks the instance ([`Instance::validate`]): inconsistent data is an error.
 impl<'de, P: Program> Deserialize<'de> for Instance<P> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let core = Core::deserialize(d)?;
+        let (core, state) = <(Core<P::Frame, P::Value, P::Key>, P::State)>::deserialize(d)?;
         core.validate().map_err(serde::de::Error::custom)?;
-        Ok(Instance { core })
+        Ok(Instance { core, state })
     }
 }

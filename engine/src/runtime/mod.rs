@@ -77,6 +77,10 @@ pub trait Program {
     type Value: Clone + Debug + PartialEq + Serialize + DeserializeOwned;
     /// What names a partner endpoint: the key an inbound message waits on, an invoke's target.
     type Key: Clone + Debug + PartialEq + Serialize + DeserializeOwned;
+    /// What the instance's tasklets share besides channels (for BPEL: scope instances with their
+    /// variables, links, correlation sets). Saved with the instance, after the runtime's own state, so
+    /// a `()` state adds no byte to a checkpoint.
+    type State: Clone + Debug + Default + Serialize + DeserializeOwned;
 
     /// Advances the running tasklet. `cx` gives its frames (the top one is the current), the result
     /// of the operation it blocked on (if any), and the operations on the instance.

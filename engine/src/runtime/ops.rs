@@ -26,7 +26,7 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
 
     /// Hands `value` to the first receiver waiting on channel `c`.
     #[inline]
-    fn send_to_waiter(&mut self, c: u32, value: V) -> Outcome<V> {
+    pub fn send_to_waiter(&mut self, c: u32, value: V) -> Outcome<V> {
         let r = self.pop_waiter(c, RegKind::Recv);
         if r == NONE {
             return Outcome::Closed;

@@ -139,6 +139,7 @@ fn advance(cx: &mut StepContext<'_, Toy>, mut frame: ToyFrame) {
 }
 
 impl Program for Toy {
+    type State = ();
     type Frame = ToyFrame;
     type Value = u64;
     type Key = String;

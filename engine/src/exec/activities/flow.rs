@@ -1,0 +1,22 @@
+//! `<flow>`: its children as concurrent branches, with its links in a scope instance of their own.
+
+use super::branches::{await_reports, spawn};
+use super::frame as fresh;
+use crate::exec::deploy::{DeclId, OWNER_FLOW};
+use crate::exec::{Act, Deployed, Frame, Input, Phase};
+use crate::model::process::Flow;
+use crate::runtime::StepContext;
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, flow: &Flow) -> Act {
+    if let Phase::Branches { .. } = frame.phase {
+        return await_reports(cx, frame, input);
+    }
+    if flow.activities.is_empty() {
+        return Act::Done;
+    }
+    let decl = d.decl_for(frame.activity, OWNER_FLOW).unwrap_or(DeclId(u32::MAX));
+    let links = cx.shared_mut().new_env(d, decl, Some(frame.env), None);
+    let branches = flow.activities.iter().map(|&child| fresh(child, links)).collect();
+    frame.phase = spawn(cx, branches, u32::MAX);
+    await_reports(cx, frame, Input::None)
+}

@@ -1,0 +1,96 @@
+//! `<forEach>`: its scope once per counter value, one after the other or all at once, until the
+//! completion condition holds.
+
+use super::branches::{await_reports, spawn};
+use super::scope::{new_instance, start_frame};
+use super::{on_child, unsigned};
+use crate::exec::{Act, Deployed, EnvId, Frame, Input, Phase};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::ForEach;
+use crate::runtime::StepContext;
+use crate::xml::Value;
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, for_each: &ForEach) -> Act {
+    match frame.phase.clone() {
+        Phase::Branches { .. } => await_reports(cx, frame, input),
+        Phase::Counter { next, last, succeeded, target } => {
+            if let Some(act) = on_child(&input) {
+                return act;
+            }
+            let succeeded = succeeded + u32::from(matches!(input, Input::Child(Ok(()))));
+            if succeeded >= target {
+                return Act::Done;
+            }
+            if next > last {
+                return if target != u32::MAX && succeeded < target { failure(succeeded, target) } else { Act::Done };
+            }
+            frame.phase = Phase::Counter { next: next + 1, last, succeeded, target };
+            match iteration(d, cx, frame.env, for_each, next) {
+                Some(child) => Act::Push(child),
+                None => Act::Again,
+            }
+        }
+        _ => start(d, cx, frame, for_each),
+    }
+}
+
+fn start(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, for_each: &ForEach) -> Act {
+    let bounds = (|| -> Result<(u64, u64, u32), Fault> {
+        let start = for_each.start.as_ref().ok_or_else(|| invalid("no <startCounterValue>"))?;
+        let last = for_each.final_.as_ref().ok_or_else(|| invalid("no <finalCounterValue>"))?;
+        let start = u64::from(unsigned(d, cx, frame.env, start)?);
+        let last = u64::from(unsigned(d, cx, frame.env, last)?);
+        let target = match for_each.completion_condition.as_ref().and_then(|c| c.branches.as_ref()) {
+            Some(branches) => unsigned(d, cx, frame.env, branches)?,
+            None => u32::MAX,
+        };
+        Ok((start, last, target))
+    })();
+    let (first, last, target) = match bounds {
+        Ok(bounds) => bounds,
+        Err(fault) => return Act::Fault(fault),
+    };
+    let count = if last >= first { last - first + 1 } else { 0 };
+    if target != u32::MAX && u64::from(target) > count {
+        return Act::Fault(Fault::standard(
+            StandardFault::InvalidBranchCondition,
+            format!("the completion condition asks for {target} branches of {count}"),
+        ));
+    }
+    if target == 0 || count == 0 {
+        return Act::Done;
+    }
+    let parallel = for_each.parallel.as_ref().is_some_and(|p| p.value);
+    if !parallel {
+        frame.phase = Phase::Counter { next: first, last, succeeded: 0, target };
+        return Act::Again;
+    }
+    let branches = (first..=last).filter_map(|n| iteration(d, cx, frame.env, for_each, n)).collect();
+    frame.phase = spawn(cx, branches, target);
+    await_reports(cx, frame, Input::None)
+}
+
+/// The scope of iteration `n`: a new scope instance whose counter variable holds `n`.
+fn iteration(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: EnvId, for_each: &ForEach, n: u64) -> Option<Frame> {
+    let scope = for_each.scope?;
+    let own = new_instance(d, cx, scope, Some(env));
+    if let Some(counter) = &for_each.counter_name {
+        if let Some(e) = cx.shared_mut().env_mut(own) {
+            if let Some(slot) = e.values.first_mut() {
+                *slot = Some(Value::simple(&counter.value, &n.to_string()));
+            }
+        }
+    }
+    Some(start_frame(scope, env, own))
+}
+
+fn invalid(why: &str) -> Fault {
+    Fault::standard(StandardFault::InvalidExpressionValue, why.to_string())
+}
+
+fn failure(succeeded: u32, target: u32) -> Act {
+    Act::Fault(Fault::standard(
+        StandardFault::CompletionConditionFailure,
+        format!("only {succeeded} iteration(s) completed; the completion condition needs {target}"),
+    ))
+}

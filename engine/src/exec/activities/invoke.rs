@@ -1,0 +1,78 @@
+//! `<invoke>`: call a partner, one-way or request-response; its own catch/catchAll handle the
+//! call's faults as if it were wrapped in a scope.
+
+use super::messaging::{correlate, key, message_type, operation, outbound, store_inbound, Direction};
+use super::scope::{catch_frame, select_handler};
+use crate::exec::state::View;
+use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::Invoke;
+use crate::runtime::{Op, Outcome, StepContext};
+use crate::xml::Store;
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, invoke: &Invoke) -> Act {
+    match (&frame.phase, input) {
+        // a catch of the invoke ran
+        (Phase::At(2), Input::Child(result)) => match result {
+            Ok(()) => Act::Done,
+            Err(fault) => Act::Fault(fault),
+        },
+        (Phase::Waiting(_), Input::Resumed(resume)) => {
+            let result = match resume.outcome {
+                Outcome::Answered(Payload::Message(message)) => {
+                    let variable = invoke.output_variable.as_ref().map(|v| v.value.as_str());
+                    correlate(d, cx.shared_mut(), frame.env, &invoke.correlations, &message, Some(false))
+                        .and_then(|()| store_inbound(d, cx.shared_mut(), frame.env, variable, invoke.from_parts.as_deref(), &message))
+                }
+                Outcome::Failed(Payload::Fault(fault)) => Err(fault),
+                other => Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("the invoke got {other:?}"))),
+            };
+            match result {
+                Ok(()) => Act::Done,
+                Err(fault) => handle(d, cx, frame, invoke, fault),
+            }
+        }
+        _ => match call(d, cx, frame, invoke) {
+            Ok(Some(op)) => {
+                frame.phase = Phase::Waiting(0);
+                Act::Block(op)
+            }
+            Ok(None) => Act::Done,
+            Err(fault) => handle(d, cx, frame, invoke, fault),
+        },
+    }
+}
+
+/// Sends the request; the operation to wait on if an answer is expected.
+fn call(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, invoke: &Invoke) -> Result<Option<Op<Payload, crate::exec::MessageKey>>, Fault> {
+    let partner_link = invoke.message.partner_link.as_ref().map_or("", |n| n.value.as_str());
+    let op_name = invoke.message.operation.as_ref().map_or("", |n| n.value.as_str());
+    let op = operation(d, partner_link, op_name, false);
+    let ty = op.and_then(|op| message_type(d, op, Direction::Input));
+    let variable = invoke.input_variable.as_ref().map(|v| v.value.as_str());
+    let message = outbound(d, cx.shared_mut(), frame.env, variable, invoke.to_parts.as_deref(), ty.as_deref())?;
+    correlate(d, cx.shared_mut(), frame.env, &invoke.correlations, &message, Some(true))?;
+    let view = View { deployed: d, state: cx.shared_mut(), env: frame.env };
+    let address = view.endpoint_reference(partner_link, crate::model::process::Role::PartnerRole).ok().map(|e| e.address);
+    let request = Payload::Request { address, message };
+    let one_way = op.is_some_and(|o| o.output.is_none());
+    if one_way {
+        cx.invoke_one_way(key(&invoke.message), request);
+        return Ok(None);
+    }
+    Ok(Some(Op::Answer(cx.invoke(key(&invoke.message), request))))
+}
+
+/// A fault of the call: the invoke's own handlers, if it has any that match.
+fn handle(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, invoke: &Invoke, fault: Fault) -> Act {
+    match select_handler(d, &invoke.handlers, &fault) {
+        Some(handler) => {
+            frame.phase = Phase::At(2);
+            match catch_frame(d, cx, frame.activity, frame.env, handler, &fault) {
+                Some(child) => Act::Push(child),
+                None => Act::Done,
+            }
+        }
+        None => Act::Fault(fault),
+    }
+}

@@ -1,0 +1,64 @@
+//! `<pick>`: the first of its messages or alarms; the other branches' links are dead paths.
+
+use super::messaging::{accept, key};
+use super::wait::timer_op;
+use super::{frame as fresh, on_child};
+use crate::exec::links::eliminate;
+use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::Pick;
+use crate::runtime::{Outcome, StepContext};
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, pick: &Pick) -> Act {
+    if let Some(act) = on_child(&input) {
+        return act;
+    }
+    match (&frame.phase, input) {
+        (Phase::Waiting(_), Input::Resumed(resume)) => {
+            let arm = resume.arm as usize;
+            let chosen = if let Some(on_message) = pick.on_messages.get(arm) {
+                let Outcome::Message { value: Payload::Message(message), exchange } = resume.outcome else {
+                    return Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "<pick> woke without a message"));
+                };
+                let variable = on_message.variable.as_ref().map(|v| v.value.as_str());
+                if let Err(fault) = accept(
+                    d,
+                    cx.shared_mut(),
+                    frame.env,
+                    &on_message.message,
+                    variable,
+                    on_message.from_parts.as_deref(),
+                    &on_message.correlations,
+                    &message,
+                    exchange,
+                ) {
+                    return Act::Fault(fault);
+                }
+                on_message.activity
+            } else {
+                pick.on_alarms.get(arm - pick.on_messages.len()).and_then(|a| a.activity)
+            };
+            let others = pick.on_messages.iter().map(|m| m.activity).chain(pick.on_alarms.iter().map(|a| a.activity));
+            for other in others.filter(|a| *a != chosen).collect::<Vec<_>>() {
+                eliminate(d, cx, other, frame.env);
+            }
+            frame.phase = Phase::At(1);
+            match chosen {
+                Some(activity) => Act::Push(fresh(activity, frame.env)),
+                None => Act::Done,
+            }
+        }
+        (Phase::At(_), _) => Act::Done,
+        _ => {
+            let mut ops: Vec<_> = pick.on_messages.iter().map(|m| crate::runtime::Op::Message(key(&m.message))).collect();
+            for alarm in &pick.on_alarms {
+                match timer_op(d, cx, frame.env, &alarm.timer) {
+                    Ok(op) => ops.push(op),
+                    Err(fault) => return Act::Fault(fault),
+                }
+            }
+            frame.phase = Phase::Waiting(0);
+            Act::Choose(ops)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! `<receive>`: wait for a message on a partner link's operation.
+
+use super::messaging::{accept, key};
+use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::Receive;
+use crate::runtime::{Op, Outcome, StepContext};
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, receive: &Receive) -> Act {
+    match input {
+        Input::Resumed(resume) => match resume.outcome {
+            Outcome::Message { value: Payload::Message(message), exchange } => {
+                let variable = receive.variable.as_ref().map(|v| v.value.as_str());
+                match accept(d, cx.shared_mut(), frame.env, &receive.message, variable, receive.from_parts.as_deref(), &receive.correlations, &message, exchange) {
+                    Ok(()) => Act::Done,
+                    Err(fault) => Act::Fault(fault),
+                }
+            }
+            other => Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("<receive> woke with {other:?}"))),
+        },
+        _ => {
+            frame.phase = Phase::Waiting(0);
+            Act::Block(Op::Message(key(&receive.message)))
+        }
+    }
+}

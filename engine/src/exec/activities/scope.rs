@@ -1,0 +1,395 @@
+//! `<scope>` and the process itself: a scope instance with its variables, the main activity, event
+//! handlers running beside it, fault handlers when it faults, and its compensation handler
+//! installed when it completes.
+
+use super::assign::copy_env;
+use super::messaging::{accept, key};
+use super::wait::timer_op;
+use super::{frame as fresh, string};
+use crate::exec::deploy::{DeclId, OWNER_SCOPE};
+use crate::exec::links::eliminate;
+use crate::exec::state::View;
+use crate::exec::time::duration_millis;
+use crate::exec::{Act, Deployed, EnvId, Frame, Input, Payload, Phase, ScopePhase, ScopeStage, PROCESS};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::{ActivityId, ActivityKind, ScopeDecls};
+use crate::runtime::{Op, Outcome, StepContext};
+use crate::xml::copy::{apply, evaluate_from, Target};
+use crate::xml::{Message, Value, VarType, Variables};
+
+/// The declarations of a scope activity or of the process.
+pub fn decls(d: &Deployed, scope: ActivityId) -> Option<&ScopeDecls> {
+    if scope == PROCESS {
+        return Some(&d.process().scope);
+    }
+    match &d.process().activity(scope).kind {
+        ActivityKind::Scope(s) => Some(&s.decls),
+        _ => None,
+    }
+}
+
+fn body(d: &Deployed, scope: ActivityId) -> Option<ActivityId> {
+    if scope == PROCESS {
+        return d.process().activity;
+    }
+    match &d.process().activity(scope).kind {
+        ActivityKind::Scope(s) => s.activity,
+        _ => None,
+    }
+}
+
+/// The frame that starts a scope whose instance `own` is already made (a forEach iteration, an
+/// onEvent's handler).
+pub fn start_frame(scope: ActivityId, env: EnvId, own: EnvId) -> Frame {
+    Frame { activity: scope, env, phase: Phase::Scope(ScopePhase { own, stage: ScopeStage::Init, handlers: None }) }
+}
+
+/// A new instance of `scope`'s declarations under `parent`.
+pub fn new_instance(d: &Deployed, cx: &mut StepContext<'_, Deployed>, scope: ActivityId, parent: Option<EnvId>) -> EnvId {
+    let decl = d.decl_for(scope, OWNER_SCOPE).unwrap_or(DeclId(u32::MAX));
+    cx.shared_mut().new_env(d, decl, parent, Some(scope))
+}
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
+    let id = frame.activity;
+    match frame.phase.clone() {
+        Phase::Ready => {
+            let parent = (id != PROCESS).then_some(frame.env);
+            let own = new_instance(d, cx, id, parent);
+            begin(d, cx, frame, own)
+        }
+        Phase::Scope(ScopePhase { own, stage: ScopeStage::Init, .. }) => begin(d, cx, frame, own),
+        Phase::Scope(phase) => in_scope(d, cx, frame, input, phase),
+        Phase::Event { index, group, report } => on_event(d, cx, frame, input, index, group, report),
+        Phase::Alarm { index, fired } => on_alarm(d, cx, frame, input, index, fired),
+        Phase::Compensating { .. } => super::compensate::run_list(d, cx, frame, input),
+        _ => Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "a scope frame in an unexpected phase")),
+    }
+}
+
+/// Initializes the variables, starts the event handlers and the main activity.
+fn begin(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, own: EnvId) -> Act {
+    let id = frame.activity;
+    if let Err(fault) = initialize(d, cx, own) {
+        return Act::Fault(fault);
+    }
+    let Some(decls) = decls(d, id) else { return Act::Done };
+    let main = body(d, id);
+    let has_handlers = decls.event_handlers.as_ref().is_some_and(|h| !h.on_events.is_empty() || !h.on_alarms.is_empty());
+    if !has_handlers {
+        frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Body, handlers: None });
+        return match main {
+            Some(main) => Act::Push(fresh(main, own)),
+            None => Act::Again,
+        };
+    }
+    let group = cx.new_group();
+    let events = cx.new_channel();
+    let body_channel = cx.new_channel();
+    let handlers = decls.event_handlers.as_ref().expect("checked above");
+    for index in 0..handlers.on_events.len() as u32 {
+        let event = Frame { activity: id, env: own, phase: Phase::Event { index, group, report: events } };
+        cx.spawn_frames(group, vec![branch(id, own, events), event]);
+    }
+    for index in 0..handlers.on_alarms.len() as u32 {
+        let alarm = Frame { activity: id, env: own, phase: Phase::Alarm { index, fired: false } };
+        cx.spawn_frames(group, vec![branch(id, own, events), alarm]);
+    }
+    if let Some(main) = main {
+        cx.spawn_frames(group, vec![branch(main, own, body_channel), fresh(main, own)]);
+    }
+    frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Body, handlers: Some((group, events, body_channel)) });
+    Act::Choose(vec![Op::Recv(body_channel), Op::Recv(events)])
+}
+
+fn branch(activity: ActivityId, env: EnvId, report: crate::runtime::ChannelId) -> Frame {
+    Frame { activity, env, phase: Phase::Branch { report } }
+}
+
+/// The inline initializations of the scope's variables (`<variable><from>`), in order.
+fn initialize(d: &Deployed, cx: &mut StepContext<'_, Deployed>, own: EnvId) -> Result<(), Fault> {
+    let Some(env) = cx.shared().env(own) else { return Ok(()) };
+    let decl = d.decl(env.decl);
+    for variable in &decl.variables {
+        let Some((owner, index)) = variable.init else { continue };
+        let Some(from) = decls(d, owner).and_then(|s| s.variables.get(index)).and_then(|v| v.from.as_ref()) else { continue };
+        let mut view = View { deployed: d, state: cx.shared_mut(), env: own };
+        let source = evaluate_from(copy_env(d), &view, from, false)?;
+        if let Some(source) = source {
+            apply(&mut view, source, &Target::Variable(variable.name.clone()), false)?;
+        }
+    }
+    Ok(())
+}
+
+fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, phase: ScopePhase) -> Act {
+    let ScopePhase { own, stage, handlers } = phase;
+    match stage {
+        ScopeStage::Body => {
+            let result = match (input, handlers) {
+                (Input::Child(result), _) => result,
+                (Input::None, None) => Ok(()), // a scope without a main activity
+                (Input::Resumed(resume), Some((group, events, body))) => {
+                    let from_body = resume.arm == 0;
+                    match resume.outcome {
+                        Outcome::Received(Payload::Fault(fault)) => {
+                            cx.kill_group(group);
+                            Err(fault)
+                        }
+                        _ if !from_body => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
+                        _ => {
+                            cx.kill_group(group);
+                            Ok(())
+                        }
+                    }
+                }
+                (_, Some((_, events, body))) => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
+                (Input::Resumed(_), None) => Ok(()),
+            };
+            match result {
+                Ok(()) => complete(d, cx, frame, own),
+                Err(fault) => handle_fault(d, cx, frame, own, fault),
+            }
+        }
+        ScopeStage::Handling => match input {
+            Input::Child(Ok(())) => {
+                eliminate(d, cx, Some(frame.activity).filter(|a| *a != PROCESS).or(body(d, frame.activity)), frame.env);
+                close(cx, own);
+                Act::Done
+            }
+            Input::Child(Err(fault)) => {
+                close(cx, own);
+                Act::Fault(fault)
+            }
+            _ => Act::Done,
+        },
+        ScopeStage::Defaulting => {
+            let fault = cx.shared().env(own).and_then(|e| e.fault.clone());
+            close(cx, own);
+            match input {
+                Input::Child(Err(fault)) => Act::Fault(fault),
+                _ => Act::Fault(fault.unwrap_or_else(|| Fault::standard(StandardFault::SubLanguageExecutionFault, "a scope faulted"))),
+            }
+        }
+        ScopeStage::Compensate => {
+            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Compensating, handlers: None });
+            let handler = decls(d, frame.activity).and_then(|s| s.compensation_handler.as_ref()).and_then(|h| h.activity);
+            match handler {
+                Some(handler) => Act::Push(fresh(handler, own)),
+                None => {
+                    let pending = take_completed(cx, own);
+                    Act::Push(Frame { activity: frame.activity, env: own, phase: Phase::Compensating { pending } })
+                }
+            }
+        }
+        ScopeStage::Compensating => {
+            close(cx, own);
+            match input {
+                Input::Child(Err(fault)) => Act::Fault(fault),
+                _ => Act::Done,
+            }
+        }
+        ScopeStage::Init => Act::Again,
+    }
+}
+
+/// The scope completed: its compensation handler is installed in the enclosing scope.
+fn complete(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, own: EnvId) -> Act {
+    let _ = d;
+    if frame.activity != PROCESS {
+        let state = cx.shared_mut();
+        let enclosing = state.chain(frame.env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()));
+        if let Some(enclosing) = enclosing.and_then(|e| state.env_mut(e)) {
+            enclosing.completed.push(own);
+        }
+    }
+    Act::Done
+}
+
+/// The scope instance is done with: its values can go (they stay for inspection in the trace).
+fn close(cx: &mut StepContext<'_, Deployed>, own: EnvId) {
+    if let Some(env) = cx.shared_mut().env_mut(own) {
+        env.live = false;
+    }
+}
+
+/// The completed child scopes of `own`, latest first, taken (each is compensated once).
+pub fn take_completed(cx: &mut StepContext<'_, Deployed>, own: EnvId) -> Vec<EnvId> {
+    let Some(env) = cx.shared_mut().env_mut(own) else { return Vec::new() };
+    let mut pending = std::mem::take(&mut env.completed);
+    pending.reverse();
+    pending
+}
+
+fn exits_on_standard_fault(d: &Deployed, scope: ActivityId) -> bool {
+    let process = d.process();
+    let own = |id: ActivityId| match &process.activity(id).kind {
+        ActivityKind::Scope(s) => s.exit_on_standard_fault.as_ref().map(|v| v.value),
+        _ => None,
+    };
+    let scopes = if scope == PROCESS { Vec::new() } else { std::iter::once(scope).chain(process.ancestors(scope)).collect() };
+    scopes.into_iter().find_map(own).or_else(|| process.exit_on_standard_fault.as_ref().map(|v| v.value)).unwrap_or(false)
+}
+
+fn handle_fault(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, own: EnvId, fault: Fault) -> Act {
+    if fault.standard_kind().is_some() && exits_on_standard_fault(d, frame.activity) {
+        let main = cx.main();
+        cx.kill(main, true);
+        return Act::Done;
+    }
+    if let Some(env) = cx.shared_mut().env_mut(own) {
+        env.fault = Some(fault.clone());
+    }
+    let handler = decls(d, frame.activity).and_then(|s| select_handler(d, s, &fault));
+    match handler {
+        Some(handler) => {
+            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Handling, handlers: None });
+            match catch_frame(d, cx, frame.activity, own, handler, &fault) {
+                Some(child) => Act::Push(child),
+                None => Act::Again,
+            }
+        }
+        None => {
+            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Defaulting, handlers: None });
+            let pending = take_completed(cx, own);
+            Act::Push(Frame { activity: frame.activity, env: own, phase: Phase::Compensating { pending } })
+        }
+    }
+}
+
+/// A fault handler of a scope (or an invoke): the index of the catch (`None`: catchAll) and its
+/// activity.
+#[derive(Clone, Copy, Debug)]
+pub struct HandlerRef {
+    pub catch: Option<usize>,
+    pub activity: Option<ActivityId>,
+}
+
+/// The handler for `fault` (WS-BPEL 2.0 §12.5): a catch naming the fault and matching its data's
+/// type, then one naming it without a variable, then one matching the data's type alone, then
+/// catchAll.
+pub fn select_handler(d: &Deployed, decls: &ScopeDecls, fault: &Fault) -> Option<HandlerRef> {
+    let handlers = decls.fault_handlers.as_ref()?;
+    let mut best: Option<(u8, usize)> = None;
+    for (index, catch) in handlers.catches.iter().enumerate() {
+        let name = catch.fault_name.as_ref().and_then(|n| n.name.as_ref());
+        let name_matches = name.map(|n| *n == fault.name);
+        if name_matches == Some(false) {
+            continue;
+        }
+        let typed = catch.fault_message_type.is_some() || catch.fault_element.is_some();
+        let type_matches = typed && data_matches(d, catch, fault.data());
+        let score = match (name_matches, typed, type_matches) {
+            (Some(true), true, true) => 4,
+            (Some(true), false, _) => 3,
+            (None, true, true) => 2,
+            _ => continue,
+        };
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, index));
+        }
+    }
+    match best {
+        Some((_, index)) => Some(HandlerRef { catch: Some(index), activity: handlers.catches[index].activity }),
+        None => handlers.catch_all.as_ref().map(|h| HandlerRef { catch: None, activity: h.activity }),
+    }
+}
+
+fn data_matches(d: &Deployed, catch: &crate::model::process::Catch, data: Option<&Value>) -> bool {
+    let Some(data) = data else { return false };
+    if let Some(message_type) = catch.fault_message_type.as_ref().and_then(|m| m.name.as_ref()) {
+        return matches!(data, Value::Message(m) if m.message_type == *message_type);
+    }
+    if let Some(element) = catch.fault_element.as_ref().and_then(|e| e.name.as_ref()) {
+        return match data {
+            Value::Element(e) => e.has_name(element),
+            Value::Message(m) => m.parts.len() == 1 && m.parts[0].value.has_name(element),
+        };
+    }
+    let _ = d;
+    false
+}
+
+/// The frame of a fault handler's activity, in a scope instance holding its fault variable.
+pub fn catch_frame(d: &Deployed, cx: &mut StepContext<'_, Deployed>, owner: ActivityId, env: EnvId, handler: HandlerRef, fault: &Fault) -> Option<Frame> {
+    let activity = handler.activity?;
+    let decl = handler.catch.and_then(|i| d.decl_for(owner, i as u32)).unwrap_or(DeclId(u32::MAX));
+    let catch_env = cx.shared_mut().new_env(d, decl, Some(env), None);
+    if let Some(e) = cx.shared_mut().env_mut(catch_env) {
+        e.fault = Some(fault.clone());
+    }
+    let variable = d.decl(decl).variables.first().cloned();
+    if let (Some(variable), Some(data)) = (variable, fault.data()) {
+        let value = match (&variable.ty, data) {
+            (Some(VarType::Message(_)), Value::Message(_)) | (Some(VarType::Element(_)), Value::Element(_)) => data.clone(),
+            (Some(VarType::Element(_)), Value::Message(m)) if m.parts.len() == 1 => Value::Element(m.parts[0].value.clone()),
+            (Some(VarType::Message(ty)), Value::Element(e)) => {
+                let part = ty.parts.first().map_or("part", |p| p.name.as_str());
+                Value::Message(Message::new(ty.name.clone()).with_part(part, e.clone()))
+            }
+            _ => data.clone(),
+        };
+        if let Some(e) = cx.shared_mut().env_mut(catch_env) {
+            if let Some(slot) = e.values.first_mut() {
+                *slot = Some(value);
+            }
+        }
+    }
+    Some(fresh(activity, catch_env))
+}
+
+/// An onEvent: wait for its message, start a handler instance for it, wait again.
+fn on_event(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, index: u32, group: crate::runtime::GroupId, report: crate::runtime::ChannelId) -> Act {
+    let Some(event) = decls(d, frame.activity).and_then(|s| s.event_handlers.as_ref()).and_then(|h| h.on_events.get(index as usize)) else {
+        return Act::Done;
+    };
+    if let Input::Resumed(resume) = input {
+        if let Outcome::Message { value: Payload::Message(message), exchange } = resume.outcome {
+            let Some(scope) = event.scope else { return Act::Block(Op::Message(key(&event.message))) };
+            let own = new_instance(d, cx, scope, Some(frame.env));
+            let variable = event.variable.as_ref().map(|v| v.value.as_str());
+            if let Err(fault) =
+                accept(d, cx.shared_mut(), own, &event.message, variable, event.from_parts.as_deref(), &event.correlations, &message, exchange)
+            {
+                return Act::Fault(fault);
+            }
+            cx.spawn_frames(group, vec![branch(scope, frame.env, report), start_frame(scope, frame.env, own)]);
+        }
+    }
+    Act::Block(Op::Message(key(&event.message)))
+}
+
+/// An onAlarm: wait for its timer, run its activity, and again every `repeatEvery`.
+fn on_alarm(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, index: u32, fired: bool) -> Act {
+    let Some(alarm) = decls(d, frame.activity).and_then(|s| s.event_handlers.as_ref()).and_then(|h| h.on_alarms.get(index as usize)) else {
+        return Act::Done;
+    };
+    match input {
+        Input::Child(Err(fault)) => Act::Fault(fault),
+        Input::Resumed(_) => {
+            frame.phase = Phase::Alarm { index, fired: true };
+            match alarm.activity {
+                Some(activity) => Act::Push(fresh(activity, frame.env)),
+                None => Act::Done,
+            }
+        }
+        Input::Child(Ok(())) | Input::None => {
+            if !fired {
+                if alarm.timer.for_.is_none() && alarm.timer.until.is_none() {
+                    // repeatEvery alone: the first time after one period
+                } else {
+                    return match timer_op(d, cx, frame.env, &alarm.timer) {
+                        Ok(op) => Act::Block(op),
+                        Err(fault) => Act::Fault(fault),
+                    };
+                }
+            }
+            let Some(repeat) = &alarm.repeat_every else { return Act::Done };
+            match string(d, cx, frame.env, repeat).map(|text| duration_millis(&text)) {
+                Ok(Some(millis)) if millis > 0 => Act::Block(Op::Sleep(millis)),
+                Ok(_) => Act::Fault(Fault::standard(StandardFault::InvalidExpressionValue, "repeatEvery is not a positive xsd:duration")),
+                Err(fault) => Act::Fault(fault),
+            }
+        }
+    }
+}

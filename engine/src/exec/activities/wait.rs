@@ -1,0 +1,40 @@
+//! `<wait>`: for a duration or until a deadline, on the instance's clock.
+
+use super::string;
+use crate::exec::time::{date_time, duration_millis};
+use crate::exec::{Act, Deployed, Frame, Input, Phase};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::Timer;
+use crate::runtime::{Op, StepContext};
+
+pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, timer: &Timer) -> Act {
+    if matches!(input, Input::Resumed(_)) || frame.phase != Phase::Ready {
+        return Act::Done;
+    }
+    match timer_op(d, cx, frame.env, timer) {
+        Ok(op) => {
+            frame.phase = Phase::Waiting(0);
+            Act::Block(op)
+        }
+        Err(fault) => Act::Fault(fault),
+    }
+}
+
+/// The operation of a `for` or `until` timer (wait, onAlarm).
+pub fn timer_op(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: crate::exec::EnvId, timer: &Timer) -> Result<Op<crate::exec::Payload, crate::exec::MessageKey>, Fault> {
+    if let Some(for_) = &timer.for_ {
+        let text = string(d, cx, env, for_)?;
+        let millis = duration_millis(&text).ok_or_else(|| invalid(&format!("`{text}` is not an xsd:duration")))?;
+        return Ok(Op::Sleep(millis));
+    }
+    if let Some(until) = &timer.until {
+        let text = string(d, cx, env, until)?;
+        let at = date_time(&text).ok_or_else(|| invalid(&format!("`{text}` is not an xsd:dateTime or xsd:date")))?;
+        return Ok(Op::Until(at));
+    }
+    Err(invalid("the timer has neither <for> nor <until>"))
+}
+
+fn invalid(message: &str) -> Fault {
+    Fault::standard(StandardFault::InvalidExpressionValue, message.to_string())
+}

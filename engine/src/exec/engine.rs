@@ -1,0 +1,390 @@
+//! The engine facade: deploy processes, route messages to instances (creating them, correlating
+//! them), run instances on a clock, hand out what they ask of the world (replies, invokes), take
+//! back what the world answers, inspect, checkpoint and restore.
+//!
+//! The engine does no I/O either: a host (the command line's scenarios, the REPL, `serve`) moves
+//! messages between it and the network or the user.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::activities::messaging::{self, message_from_body, message_type, operation, property_values, Direction};
+use super::deploy::{DeployError, Deployed};
+use super::{Frame, MessageKey, Payload, Phase, PROCESS};
+use crate::checkpoint::{self, CheckpointError};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::{ActivityKind, Initiate};
+use crate::model::QName;
+use crate::resolve::message_activities;
+use crate::runtime::{Clock, Effect, Event, ExchangeId, Instance, InstanceStatus, RequestId, RunOutcome, Timestamp, VirtualClock};
+use crate::xml::{Message, XmlElement};
+
+/// A deployed process, by deployment order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessId(pub usize);
+
+/// An instance, numbered from 1 in creation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceId(pub u64);
+
+impl std::fmt::Display for InstanceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// An answer to an inbound request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub instance: InstanceId,
+    pub exchange: ExchangeId,
+    pub result: Result<Message, Fault>,
+}
+
+/// A call of a partner an instance made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    pub instance: InstanceId,
+    pub request: RequestId,
+    pub partner_link: String,
+    pub operation: String,
+    pub address: Option<String>,
+    pub message: Message,
+    pub one_way: bool,
+}
+
+/// Why a message could not be delivered.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SendError {
+    #[error("no process {0:?} is deployed")]
+    NoSuchProcess(ProcessId),
+    #[error("the process offers no operation `{operation}` on partner link `{partner_link}`")]
+    NoSuchOperation { partner_link: String, operation: String },
+    #[error("no instance waits for this message on `{partner_link}`.`{operation}`, and it does not create one")]
+    NoInstance { partner_link: String, operation: String },
+    #[error("the message does not carry the correlation values: {0}")]
+    Correlation(Fault),
+}
+
+/// One instance and what it belongs to.
+pub struct Live {
+    pub process: ProcessId,
+    pub instance: Instance<Deployed>,
+}
+
+/// How far one run of the instances may go before the engine reports a runaway instance.
+const STEPS_PER_RUN: u64 = 5_000_000;
+
+pub struct Engine {
+    processes: Vec<Arc<Deployed>>,
+    instances: BTreeMap<InstanceId, Live>,
+    next_instance: u64,
+    next_exchange: u64,
+    clock: VirtualClock,
+    replies: Vec<Reply>,
+    invocations: Vec<Invocation>,
+    /// For every open exchange, the instance it belongs to.
+    exchanges: BTreeMap<ExchangeId, InstanceId>,
+    /// Checkpoint and restore every instance after every step (a test mode proving that a
+    /// checkpoint anywhere loses nothing).
+    pub checkpoint_every_step: bool,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    /// An engine on a virtual clock starting at 2000-01-01T00:00:00Z.
+    pub fn new() -> Engine {
+        Engine {
+            processes: Vec::new(),
+            instances: BTreeMap::new(),
+            next_instance: 1,
+            next_exchange: 1,
+            clock: VirtualClock::new(Timestamp(946_684_800_000)),
+            replies: Vec::new(),
+            invocations: Vec::new(),
+            exchanges: BTreeMap::new(),
+            checkpoint_every_step: false,
+        }
+    }
+
+    pub fn deploy(&mut self, path: &Path) -> Result<ProcessId, DeployError> {
+        let deployed = Deployed::load(path)?;
+        Ok(self.deploy_compiled(deployed))
+    }
+
+    pub fn deploy_compiled(&mut self, deployed: Deployed) -> ProcessId {
+        self.processes.push(Arc::new(deployed));
+        ProcessId(self.processes.len() - 1)
+    }
+
+    pub fn process(&self, id: ProcessId) -> Option<&Deployed> {
+        self.processes.get(id.0).map(|p| &**p)
+    }
+
+    pub fn processes(&self) -> impl Iterator<Item = (ProcessId, &Deployed)> {
+        self.processes.iter().enumerate().map(|(i, p)| (ProcessId(i), &**p))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn instance(&self, id: InstanceId) -> Option<&Live> {
+        self.instances.get(&id)
+    }
+
+    pub fn instances(&self) -> impl Iterator<Item = (InstanceId, &Live)> {
+        self.instances.iter().map(|(id, live)| (*id, live))
+    }
+
+    /// Delivers a request (the elements of a SOAP body) to the instance it belongs to, creating
+    /// one if the operation starts the process, and runs the instances until they are idle.
+    pub fn send(&mut self, process: ProcessId, partner_link: &str, operation_name: &str, body: &[XmlElement]) -> Result<(InstanceId, ExchangeId), SendError> {
+        let deployed = self.processes.get(process.0).cloned().ok_or(SendError::NoSuchProcess(process))?;
+        let no_operation = || SendError::NoSuchOperation { partner_link: partner_link.to_string(), operation: operation_name.to_string() };
+        let op = operation(&deployed, partner_link, operation_name, true).ok_or_else(no_operation)?;
+        let ty = message_type(&deployed, op, Direction::Input).ok_or_else(no_operation)?;
+        let message = message_from_body(&ty, body);
+        let target = self.route(process, &deployed, partner_link, operation_name, &message)?;
+        let exchange = ExchangeId(self.next_exchange);
+        self.next_exchange += 1;
+        let id = match target {
+            Some(id) => id,
+            None => self.create(process, &deployed),
+        };
+        if op.output.is_some() {
+            self.exchanges.insert(exchange, id);
+        }
+        let key = MessageKey { partner_link: partner_link.to_string(), operation: operation_name.to_string() };
+        if let Some(live) = self.instances.get_mut(&id) {
+            live.instance.deliver(Event::Message { key, value: Payload::Message(message), exchange });
+        }
+        self.run();
+        Ok((id, exchange))
+    }
+
+    fn create(&mut self, process: ProcessId, deployed: &Deployed) -> InstanceId {
+        let _ = deployed;
+        let id = InstanceId(self.next_instance);
+        self.next_instance += 1;
+        let main = Frame { activity: PROCESS, env: super::EnvId(0), phase: Phase::Start };
+        let instance = Instance::new(main, self.clock.now());
+        self.instances.insert(id, Live { process, instance });
+        id
+    }
+
+    /// Which running instance a message belongs to (`None`: a new one), by correlation.
+    fn route(&self, process: ProcessId, deployed: &Deployed, partner_link: &str, operation: &str, message: &Message) -> Result<Option<InstanceId>, SendError> {
+        let model = deployed.process();
+        let receivers: Vec<_> = message_activities(model)
+            .into_iter()
+            .filter(|a| a.direction() == crate::resolve::Direction::Inbound)
+            .filter(|a| {
+                let spec = a.message();
+                spec.partner_link.as_ref().is_some_and(|p| p.value == partner_link) && spec.operation.as_ref().is_some_and(|o| o.value == operation)
+            })
+            .collect();
+        let running: Vec<(InstanceId, &Live)> =
+            self.instances.iter().filter(|(_, l)| l.process == process && l.instance.status() == InstanceStatus::Running).map(|(i, l)| (*i, l)).collect();
+        let mut correlated = false;
+        for receiver in &receivers {
+            for correlation in receiver.correlations() {
+                let initiate = correlation.initiate.as_ref().map_or(Initiate::No, |i| i.value);
+                let Some(set) = &correlation.set else { continue };
+                let Some(properties) = deployed.decls.iter().flat_map(|d| &d.correlation_sets).find(|c| c.name == set.value).map(|c| &c.properties)
+                else {
+                    continue;
+                };
+                if initiate == Initiate::Yes {
+                    continue;
+                }
+                correlated = true;
+                let values = match property_values(deployed, properties, message) {
+                    Ok(values) => values,
+                    Err(fault) => return Err(SendError::Correlation(fault)),
+                };
+                for (id, live) in &running {
+                    let state = live.instance.shared();
+                    let matches = state.envs.iter().any(|env| {
+                        deployed.decl(env.decl).correlation_sets.iter().zip(&env.correlations).any(|(c, v)| c.name == set.value && v.as_ref() == Some(&values))
+                    });
+                    if matches {
+                        return Ok(Some(*id));
+                    }
+                }
+            }
+        }
+        let creates = receivers.iter().any(|r| match r {
+            crate::resolve::MessageActivity::Receive(_, receive) => receive.create_instance.as_ref().is_some_and(|c| c.value),
+            crate::resolve::MessageActivity::OnMessage(pick, _) => {
+                matches!(&pick.kind, ActivityKind::Pick(p) if p.create_instance.as_ref().is_some_and(|c| c.value))
+            }
+            _ => false,
+        });
+        if creates {
+            return Ok(None);
+        }
+        if !correlated {
+            if let Some((id, _)) = running.first() {
+                return Ok(Some(*id));
+            }
+        }
+        Err(SendError::NoInstance { partner_link: partner_link.to_string(), operation: operation.to_string() })
+    }
+
+    /// Answers an invoke.
+    pub fn answer(&mut self, instance: InstanceId, request: RequestId, result: Result<Message, Fault>) {
+        if let Some(live) = self.instances.get_mut(&instance) {
+            let event = match result {
+                Ok(message) => Event::Answered { request, value: Payload::Message(message) },
+                Err(fault) => Event::Failed { request, fault: Payload::Fault(fault) },
+            };
+            live.instance.deliver(event);
+        }
+        self.run();
+    }
+
+    /// Moves the virtual clock and runs what the time wakes.
+    pub fn advance(&mut self, millis: u64) {
+        self.clock.advance_millis(millis);
+        self.run();
+    }
+
+    /// Runs every instance until it is idle or ended.
+    pub fn run(&mut self) {
+        let ids: Vec<InstanceId> = self.instances.keys().copied().collect();
+        for id in ids {
+            self.run_instance(id);
+        }
+    }
+
+    fn run_instance(&mut self, id: InstanceId) {
+        let Some(live) = self.instances.get_mut(&id) else { return };
+        let Some(deployed) = self.processes.get(live.process.0).cloned() else { return };
+        let mut steps = 0;
+        loop {
+            let budget = if self.checkpoint_every_step { 1 } else { STEPS_PER_RUN };
+            let outcome = live.instance.run(&*deployed, &self.clock, budget);
+            steps += budget;
+            if self.checkpoint_every_step {
+                // a restored copy carries on: whatever the instance is, it survives the round trip
+                let bytes = checkpoint::save(&live.instance, deployed.hash).expect("an instance always encodes");
+                live.instance = checkpoint::load(&bytes, deployed.hash).expect("a checkpoint of this build always loads");
+            }
+            if outcome != RunOutcome::BudgetExhausted || steps >= STEPS_PER_RUN {
+                break;
+            }
+        }
+        let effects: Vec<_> = live.instance.drain_effects().collect();
+        let status = live.instance.status();
+        let open: Vec<ExchangeId> = live.instance.shared().exchanges.iter().map(|x| x.exchange).collect();
+        for effect in effects {
+            match effect {
+                Effect::Reply { exchange, value, fault } => {
+                    let result = match (value, fault) {
+                        (Payload::Message(message), false) => Ok(message),
+                        (Payload::Fault(fault), _) => Err(fault),
+                        (other, _) => Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("an unexpected reply {other:?}"))),
+                    };
+                    self.exchanges.remove(&exchange);
+                    self.replies.push(Reply { instance: id, exchange, result });
+                }
+                Effect::Invoke { request, target, value, one_way } => {
+                    let (address, message) = match value {
+                        Payload::Request { address, message } => (address, message),
+                        Payload::Message(message) => (None, message),
+                        _ => continue,
+                    };
+                    self.invocations.push(Invocation {
+                        instance: id,
+                        request,
+                        partner_link: target.partner_link,
+                        operation: target.operation,
+                        address,
+                        message,
+                        one_way,
+                    });
+                }
+                Effect::Faulted(Payload::Fault(fault)) => self.close_exchanges(id, Err(fault)),
+                Effect::Faulted(_) => {}
+                Effect::Terminated => self.close_exchanges(
+                    id,
+                    Err(Fault::new(QName::new(Some(crate::fault::STANDARD_FAULT_NS), "processTerminated"), None, "the process instance was terminated by <exit>")),
+                ),
+                Effect::Completed => self.close_exchanges(
+                    id,
+                    Err(Fault::standard(StandardFault::MissingReply, "the process instance completed without replying to this request")),
+                ),
+                Effect::TimerSet { .. } | Effect::TimerCancelled { .. } => {}
+            }
+        }
+        let _ = (status, open);
+    }
+
+    /// Answers every request of an ended instance that is still open.
+    fn close_exchanges(&mut self, id: InstanceId, result: Result<Message, Fault>) {
+        let open: Vec<ExchangeId> = self.exchanges.iter().filter(|(_, i)| **i == id).map(|(x, _)| *x).collect();
+        for exchange in open {
+            self.exchanges.remove(&exchange);
+            self.replies.push(Reply { instance: id, exchange, result: result.clone() });
+        }
+    }
+
+    pub fn drain_replies(&mut self) -> Vec<Reply> {
+        std::mem::take(&mut self.replies)
+    }
+
+    pub fn drain_invocations(&mut self) -> Vec<Invocation> {
+        std::mem::take(&mut self.invocations)
+    }
+
+    /// The instance as a checkpoint file's bytes.
+    pub fn checkpoint(&self, id: InstanceId) -> Option<Result<Vec<u8>, CheckpointError>> {
+        let live = self.instances.get(&id)?;
+        let deployed = self.processes.get(live.process.0)?;
+        Some(checkpoint::save(&live.instance, deployed.hash))
+    }
+
+    /// Replaces (or creates) instance `id` of `process` with a checkpoint's.
+    pub fn restore(&mut self, process: ProcessId, id: Option<InstanceId>, bytes: &[u8]) -> Result<InstanceId, CheckpointError> {
+        let Some(deployed) = self.processes.get(process.0) else {
+            return Err(CheckpointError::DefinitionMismatch { found: checkpoint::DefinitionHash(0), expected: checkpoint::DefinitionHash(0) });
+        };
+        let instance = checkpoint::load::<Deployed>(bytes, deployed.hash)?;
+        let id = id.unwrap_or_else(|| {
+            let id = InstanceId(self.next_instance);
+            self.next_instance += 1;
+            id
+        });
+        for exchange in &instance.shared().exchanges {
+            self.exchanges.insert(exchange.exchange, id);
+        }
+        self.instances.insert(id, Live { process, instance });
+        Ok(id)
+    }
+
+    /// The value of a variable visible from the process scope of an instance (or any scope
+    /// instance that declares it, innermost live first).
+    pub fn variable(&self, id: InstanceId, name: &str) -> Option<&crate::xml::Value> {
+        let live = self.instances.get(&id)?;
+        let deployed = self.processes.get(live.process.0)?;
+        let state = live.instance.shared();
+        state.envs.iter().rev().find_map(|env| {
+            let index = deployed.decl(env.decl).variables.iter().position(|v| v.name == name)?;
+            env.values.get(index)?.as_ref()
+        })
+    }
+
+    /// How long until the next timer of any instance is due (`None`: no timer).
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.instances.values().filter_map(|l| l.instance.next_timer()).min()
+    }
+}
+
+pub use messaging::Direction as MessageDirection;

@@ -1,0 +1,209 @@
+//! What the tasklets of one instance share: scope instances ([`Env`]) with their variables, partner
+//! link endpoints, correlation sets and link statuses; the open message exchanges; the trace.
+
+use serde::{Deserialize, Serialize};
+
+use super::deploy::{DeclId, Deployed};
+use crate::fault::{Fault, StandardFault};
+use crate::model::process::{ActivityId, Role};
+use crate::runtime::{ChannelId, ExchangeId};
+use crate::xml::{EndpointReference, Store, Value, VariableRef, Variables};
+
+/// Index of a scope instance in [`ProcessState::envs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EnvId(pub u32);
+
+/// One scope instance: the values of what its declaration ([`DeclId`]) declares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Env {
+    pub decl: DeclId,
+    pub parent: Option<EnvId>,
+    pub values: Vec<Option<Value>>,
+    /// The partner role endpoint of each partner link, once assigned (or from the deployment).
+    pub partners: Vec<Option<EndpointReference>>,
+    /// Each correlation set's property values, once initiated.
+    pub correlations: Vec<Option<Vec<String>>>,
+    /// Each link's status once determined, and the channel a target waiting for it listens on.
+    pub links: Vec<(Option<bool>, Option<ChannelId>)>,
+    /// Child scopes that completed with a compensation handler, in completion order.
+    pub completed: Vec<EnvId>,
+    /// The fault a fault handler of this scope handles (for `rethrow`).
+    pub fault: Option<Fault>,
+    /// The scope activity whose instance this is (for compensateScope and the trace).
+    pub scope: Option<ActivityId>,
+    /// False once the scope instance is done with (its compensation handler ran, or it faulted).
+    pub live: bool,
+}
+
+/// An inbound request not answered yet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenExchange {
+    pub partner_link: String,
+    pub operation: String,
+    pub message_exchange: Option<String>,
+    pub exchange: ExchangeId,
+}
+
+/// Everything an instance's activities share.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProcessState {
+    pub envs: Vec<Env>,
+    pub exchanges: Vec<OpenExchange>,
+    /// Activities in the order they completed (bounded: the last [`TRACE_LEN`]).
+    pub trace: Vec<ActivityId>,
+}
+
+/// How many completed activities the trace keeps.
+pub const TRACE_LEN: usize = 4096;
+
+impl ProcessState {
+    /// A new scope instance of `decl` under `parent`, its variables and links unset.
+    pub fn new_env(&mut self, deployed: &Deployed, decl: DeclId, parent: Option<EnvId>, scope: Option<ActivityId>) -> EnvId {
+        let d = deployed.decl(decl);
+        let env = Env {
+            decl,
+            parent,
+            values: vec![None; d.variables.len()],
+            partners: d.partner_links.iter().map(|p| p.default_address.as_deref().map(EndpointReference::new)).collect(),
+            correlations: vec![None; d.correlation_sets.len()],
+            links: vec![(None, None); d.links.len()],
+            completed: Vec::new(),
+            fault: None,
+            scope,
+            live: true,
+        };
+        self.envs.push(env);
+        EnvId(self.envs.len() as u32 - 1)
+    }
+
+    pub fn env(&self, id: EnvId) -> Option<&Env> {
+        self.envs.get(id.0 as usize)
+    }
+
+    pub fn env_mut(&mut self, id: EnvId) -> Option<&mut Env> {
+        self.envs.get_mut(id.0 as usize)
+    }
+
+    /// The scope instances from `env` outward.
+    pub fn chain(&self, env: EnvId) -> impl Iterator<Item = EnvId> + '_ {
+        let mut next = Some(env);
+        let mut guard = self.envs.len() + 1;
+        std::iter::from_fn(move || {
+            let current = next?;
+            guard = guard.checked_sub(1)?;
+            next = self.env(current).and_then(|e| e.parent);
+            Some(current)
+        })
+    }
+
+    pub fn record(&mut self, activity: ActivityId) {
+        if self.trace.len() >= TRACE_LEN {
+            self.trace.drain(..TRACE_LEN / 2);
+        }
+        self.trace.push(activity);
+    }
+}
+
+/// Where a name declared in a scope lives: the scope instance and the index in its declaration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub env: EnvId,
+    pub index: usize,
+}
+
+/// The variables, partner links and links visible from one scope instance: what expressions and
+/// assignments read and write.
+pub struct View<'a> {
+    pub deployed: &'a Deployed,
+    pub state: &'a mut ProcessState,
+    pub env: EnvId,
+}
+
+impl View<'_> {
+    pub fn variable_slot(&self, name: &str) -> Option<Slot> {
+        lookup(self.deployed, self.state, self.env, |d| d.variables.iter().position(|v| v.name == name))
+    }
+
+    pub fn partner_slot(&self, name: &str) -> Option<Slot> {
+        lookup(self.deployed, self.state, self.env, |d| d.partner_links.iter().position(|p| p.name == name))
+    }
+
+    pub fn correlation_slot(&self, name: &str) -> Option<Slot> {
+        lookup(self.deployed, self.state, self.env, |d| d.correlation_sets.iter().position(|c| c.name == name))
+    }
+
+    pub fn link_slot(&self, name: &str) -> Option<Slot> {
+        lookup(self.deployed, self.state, self.env, |d| d.links.iter().position(|l| l == name))
+    }
+
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        let slot = self.variable_slot(name)?;
+        self.state.env(slot.env)?.values.get(slot.index)?.as_ref()
+    }
+}
+
+/// Finds a name from `env` outward: `find` says where it is in a declaration.
+pub fn lookup(deployed: &Deployed, state: &ProcessState, env: EnvId, find: impl Fn(&super::deploy::Decl) -> Option<usize>) -> Option<Slot> {
+    state.chain(env).find_map(|id| {
+        let e = state.env(id)?;
+        find(deployed.decl(e.decl)).map(|index| Slot { env: id, index })
+    })
+}
+
+impl Variables for View<'_> {
+    fn variable(&self, name: &str) -> Option<VariableRef<'_>> {
+        let slot = self.variable_slot(name)?;
+        let env = self.state.env(slot.env)?;
+        let decl = self.deployed.decl(env.decl).variables.get(slot.index)?;
+        let ty = decl.ty.as_ref()?;
+        Some(VariableRef { ty, value: env.values.get(slot.index)?.as_ref() })
+    }
+
+    fn link_status(&self, name: &str) -> Option<bool> {
+        let slot = self.link_slot(name)?;
+        self.state.env(slot.env)?.links.get(slot.index)?.0
+    }
+}
+
+impl Store for View<'_> {
+    fn variables(&self) -> &dyn Variables {
+        self
+    }
+
+    fn set_variable(&mut self, name: &str, value: Value) -> Result<(), Fault> {
+        let Some(slot) = self.variable_slot(name) else {
+            return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no variable `{name}` is in scope")));
+        };
+        if let Some(v) = self.state.env_mut(slot.env).and_then(|e| e.values.get_mut(slot.index)) {
+            *v = Some(value);
+        }
+        Ok(())
+    }
+
+    fn endpoint_reference(&self, partner_link: &str, role: Role) -> Result<EndpointReference, Fault> {
+        let Some(slot) = self.partner_slot(partner_link) else {
+            return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no partner link `{partner_link}` is in scope")));
+        };
+        let env = self.state.env(slot.env).expect("a slot names a live env");
+        let decl = &self.deployed.decl(env.decl).partner_links[slot.index];
+        match role {
+            Role::MyRole => Ok(EndpointReference::new(&self.deployed.my_address(&decl.name))),
+            Role::PartnerRole => env.partners[slot.index].clone().ok_or_else(|| {
+                Fault::standard(
+                    StandardFault::UninitializedPartnerRole,
+                    format!("the partner role of partner link `{partner_link}` has no endpoint yet"),
+                )
+            }),
+        }
+    }
+
+    fn set_partner_endpoint(&mut self, partner_link: &str, endpoint: EndpointReference) -> Result<(), Fault> {
+        let Some(slot) = self.partner_slot(partner_link) else {
+            return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no partner link `{partner_link}` is in scope")));
+        };
+        if let Some(p) = self.state.env_mut(slot.env).and_then(|e| e.partners.get_mut(slot.index)) {
+            *p = Some(endpoint);
+        }
+        Ok(())
+    }
+}
