@@ -98,14 +98,19 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// An engine on a virtual clock starting at 2000-01-01T00:00:00Z.
+    /// An engine on a virtual clock starting now (so that a deadline in the past is past).
     pub fn new() -> Engine {
+        Engine::starting_at(crate::runtime::SystemClock.now())
+    }
+
+    /// An engine on a virtual clock starting at `start` (scenarios fix it to be reproducible).
+    pub fn starting_at(start: Timestamp) -> Engine {
         Engine {
             processes: Vec::new(),
             instances: BTreeMap::new(),
             next_instance: 1,
             next_exchange: 1,
-            clock: VirtualClock::new(Timestamp(946_684_800_000)),
+            clock: VirtualClock::new(start),
             replies: Vec::new(),
             invocations: Vec::new(),
             exchanges: BTreeMap::new(),

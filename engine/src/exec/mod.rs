@@ -59,6 +59,8 @@ pub enum Payload {
     Request { address: Option<String>, message: Message },
     /// A branch completed.
     Done,
+    /// A branch completed by handling a fault (not a successful branch for a completion condition).
+    Handled,
 }
 
 /// One activity in progress.
@@ -89,7 +91,7 @@ pub enum Phase {
     Branches { group: GroupId, report: ChannelId, open: u32, succeeded: u32, target: u32 },
     /// A serial forEach: the next counter value, the last, how many iterations completed, and the
     /// completion condition's target (`u32::MAX`: none).
-    Counter { next: u64, last: u64, succeeded: u32, target: u32 },
+    Counter { next: u64, last: u64, succeeded: u32, target: u32, current: Option<EnvId> },
     /// A scope: its own scope instance, what it is doing, its event handlers.
     Scope(ScopePhase),
     /// The bottom frame of a spawned branch: report the end of the frame above on `report`.

@@ -44,11 +44,40 @@ pub struct OpenExchange {
     pub exchange: ExchangeId,
 }
 
+/// A receive, onMessage or onEvent waiting for a message (for conflictingReceive and
+/// ambiguousReceive).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Waiter {
+    pub tasklet: crate::runtime::TaskletId,
+    /// The waiting activity (parallel instances of one activity do not conflict with each other).
+    pub activity: ActivityId,
+    pub key: super::MessageKey,
+    pub env: EnvId,
+    /// The correlation sets it correlates on (not those it initiates).
+    pub sets: Vec<String>,
+}
+
+/// The completion condition of a parallel forEach, as its iterations see it: the iteration that
+/// completes the count terminates its siblings before they take another step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Race {
+    pub report: ChannelId,
+    pub group: crate::runtime::GroupId,
+    pub remaining: u32,
+    pub successful_only: bool,
+}
+
 /// Everything an instance's activities share.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessState {
     pub envs: Vec<Env>,
     pub exchanges: Vec<OpenExchange>,
+    pub waiting: Vec<Waiter>,
+    /// Parallel forEach iterations racing to a completion condition.
+    pub races: Vec<Race>,
+    /// The process's event handlers wait for the start activity: their group, report channel and
+    /// the process's scope instance.
+    pub deferred_handlers: Option<(crate::runtime::GroupId, ChannelId, EnvId)>,
     /// Activities in the order they completed (bounded: the last [`TRACE_LEN`]).
     pub trace: Vec<ActivityId>,
 }

@@ -149,17 +149,6 @@ impl<P: Program> Instance<P> {
         self.core.kill(id, tree)
     }
 
-    /// Kills every live member of `group` and their descendants (a flow's branches once one of them
-    /// faulted, the rest of a parallel forEach once its completion condition holds).
-    pub fn kill_group(&mut self, group: GroupId) {
-        let Some(g) = self.core.live_group(group) else { return };
-        let members: Vec<TaskletId> =
-            self.core.live_ids().filter(|id| self.core.tasklets[id.slot() as usize].link == g).collect();
-        for id in members {
-            self.core.kill(id, true);
-        }
-    }
-
     /// A tasklet's state: `None` for an id whose slot has been reused (or never existed).
     pub fn state(&self, id: TaskletId) -> Option<TaskletState> {
         let t = self.core.tasklets.get(id.slot() as usize)?;
@@ -480,12 +469,14 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         self.core.kill(id, tree)
     }
 
-    /// Kills every live member of `group` and their descendants (a flow's branches once one of them
-    /// faulted, the rest of a parallel forEach once its completion condition holds).
+    /// Kills every live member of `group` but the running tasklet, and their descendants (a flow's
+    /// branches once one of them faulted, the rest of a parallel forEach once its completion
+    /// condition holds).
     pub fn kill_group(&mut self, group: GroupId) {
         let Some(g) = self.core.live_group(group) else { return };
+        let me = self.id();
         let members: Vec<TaskletId> =
-            self.core.live_ids().filter(|id| self.core.tasklets[id.slot() as usize].link == g).collect();
+            self.core.live_ids().filter(|id| *id != me && self.core.tasklets[id.slot() as usize].link == g).collect();
         for id in members {
             self.core.kill(id, true);
         }

@@ -3,26 +3,46 @@
 
 use crate::exec::{Act, Frame, Input, Payload, Phase};
 use crate::fault::{Fault, StandardFault};
-use crate::runtime::{ChannelId, GroupId, Op, Outcome, StepContext};
+use crate::runtime::{ChannelId, Op, Outcome, StepContext};
 
 /// The bottom frame of a branch: start the activity above it, then report its end.
 pub fn branch_step(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, report: ChannelId, input: Input) -> Act {
-    let _ = cx;
     match input {
         Input::None => Act::Push(super::frame(frame.activity, frame.env)),
-        Input::Child(Ok(())) => Act::Block(Op::Send(report, Payload::Done)),
+        Input::Child(Ok(())) => {
+            // a forEach iteration's bottom frame has the iteration's scope instance: did it handle a fault?
+            let handled = cx.shared().env(frame.env).is_some_and(|e| e.scope == Some(frame.activity) && e.fault.is_some());
+            let state = cx.shared_mut();
+            if let Some(i) = state.races.iter().position(|r| r.report == report) {
+                let race = &mut state.races[i];
+                if !handled || !race.successful_only {
+                    race.remaining = race.remaining.saturating_sub(1);
+                }
+                if race.remaining == 0 {
+                    let group = race.group;
+                    state.races.remove(i);
+                    cx.kill_group(group);
+                }
+            }
+            Act::Block(Op::Send(report, if handled { Payload::Handled } else { Payload::Done }))
+        }
         Input::Child(Err(fault)) => Act::Block(Op::Send(report, Payload::Fault(fault))),
         Input::Resumed(_) => Act::Done,
     }
 }
 
 /// Spawns one branch per frame into a new group; the phase to wait for them in.
-pub fn spawn(cx: &mut StepContext<'_, crate::exec::Deployed>, branches: Vec<Frame>, target: u32) -> Phase {
+/// `bottom_env` gives each branch's bottom frame its scope instance (a forEach iteration's own, to
+/// tell a handled fault); `race` a completion condition the branches race to.
+pub fn spawn(cx: &mut StepContext<'_, crate::exec::Deployed>, branches: Vec<(Frame, crate::exec::EnvId)>, target: u32, successful_only: bool) -> Phase {
     let group = cx.new_group();
     let report = cx.new_channel();
     let open = branches.len() as u32;
-    for top in branches {
-        let bottom = Frame { activity: top.activity, env: top.env, phase: Phase::Branch { report } };
+    if target != u32::MAX {
+        cx.shared_mut().races.push(crate::exec::state::Race { report, group, remaining: target, successful_only });
+    }
+    for (top, bottom_env) in branches {
+        let bottom = Frame { activity: top.activity, env: bottom_env, phase: Phase::Branch { report } };
         cx.spawn_frames(group, vec![bottom, top]);
     }
     Phase::Branches { group, report, open, succeeded: 0, target }
@@ -30,7 +50,7 @@ pub fn spawn(cx: &mut StepContext<'_, crate::exec::Deployed>, branches: Vec<Fram
 
 /// Waits for the branches' reports: done when all completed or the target is reached; the first
 /// fault kills the others and propagates.
-pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, input: Input) -> Act {
+pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, input: Input, successful_only: bool) -> Act {
     let Phase::Branches { group, report, open, succeeded, target } = frame.phase.clone() else {
         return Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "branches in an unexpected phase"));
     };
@@ -38,8 +58,10 @@ pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mu
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Received(Payload::Fault(fault)) => {
                 cx.kill_group(group);
+                forget_race(cx, report);
                 return Act::Fault(fault);
             }
+            Outcome::Received(Payload::Handled) if successful_only => (open.saturating_sub(1), succeeded),
             Outcome::Received(_) => (open.saturating_sub(1), succeeded + 1),
             // the channel is gone: nothing will report any more
             _ => (0, succeeded),
@@ -49,9 +71,11 @@ pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mu
     frame.phase = Phase::Branches { group, report, open, succeeded, target };
     if succeeded >= target {
         cx.kill_group(group);
+        forget_race(cx, report);
         return Act::Done;
     }
     if open == 0 {
+        forget_race(cx, report);
         return finished(succeeded, target);
     }
     Act::Block(Op::Recv(report))
@@ -67,7 +91,6 @@ fn finished(succeeded: u32, target: u32) -> Act {
     Act::Done
 }
 
-/// A group that is no longer needed (its owner moved on).
-pub fn kill(cx: &mut StepContext<'_, crate::exec::Deployed>, group: GroupId) {
-    cx.kill_group(group);
+fn forget_race(cx: &mut StepContext<'_, crate::exec::Deployed>, report: ChannelId) {
+    cx.shared_mut().races.retain(|r| r.report != report);
 }

@@ -9,14 +9,14 @@ use crate::runtime::StepContext;
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, flow: &Flow) -> Act {
     if let Phase::Branches { .. } = frame.phase {
-        return await_reports(cx, frame, input);
+        return await_reports(cx, frame, input, false);
     }
     if flow.activities.is_empty() {
         return Act::Done;
     }
     let decl = d.decl_for(frame.activity, OWNER_FLOW).unwrap_or(DeclId(u32::MAX));
     let links = cx.shared_mut().new_env(d, decl, Some(frame.env), None);
-    let branches = flow.activities.iter().map(|&child| fresh(child, links)).collect();
-    frame.phase = spawn(cx, branches, u32::MAX);
-    await_reports(cx, frame, Input::None)
+    let branches = flow.activities.iter().map(|&child| (fresh(child, links), links)).collect();
+    frame.phase = spawn(cx, branches, u32::MAX, false);
+    await_reports(cx, frame, Input::None, false)
 }

@@ -12,22 +12,26 @@ use crate::xml::Value;
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, for_each: &ForEach) -> Act {
     match frame.phase.clone() {
-        Phase::Branches { .. } => await_reports(cx, frame, input),
-        Phase::Counter { next, last, succeeded, target } => {
+        Phase::Branches { .. } => await_reports(cx, frame, input, successful_only(for_each)),
+        Phase::Counter { next, last, succeeded, target, current } => {
             if let Some(act) = on_child(&input) {
                 return act;
             }
-            let succeeded = succeeded + u32::from(matches!(input, Input::Child(Ok(()))));
+            let handled = current.and_then(|c| cx.shared().env(c)).is_some_and(|e| e.fault.is_some());
+            let counts = matches!(input, Input::Child(Ok(()))) && !(handled && successful_only(for_each));
+            let succeeded = succeeded + u32::from(counts);
             if succeeded >= target {
                 return Act::Done;
             }
             if next > last {
                 return if target != u32::MAX && succeeded < target { failure(succeeded, target) } else { Act::Done };
             }
-            frame.phase = Phase::Counter { next: next + 1, last, succeeded, target };
             match iteration(d, cx, frame.env, for_each, next) {
-                Some(child) => Act::Push(child),
-                None => Act::Again,
+                Some((child, own)) => {
+                    frame.phase = Phase::Counter { next: next + 1, last, succeeded, target, current: Some(own) };
+                    Act::Push(child)
+                }
+                None => Act::Done,
             }
         }
         _ => start(d, cx, frame, for_each),
@@ -62,16 +66,21 @@ fn start(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, fo
     }
     let parallel = for_each.parallel.as_ref().is_some_and(|p| p.value);
     if !parallel {
-        frame.phase = Phase::Counter { next: first, last, succeeded: 0, target };
+        frame.phase = Phase::Counter { next: first, last, succeeded: 0, target, current: None };
         return Act::Again;
     }
     let branches = (first..=last).filter_map(|n| iteration(d, cx, frame.env, for_each, n)).collect();
-    frame.phase = spawn(cx, branches, target);
-    await_reports(cx, frame, Input::None)
+    let only = successful_only(for_each);
+    frame.phase = spawn(cx, branches, target, only);
+    await_reports(cx, frame, Input::None, only)
 }
 
-/// The scope of iteration `n`: a new scope instance whose counter variable holds `n`.
-fn iteration(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: EnvId, for_each: &ForEach, n: u64) -> Option<Frame> {
+fn successful_only(for_each: &ForEach) -> bool {
+    for_each.completion_condition.as_ref().and_then(|c| c.successful_branches_only.as_ref()).is_some_and(|s| s.value)
+}
+
+/// The scope of iteration `n` and its scope instance, whose counter variable holds `n`.
+fn iteration(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: EnvId, for_each: &ForEach, n: u64) -> Option<(Frame, EnvId)> {
     let scope = for_each.scope?;
     let own = new_instance(d, cx, scope, Some(env));
     if let Some(counter) = &for_each.counter_name {
@@ -81,7 +90,7 @@ fn iteration(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: EnvId, for_e
             }
         }
     }
-    Some(start_frame(scope, env, own))
+    Some((start_frame(scope, env, own), own))
 }
 
 fn invalid(why: &str) -> Fault {

@@ -1,6 +1,6 @@
 //! `<pick>`: the first of its messages or alarms; the other branches' links are dead paths.
 
-use super::messaging::{accept, key};
+use super::messaging::{accept, wait_for};
 use super::wait::timer_op;
 use super::{frame as fresh, on_child};
 use crate::exec::links::eliminate;
@@ -23,7 +23,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                 let variable = on_message.variable.as_ref().map(|v| v.value.as_str());
                 if let Err(fault) = accept(
                     d,
-                    cx.shared_mut(),
+                    cx,
                     frame.env,
                     &on_message.message,
                     variable,
@@ -33,6 +33,9 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                     exchange,
                 ) {
                     return Act::Fault(fault);
+                }
+                if pick.create_instance.as_ref().is_some_and(|c| c.value) {
+                    super::scope::enable_process_handlers(d, cx);
                 }
                 on_message.activity
             } else {
@@ -50,7 +53,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         }
         (Phase::At(_), _) => Act::Done,
         _ => {
-            let mut ops: Vec<_> = pick.on_messages.iter().map(|m| crate::runtime::Op::Message(key(&m.message))).collect();
+            let mut ops: Vec<_> = pick.on_messages.iter().map(|m| wait_for(cx, frame.activity, frame.env, &m.message, &m.correlations)).collect();
             for alarm in &pick.on_alarms {
                 match timer_op(d, cx, frame.env, &alarm.timer) {
                     Ok(op) => ops.push(op),

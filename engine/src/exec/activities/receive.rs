@@ -1,18 +1,23 @@
 //! `<receive>`: wait for a message on a partner link's operation.
 
-use super::messaging::{accept, key};
+use super::messaging::{accept, wait_for};
 use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::Receive;
-use crate::runtime::{Op, Outcome, StepContext};
+use crate::runtime::{Outcome, StepContext};
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, receive: &Receive) -> Act {
     match input {
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Message { value: Payload::Message(message), exchange } => {
                 let variable = receive.variable.as_ref().map(|v| v.value.as_str());
-                match accept(d, cx.shared_mut(), frame.env, &receive.message, variable, receive.from_parts.as_deref(), &receive.correlations, &message, exchange) {
-                    Ok(()) => Act::Done,
+                match accept(d, cx, frame.env, &receive.message, variable, receive.from_parts.as_deref(), &receive.correlations, &message, exchange) {
+                    Ok(()) => {
+                        if receive.create_instance.as_ref().is_some_and(|c| c.value) {
+                            super::scope::enable_process_handlers(d, cx);
+                        }
+                        Act::Done
+                    }
                     Err(fault) => Act::Fault(fault),
                 }
             }
@@ -20,7 +25,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         },
         _ => {
             frame.phase = Phase::Waiting(0);
-            Act::Block(Op::Message(key(&receive.message)))
+            Act::Block(wait_for(cx, frame.activity, frame.env, &receive.message, &receive.correlations))
         }
     }
 }

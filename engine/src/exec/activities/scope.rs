@@ -3,7 +3,7 @@
 //! installed when it completes.
 
 use super::assign::copy_env;
-use super::messaging::{accept, key};
+use super::messaging::{accept, wait_for};
 use super::wait::timer_op;
 use super::{frame as fresh, string};
 use crate::exec::deploy::{DeclId, OWNER_SCOPE};
@@ -13,9 +13,9 @@ use crate::exec::time::duration_millis;
 use crate::exec::{Act, Deployed, EnvId, Frame, Input, Payload, Phase, ScopePhase, ScopeStage, PROCESS};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::{ActivityId, ActivityKind, ScopeDecls};
-use crate::runtime::{Op, Outcome, StepContext};
+use crate::runtime::{ChannelId, GroupId, Op, Outcome, StepContext};
 use crate::xml::copy::{apply, evaluate_from, Target};
-use crate::xml::{Message, Value, VarType, Variables};
+use crate::xml::{Message, Value, VarType};
 
 /// The declarations of a scope activity or of the process.
 pub fn decls(d: &Deployed, scope: ActivityId) -> Option<&ScopeDecls> {
@@ -86,14 +86,11 @@ fn begin(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, ow
     let group = cx.new_group();
     let events = cx.new_channel();
     let body_channel = cx.new_channel();
-    let handlers = decls.event_handlers.as_ref().expect("checked above");
-    for index in 0..handlers.on_events.len() as u32 {
-        let event = Frame { activity: id, env: own, phase: Phase::Event { index, group, report: events } };
-        cx.spawn_frames(group, vec![branch(id, own, events), event]);
-    }
-    for index in 0..handlers.on_alarms.len() as u32 {
-        let alarm = Frame { activity: id, env: own, phase: Phase::Alarm { index, fired: false } };
-        cx.spawn_frames(group, vec![branch(id, own, events), alarm]);
+    if id == PROCESS {
+        // the process's event handlers start with the instance, once its start activity is done
+        cx.shared_mut().deferred_handlers = Some((group, events, own));
+    } else {
+        spawn_handlers(d, cx, id, own, group, events);
     }
     if let Some(main) = main {
         cx.spawn_frames(group, vec![branch(main, own, body_channel), fresh(main, own)]);
@@ -102,7 +99,26 @@ fn begin(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, ow
     Act::Choose(vec![Op::Recv(body_channel), Op::Recv(events)])
 }
 
-fn branch(activity: ActivityId, env: EnvId, report: crate::runtime::ChannelId) -> Frame {
+fn spawn_handlers(d: &Deployed, cx: &mut StepContext<'_, Deployed>, scope: ActivityId, own: EnvId, group: GroupId, events: ChannelId) {
+    let Some(handlers) = decls(d, scope).and_then(|s| s.event_handlers.as_ref()) else { return };
+    for index in 0..handlers.on_events.len() as u32 {
+        let event = Frame { activity: scope, env: own, phase: Phase::Event { index, group, report: events } };
+        cx.spawn_frames(group, vec![branch(scope, own, events), event]);
+    }
+    for index in 0..handlers.on_alarms.len() as u32 {
+        let alarm = Frame { activity: scope, env: own, phase: Phase::Alarm { index, fired: false } };
+        cx.spawn_frames(group, vec![branch(scope, own, events), alarm]);
+    }
+}
+
+/// The start activity is done: the process's event handlers begin.
+pub fn enable_process_handlers(d: &Deployed, cx: &mut StepContext<'_, Deployed>) {
+    if let Some((group, events, own)) = cx.shared_mut().deferred_handlers.take() {
+        spawn_handlers(d, cx, PROCESS, own, group, events);
+    }
+}
+
+fn branch(activity: ActivityId, env: EnvId, report: ChannelId) -> Frame {
     Frame { activity, env, phase: Phase::Branch { report } }
 }
 
@@ -232,7 +248,9 @@ fn exits_on_standard_fault(d: &Deployed, scope: ActivityId) -> bool {
 }
 
 fn handle_fault(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, own: EnvId, fault: Fault) -> Act {
-    if fault.standard_kind().is_some() && exits_on_standard_fault(d, frame.activity) {
+    // every standard fault but joinFailure exits (WS-BPEL 2.0 §12.5)
+    let exits = fault.standard_kind().is_some_and(|k| k != StandardFault::JoinFailure);
+    if exits && exits_on_standard_fault(d, frame.activity) {
         let main = cx.main();
         cx.kill(main, true);
         return Act::Done;
@@ -339,24 +357,24 @@ pub fn catch_frame(d: &Deployed, cx: &mut StepContext<'_, Deployed>, owner: Acti
 }
 
 /// An onEvent: wait for its message, start a handler instance for it, wait again.
-fn on_event(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, index: u32, group: crate::runtime::GroupId, report: crate::runtime::ChannelId) -> Act {
+fn on_event(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, index: u32, group: GroupId, report: ChannelId) -> Act {
     let Some(event) = decls(d, frame.activity).and_then(|s| s.event_handlers.as_ref()).and_then(|h| h.on_events.get(index as usize)) else {
         return Act::Done;
     };
     if let Input::Resumed(resume) = input {
         if let Outcome::Message { value: Payload::Message(message), exchange } = resume.outcome {
-            let Some(scope) = event.scope else { return Act::Block(Op::Message(key(&event.message))) };
+            let Some(scope) = event.scope else { return Act::Block(wait_for(cx, event.scope.unwrap_or(frame.activity), frame.env, &event.message, &event.correlations)) };
             let own = new_instance(d, cx, scope, Some(frame.env));
             let variable = event.variable.as_ref().map(|v| v.value.as_str());
             if let Err(fault) =
-                accept(d, cx.shared_mut(), own, &event.message, variable, event.from_parts.as_deref(), &event.correlations, &message, exchange)
+                accept(d, cx, own, &event.message, variable, event.from_parts.as_deref(), &event.correlations, &message, exchange)
             {
                 return Act::Fault(fault);
             }
             cx.spawn_frames(group, vec![branch(scope, frame.env, report), start_frame(scope, frame.env, own)]);
         }
     }
-    Act::Block(Op::Message(key(&event.message)))
+    Act::Block(wait_for(cx, event.scope.unwrap_or(frame.activity), frame.env, &event.message, &event.correlations))
 }
 
 /// An onAlarm: wait for its timer, run its activity, and again every `repeatEvery`.
