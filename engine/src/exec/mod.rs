@@ -98,6 +98,9 @@ pub enum Phase {
     Branch { report: ChannelId },
     /// Run the compensation handlers of these scope instances, first in the list first.
     Compensating { pending: Vec<EnvId> },
+    /// Run the termination handlers of these scope instances (terminated with their branches),
+    /// then propagate the fault that terminated them.
+    Terminating { pending: Vec<EnvId>, fault: Fault },
     /// An onEvent of a scope's event handlers (by index), spawning a handler per message into the
     /// event handlers' group.
     Event { index: u32, group: GroupId, report: ChannelId },
@@ -129,6 +132,10 @@ pub enum ScopeStage {
     Compensate,
     /// The compensation handler runs.
     Compensating,
+    /// Terminated: the termination handler (explicit or default) is about to run.
+    Terminate,
+    /// The termination handler runs; its faults go nowhere.
+    Terminating,
 }
 
 /// What a step's input is: nothing (a fresh or continuing frame), the result of the operation the

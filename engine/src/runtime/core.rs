@@ -628,6 +628,11 @@ impl<F, V, K> Core<F, V, K> {
         }
     }
 
+    /// [`Core::descendants`] as ids.
+    pub fn descendant_ids(&self, root: TaskletId) -> Vec<TaskletId> {
+        self.descendants(root).into_iter().map(|s| self.tasklet_id(s)).collect()
+    }
+
     /// Every live tasklet descending from `root` through live spawners, in slot order.
     fn descendants(&self, root: TaskletId) -> Vec<u32> {
         const UNKNOWN: u8 = 0;

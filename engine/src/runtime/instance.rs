@@ -488,6 +488,27 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         (t.gen == id.gen()).then(|| tasklet_state(self.core, id.slot()))
     }
 
+    /// The live members of `group` and their descendants, in slot order (what
+    /// [`StepContext::kill_group`] would kill, the running tasklet aside).
+    pub fn group_tasklets(&self, group: GroupId) -> Vec<TaskletId> {
+        let Some(g) = self.core.live_group(group) else { return Vec::new() };
+        let me = self.id();
+        let members: Vec<TaskletId> = self.core.live_ids().filter(|id| *id != me && self.core.tasklets[id.slot() as usize].link == g).collect();
+        let mut out: Vec<TaskletId> = members.clone();
+        for member in members {
+            out.extend(self.core.descendant_ids(member));
+        }
+        out.sort_by_key(|id| id.slot());
+        out.dedup();
+        out
+    }
+
+    /// A live tasklet's frames, bottom first.
+    pub fn frames_of(&self, id: TaskletId) -> Option<&[P::Frame]> {
+        let slot = self.core.alive(id)?;
+        Some(self.core.tasklets[slot as usize].frames.as_slice())
+    }
+
     /// The live tasklets, in slot order (the running one included).
     pub fn live_tasklets(&self) -> impl Iterator<Item = TaskletId> + '_ {
         self.core.live_ids()

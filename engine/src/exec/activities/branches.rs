@@ -57,9 +57,8 @@ pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mu
     let (open, succeeded) = match input {
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Received(Payload::Fault(fault)) => {
-                cx.kill_group(group);
                 forget_race(cx, report);
-                return Act::Fault(fault);
+                return terminate(cx, frame, group, fault);
             }
             Outcome::Received(Payload::Handled) if successful_only => (open.saturating_sub(1), succeeded),
             Outcome::Received(_) => (open.saturating_sub(1), succeeded + 1),
@@ -93,4 +92,48 @@ fn finished(succeeded: u32, target: u32) -> Act {
 
 fn forget_race(cx: &mut StepContext<'_, crate::exec::Deployed>, report: ChannelId) {
     cx.shared_mut().races.retain(|r| r.report != report);
+}
+
+/// Terminates a group of branches because of `fault`: kills them, runs the termination handlers of
+/// the scopes they were running (innermost first), then propagates the fault.
+pub fn terminate(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, group: crate::runtime::GroupId, fault: Fault) -> Act {
+    let pending = running_scopes(cx, group);
+    cx.kill_group(group);
+    if pending.is_empty() {
+        return Act::Fault(fault);
+    }
+    frame.phase = Phase::Terminating { pending, fault };
+    Act::Again
+}
+
+/// The scope instances running their main activity in the tasklets of `group`, innermost first.
+fn running_scopes(cx: &StepContext<'_, crate::exec::Deployed>, group: crate::runtime::GroupId) -> Vec<crate::exec::EnvId> {
+    let mut out = Vec::new();
+    for tasklet in cx.group_tasklets(group).into_iter().rev() {
+        let Some(frames) = cx.frames_of(tasklet) else { continue };
+        for frame in frames.iter().rev() {
+            if let Phase::Scope(crate::exec::ScopePhase { own, stage: crate::exec::ScopeStage::Body, .. }) = &frame.phase {
+                if frame.activity != crate::exec::PROCESS {
+                    out.push(*own);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Steps a [`Phase::Terminating`] frame: the next termination handler, then the fault.
+pub fn terminate_step(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, _input: Input) -> Act {
+    let Phase::Terminating { pending, fault } = &mut frame.phase else { return Act::Done };
+    if pending.is_empty() {
+        return Act::Fault(fault.clone());
+    }
+    let own = pending.remove(0);
+    let Some(env) = cx.shared().env(own) else { return Act::Again };
+    let (Some(scope), parent) = (env.scope, env.parent.unwrap_or(own)) else { return Act::Again };
+    Act::Push(Frame {
+        activity: scope,
+        env: parent,
+        phase: Phase::Scope(crate::exec::ScopePhase { own, stage: crate::exec::ScopeStage::Terminate, handlers: None }),
+    })
 }

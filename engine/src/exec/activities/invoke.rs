@@ -28,7 +28,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                 other => Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("the invoke got {other:?}"))),
             };
             match result {
-                Ok(()) => Act::Done,
+                Ok(()) => installed(d, cx, frame, invoke),
                 Err(fault) => handle(d, cx, frame, invoke, fault),
             }
         }
@@ -37,7 +37,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                 frame.phase = Phase::Waiting(0);
                 Act::Block(op)
             }
-            Ok(None) => Act::Done,
+            Ok(None) => installed(d, cx, frame, invoke),
             Err(fault) => handle(d, cx, frame, invoke, fault),
         },
     }
@@ -75,4 +75,18 @@ fn handle(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, i
         }
         None => Act::Fault(fault),
     }
+}
+
+/// The invoke completed: its compensation handler, if it has one, is installed in the enclosing
+/// scope like a scope's.
+fn installed(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, invoke: &Invoke) -> Act {
+    if invoke.handlers.compensation_handler.is_some() {
+        let own = cx.shared_mut().new_env(d, crate::exec::deploy::DeclId(u32::MAX), Some(frame.env), Some(frame.activity));
+        let state = cx.shared_mut();
+        let enclosing = state.chain(frame.env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()));
+        if let Some(enclosing) = enclosing.and_then(|e| state.env_mut(e)) {
+            enclosing.completed.push(own);
+        }
+    }
+    Act::Done
 }

@@ -51,6 +51,9 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         }
         Phase::Skipped => return Act::Done,
         Phase::Branch { report } => return branches::branch_step(cx, frame, report, input),
+        Phase::Terminating { .. } => return branches::terminate_step(cx, frame, input),
+        // a scope (or an invoke's implicit scope) asked to compensate or terminate
+        Phase::Scope(_) => return scope::step(d, cx, frame, input),
         _ => {}
     }
     if frame.activity == PROCESS {

@@ -24,6 +24,7 @@ pub fn decls(d: &Deployed, scope: ActivityId) -> Option<&ScopeDecls> {
     }
     match &d.process().activity(scope).kind {
         ActivityKind::Scope(s) => Some(&s.decls),
+        ActivityKind::Invoke(invoke) => Some(&invoke.handlers),
         _ => None,
     }
 }
@@ -204,6 +205,22 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                 Input::Child(Err(fault)) => Act::Fault(fault),
                 _ => Act::Done,
             }
+        }
+        ScopeStage::Terminate => {
+            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Terminating, handlers: None });
+            let handler = decls(d, frame.activity).and_then(|s| s.termination_handler.as_ref()).and_then(|h| h.activity);
+            match handler {
+                Some(handler) => Act::Push(fresh(handler, own)),
+                None => {
+                    let pending = take_completed(cx, own);
+                    Act::Push(Frame { activity: frame.activity, env: own, phase: Phase::Compensating { pending } })
+                }
+            }
+        }
+        ScopeStage::Terminating => {
+            // a fault in a termination handler is not propagated (WS-BPEL 2.0 §12.6)
+            close(cx, own);
+            Act::Done
         }
         ScopeStage::Init => Act::Again,
     }
