@@ -134,6 +134,12 @@ pub fn run(betsy: &Path, case: &Case, checkpoint_every_step: bool) -> Outcome {
             }
         }
     }
+    if checkpoint_every_step && engine.checkpoint_round_trips == 0 {
+        return Outcome { passed: false, reason: "no checkpoint was taken".into() };
+    }
+    if let Some((instance, error)) = engine.checkpoint_failures.first() {
+        return Outcome { passed: false, reason: format!("checkpoint round trip of instance {instance} failed: {error}") };
+    }
     Outcome { passed: true, reason: String::new() }
 }
 

@@ -54,3 +54,15 @@ fn betsy_in_process() {
     let lost: Vec<&str> = expected.lines().filter(|l| !l.is_empty() && !passing.iter().any(|p| p == l)).collect();
     assert!(lost.is_empty(), "tests that passed before fail now: {lost:?}\n{report}");
 }
+
+/// Checkpoint-anywhere: every test of the passing set passes again with every instance saved and
+/// restored after every single step.
+#[test]
+fn betsy_in_process_checkpointing_after_every_step() {
+    let gate = workspace_dir().join("tests/betsy-passing.txt");
+    let expected = std::fs::read_to_string(&gate).unwrap_or_default();
+    let (passing, report) = table(true);
+    println!("{report}");
+    let lost: Vec<&str> = expected.lines().filter(|l| !l.is_empty() && !passing.iter().any(|p| p == l)).collect();
+    assert!(lost.is_empty(), "tests that pass without checkpoints fail with a checkpoint after every step: {lost:?}\n{report}");
+}

@@ -89,6 +89,10 @@ pub struct Engine {
     /// Checkpoint and restore every instance after every step (a test mode proving that a
     /// checkpoint anywhere loses nothing).
     pub checkpoint_every_step: bool,
+    /// Round trips that failed in that mode (the instance then carried on unrestored).
+    pub checkpoint_failures: Vec<(InstanceId, String)>,
+    /// How many round trips that mode made.
+    pub checkpoint_round_trips: u64,
 }
 
 impl Default for Engine {
@@ -115,6 +119,8 @@ impl Engine {
             invocations: Vec::new(),
             exchanges: BTreeMap::new(),
             checkpoint_every_step: false,
+            checkpoint_failures: Vec::new(),
+            checkpoint_round_trips: 0,
         }
     }
 
@@ -279,8 +285,13 @@ impl Engine {
             steps += budget;
             if self.checkpoint_every_step {
                 // a restored copy carries on: whatever the instance is, it survives the round trip
-                let bytes = checkpoint::save(&live.instance, deployed.hash).expect("an instance always encodes");
-                live.instance = checkpoint::load(&bytes, deployed.hash).expect("a checkpoint of this build always loads");
+                match checkpoint::save(&live.instance, deployed.hash).and_then(|bytes| checkpoint::load(&bytes, deployed.hash)) {
+                    Ok(restored) => {
+                        live.instance = restored;
+                        self.checkpoint_round_trips += 1;
+                    }
+                    Err(error) => self.checkpoint_failures.push((id, error.to_string())),
+                }
             }
             if outcome != RunOutcome::BudgetExhausted || steps >= STEPS_PER_RUN {
                 break;
