@@ -3,6 +3,7 @@
 
 mod check;
 mod render;
+mod run;
 
 use std::process::ExitCode;
 
@@ -26,11 +27,17 @@ enum Command {
     /// Exits 0 when no error was found (warnings allowed), 1 when errors were found,
     /// 2 on a usage error or an unreadable path.
     Check(check::CheckArgs),
+    /// Run a process on scenarios: messages in, expected replies and partner calls, a virtual clock.
+    ///
+    /// Exits 0 when every expectation held, 1 when one did not (or the process has errors),
+    /// 2 on a usage error or an unreadable file.
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Run(args) => run::run(args),
     }
 }

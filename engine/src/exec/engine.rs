@@ -397,6 +397,19 @@ impl Engine {
         })
     }
 
+    /// Evaluates an XPath 1.0 expression over an instance's variables as the process scope sees
+    /// them, with the prefixes the process declares.
+    pub fn evaluate(&mut self, id: InstanceId, expression: &str) -> Result<crate::xml::XPathValue, Fault> {
+        let unknown = || Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no instance {id}"));
+        let live = self.instances.get_mut(&id).ok_or_else(unknown)?;
+        let deployed = self.processes.get(live.process.0).cloned().ok_or_else(unknown)?;
+        let process = deployed.process();
+        let scope = process.activity.map_or(process.namespaces.root(), |a| process.activity(a).namespaces);
+        let compiled = crate::xml::Compiled::new(expression, &process.namespaces.in_scope(scope), crate::xml::XPathRole::Expression);
+        let view = super::state::View { deployed: &deployed, state: live.instance.shared_mut(), env: super::EnvId(0) };
+        crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
+    }
+
     /// How long until the next timer of any instance is due (`None`: no timer).
     pub fn next_timer(&self) -> Option<Timestamp> {
         self.instances.values().filter_map(|l| l.instance.next_timer()).min()

@@ -22,6 +22,7 @@ pub mod activities;
 pub mod deploy;
 pub mod engine;
 pub mod links;
+pub mod scenario;
 pub mod state;
 pub mod time;
 

@@ -1,0 +1,502 @@
+//! Scenarios: a process driven without a network, step by step, with expectations.
+//!
+//! A scenario is a TOML file (the format is documented in `docs/scenarios.md`):
+//!
+//! ```toml
+//! description = "a large order goes to the approver, who approves it"
+//!
+//! [[step]]
+//! send = "client.submitOrder"                 # partner link . operation
+//! body = "<ord:order xmlns:ord='urn:o'>...</ord:order>"
+//! expect_reply = "<ord:orderResult xmlns:ord='urn:o'>...</ord:orderResult>"
+//!
+//! [[step]]
+//! expect_invoke = "approver.approve"          # the process called its partner
+//! reply = "<apr:approval xmlns:apr='urn:a'>...</apr:approval>"
+//!
+//! [[step]]
+//! advance = "P3D"                             # move the virtual clock
+//!
+//! [[step]]
+//! checkpoint = true                           # save and restore every instance
+//!
+//! [[step]]
+//! expect_status = "completed"
+//! assert = "$orderResult.result/ord:status = 'approved'"
+//! ```
+//!
+//! A reply that is not there yet when its `send` step ends (the process first calls a partner, say)
+//! is checked again after every later step, and fails the scenario if it never comes. The same
+//! scenarios serve `bpel run`, the REPL, the language server's run-in-place and the tests.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::activities::messaging::{fault_message_type, message_from_body, message_type, operation, Direction};
+use super::engine::{Engine, InstanceId, Invocation, ProcessId};
+use super::time::{date_time, duration_millis};
+use crate::fault::Fault;
+use crate::model::QName;
+use crate::runtime::{ExchangeId, InstanceStatus};
+use crate::xml::{Message, Value, XmlElement};
+
+/// A scenario file, as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The process the scenario drives, relative to the scenario file (a command line may name
+    /// it instead).
+    pub process: Option<String>,
+    /// What the scenario shows, for the report.
+    pub description: Option<String>,
+    /// When the virtual clock starts (`xsd:dateTime`); default 2026-01-01T00:00:00Z, so that runs
+    /// are reproducible.
+    pub start: Option<String>,
+    #[serde(rename = "step", default)]
+    pub steps: Vec<StepSpec>,
+}
+
+/// One step: one action (`send`, `expect_invoke`, `advance`, `checkpoint`) and the expectations
+/// that go with it, or expectations alone (`expect_status`, `assert`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Send a request: `partnerLink.operation`, with `body` (the SOAP body's element).
+    pub send: Option<String>,
+    pub body: Option<String>,
+    /// The reply expected for `send`: XML, compared after canonicalisation.
+    pub expect_reply: Option<String>,
+    /// A fault expected instead: its QName (`prefix:local` with the process's prefixes) or local name.
+    pub expect_fault: Option<String>,
+    /// The process called this partner operation (`partnerLink.operation`), in order.
+    pub expect_invoke: Option<String>,
+    /// The request expected in that call (canonical XML).
+    pub request: Option<String>,
+    /// Answer the call with this body...
+    pub reply: Option<String>,
+    /// ...or with this fault (QName with the process's prefixes), whose data is `fault_body`.
+    pub fault: Option<String>,
+    pub fault_body: Option<String>,
+    /// Answer only after this much virtual time (`xsd:duration`).
+    pub delay: Option<String>,
+    /// Move the virtual clock by an `xsd:duration`.
+    pub advance: Option<String>,
+    /// Save every instance to a checkpoint and restore it.
+    pub checkpoint: Option<bool>,
+    /// The current instance's status: `running`, `completed`, `faulted` or `terminated`.
+    pub expect_status: Option<String>,
+    /// An XPath 1.0 condition over the current instance's process variables that must be true.
+    pub assert: Option<String>,
+}
+
+/// Why a scenario file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid scenario: {message}")]
+    Syntax { path: PathBuf, message: String },
+}
+
+impl Scenario {
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+        Scenario::parse(&text).map_err(|message| ScenarioError::Syntax { path: path.to_path_buf(), message })
+    }
+
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The virtual time the scenario starts at.
+    pub fn start_time(&self) -> Result<crate::runtime::Timestamp, String> {
+        match &self.start {
+            Some(text) => date_time(text).ok_or_else(|| format!("`start = \"{text}\"` is not an xsd:dateTime")),
+            None => Ok(crate::runtime::Timestamp(1_767_225_600_000)), // 2026-01-01T00:00:00Z
+        }
+    }
+}
+
+/// How one step went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepReport {
+    /// 1-based.
+    pub number: usize,
+    /// What the step did, in a few words.
+    pub action: String,
+    /// What happened, line by line (replies, calls, status changes).
+    pub events: Vec<String>,
+    /// The expectations that did not hold.
+    pub failures: Vec<Mismatch>,
+}
+
+/// An expectation that did not hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\n    expected: {}\n    actual:   {}", self.what, self.expected, self.actual)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    pub steps: Vec<StepReport>,
+    /// Expectations on replies that never came.
+    pub unanswered: Vec<Mismatch>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.unanswered.is_empty() && self.steps.iter().all(|s| s.failures.is_empty())
+    }
+}
+
+/// An expected reply not yet seen.
+struct Pending {
+    step: usize,
+    exchange: ExchangeId,
+    expect: ReplyExpectation,
+}
+
+#[derive(Clone)]
+enum ReplyExpectation {
+    Reply(String),
+    Fault(String),
+    Any,
+}
+
+/// Runs a scenario against a deployed process.
+pub fn run(engine: &mut Engine, process: ProcessId, scenario: &Scenario) -> Report {
+    let mut runner = Runner { engine, process, current: None, calls: Vec::new(), pending: Vec::new(), replies: Vec::new() };
+    let mut report = Report::default();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let mut out = StepReport { number: index + 1, action: describe(step), events: Vec::new(), failures: Vec::new() };
+        runner.step(step, &mut out);
+        runner.collect(&mut out);
+        runner.settle_pending(&mut report, &mut out);
+        report.steps.push(out);
+    }
+    for pending in runner.pending.drain(..) {
+        report.unanswered.push(Mismatch {
+            what: format!("the reply to step {}", pending.step),
+            expected: match pending.expect {
+                ReplyExpectation::Reply(xml) => xml,
+                ReplyExpectation::Fault(name) => format!("the fault {name}"),
+                ReplyExpectation::Any => "a reply".to_string(),
+            },
+            actual: "no reply came".to_string(),
+        });
+    }
+    report
+}
+
+struct Runner<'e> {
+    engine: &'e mut Engine,
+    process: ProcessId,
+    /// The instance the last `send` went to.
+    current: Option<InstanceId>,
+    /// Partner calls not yet expected by a step, oldest first.
+    calls: Vec<Invocation>,
+    pending: Vec<Pending>,
+    /// Replies not yet matched to a pending expectation.
+    replies: Vec<(ExchangeId, Result<Message, Fault>)>,
+}
+
+impl Runner<'_> {
+    fn step(&mut self, step: &StepSpec, out: &mut StepReport) {
+        if let Some(target) = &step.send {
+            self.send(step, target, out);
+        }
+        if let Some(target) = &step.expect_invoke {
+            self.expect_invoke(step, target, out);
+        }
+        if let Some(duration) = &step.advance {
+            match duration_millis(duration) {
+                Some(millis) => self.engine.advance(millis),
+                None => out.failures.push(mismatch("advance", "an xsd:duration such as PT1H or P3D", duration)),
+            }
+        }
+        if step.checkpoint == Some(true) {
+            let ids: Vec<InstanceId> = self.engine.instances().map(|(id, _)| id).collect();
+            for id in ids {
+                let result = match self.engine.checkpoint(id) {
+                    Some(Ok(bytes)) => self.engine.restore(self.process, Some(id), &bytes).map(|_| bytes.len()).map_err(|e| e.to_string()),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => continue,
+                };
+                match result {
+                    Ok(len) => out.events.push(format!("instance {id}: saved ({len} bytes) and restored")),
+                    Err(e) => out.failures.push(mismatch(&format!("checkpoint of instance {id}"), "a save and restore", &e)),
+                }
+            }
+        }
+        if let Some(expected) = &step.expect_status {
+            let actual = self.current.and_then(|id| self.engine.instance(id)).map(|l| status_name(l.instance.status()));
+            let actual = actual.unwrap_or("no instance");
+            if !actual.eq_ignore_ascii_case(expected.trim()) {
+                out.failures.push(mismatch("the instance's status", expected, actual));
+            }
+        }
+        if let Some(condition) = &step.assert {
+            let Some(id) = self.current else {
+                out.failures.push(mismatch(&format!("assert {condition}"), "an instance", "no request has been sent yet"));
+                return;
+            };
+            match self.engine.evaluate(id, condition) {
+                Ok(value) if value.boolean() => {}
+                Ok(value) => out.failures.push(mismatch(&format!("assert {condition}"), "true", &format!("false ({})", value.string()))),
+                Err(fault) => out.failures.push(mismatch(&format!("assert {condition}"), "true", &format!("the fault {fault}"))),
+            }
+        }
+    }
+
+    fn send(&mut self, step: &StepSpec, target: &str, out: &mut StepReport) {
+        let Some((partner_link, operation_name)) = target.split_once('.') else {
+            out.failures.push(mismatch("send", "partnerLink.operation", target));
+            return;
+        };
+        let body = match step.body.as_deref().map(XmlElement::parse) {
+            Some(Ok(body)) => vec![body],
+            Some(Err(e)) => {
+                out.failures.push(mismatch("the body", "well-formed XML", &e.to_string()));
+                return;
+            }
+            None => Vec::new(),
+        };
+        match self.engine.send(self.process, partner_link, operation_name, &body) {
+            Ok((instance, exchange)) => {
+                out.events.push(format!("delivered to instance {instance}"));
+                self.current = Some(instance);
+                let expect = match (&step.expect_reply, &step.expect_fault) {
+                    (Some(xml), _) => Some(ReplyExpectation::Reply(xml.clone())),
+                    (None, Some(name)) => Some(ReplyExpectation::Fault(name.clone())),
+                    _ => None,
+                };
+                let request_response = self
+                    .engine
+                    .process(self.process)
+                    .and_then(|d| operation(d, partner_link, operation_name, true))
+                    .is_some_and(|op| op.output.is_some());
+                if request_response {
+                    self.pending.push(Pending { step: out.number, exchange, expect: expect.unwrap_or(ReplyExpectation::Any) });
+                }
+            }
+            Err(error) => match &step.expect_fault {
+                Some(_) => out.events.push(format!("refused: {error}")),
+                None => out.failures.push(mismatch("send", "the message delivered", &error.to_string())),
+            },
+        }
+    }
+
+    fn expect_invoke(&mut self, step: &StepSpec, target: &str, out: &mut StepReport) {
+        self.collect(out);
+        let Some((partner_link, operation_name)) = target.split_once('.') else {
+            out.failures.push(mismatch("expect_invoke", "partnerLink.operation", target));
+            return;
+        };
+        let Some(index) = self.calls.iter().position(|c| c.partner_link == partner_link && c.operation == operation_name) else {
+            let made: Vec<String> = self.calls.iter().map(|c| format!("{}.{}", c.partner_link, c.operation)).collect();
+            let actual = if made.is_empty() { "no call".to_string() } else { format!("calls of {}", made.join(", ")) };
+            out.failures.push(mismatch("the process calls its partner", target, &actual));
+            return;
+        };
+        let call = self.calls.remove(index);
+        if let Some(expected) = &step.request {
+            compare_xml("the request", expected, &call.message, out);
+        }
+        if let Some(delay) = &step.delay {
+            match duration_millis(delay) {
+                Some(millis) => self.engine.advance(millis),
+                None => out.failures.push(mismatch("delay", "an xsd:duration", delay)),
+            }
+        }
+        let Some(deployed) = self.engine.process(self.process) else { return };
+        let op = operation(deployed, partner_link, operation_name, false);
+        let answer = if let Some(name) = &step.fault {
+            let qname = resolve_qname(deployed, name);
+            let data = match (&step.fault_body, op.and_then(|op| fault_message_type(deployed, op, &qname.local))) {
+                (Some(body), Some(ty)) => match XmlElement::parse(body) {
+                    Ok(body) => Some(Value::Message(message_from_body(&ty, &[body]))),
+                    Err(e) => {
+                        out.failures.push(mismatch("the fault body", "well-formed XML", &e.to_string()));
+                        None
+                    }
+                },
+                (Some(body), None) => XmlElement::parse(body).ok().map(Value::Element),
+                _ => None,
+            };
+            Some(Err(Fault::new(qname, data, "answered by the scenario")))
+        } else if let Some(body) = &step.reply {
+            match (XmlElement::parse(body), op.and_then(|op| message_type(deployed, op, Direction::Output))) {
+                (Ok(body), Some(ty)) => Some(Ok(message_from_body(&ty, &[body]))),
+                (Err(e), _) => {
+                    out.failures.push(mismatch("the reply body", "well-formed XML", &e.to_string()));
+                    None
+                }
+                (Ok(_), None) => {
+                    out.failures.push(mismatch("reply", "a request-response operation", &format!("{target} is one-way")));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(answer) = answer {
+            if call.one_way {
+                out.failures.push(mismatch("answer", "a request-response call", "a one-way call"));
+                return;
+            }
+            self.engine.answer(call.instance, call.request, answer);
+        }
+    }
+
+    /// What the engine produced since the last look: calls and replies.
+    fn collect(&mut self, out: &mut StepReport) {
+        for call in self.engine.drain_invocations() {
+            out.events.push(format!(
+                "instance {} calls {}.{}{}",
+                call.instance,
+                call.partner_link,
+                call.operation,
+                if call.one_way { " (one-way)" } else { "" }
+            ));
+            self.calls.push(call);
+        }
+        for reply in self.engine.drain_replies() {
+            out.events.push(match &reply.result {
+                Ok(message) => format!("instance {} replies {}", reply.instance, message_text(message)),
+                Err(fault) => format!("instance {} replies with the fault {fault}", reply.instance),
+            });
+            self.replies.push((reply.exchange, reply.result));
+        }
+    }
+
+    /// Checks the pending reply expectations whose replies have come.
+    fn settle_pending(&mut self, report: &mut Report, out: &mut StepReport) {
+        let _ = report;
+        let mut still = Vec::new();
+        for pending in self.pending.drain(..) {
+            let Some(index) = self.replies.iter().position(|(x, _)| *x == pending.exchange) else {
+                still.push(pending);
+                continue;
+            };
+            let (_, result) = self.replies.remove(index);
+            let what = format!("the reply to step {}", pending.step);
+            match (pending.expect, result) {
+                (ReplyExpectation::Any, _) => {}
+                (ReplyExpectation::Reply(expected), Ok(message)) => compare_xml(&what, &expected, &message, out),
+                (ReplyExpectation::Reply(expected), Err(fault)) => out.failures.push(mismatch(&what, &expected, &format!("the fault {fault}"))),
+                (ReplyExpectation::Fault(name), Err(fault)) => {
+                    if !fault_is(&fault, &name, self.engine.process(self.process)) {
+                        out.failures.push(mismatch(&what, &format!("the fault {name}"), &format!("the fault {fault}")));
+                    }
+                }
+                (ReplyExpectation::Fault(name), Ok(message)) => {
+                    out.failures.push(mismatch(&what, &format!("the fault {name}"), &message_text(&message)))
+                }
+            }
+        }
+        self.pending = still;
+    }
+}
+
+fn mismatch(what: &str, expected: &str, actual: &str) -> Mismatch {
+    Mismatch { what: what.to_string(), expected: expected.to_string(), actual: actual.to_string() }
+}
+
+fn describe(step: &StepSpec) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = &step.send {
+        parts.push(format!("send {t}"));
+    }
+    if let Some(t) = &step.expect_invoke {
+        parts.push(format!("expect a call of {t}"));
+    }
+    if let Some(d) = &step.advance {
+        parts.push(format!("advance the clock by {d}"));
+    }
+    if step.checkpoint == Some(true) {
+        parts.push("checkpoint and restore".to_string());
+    }
+    if let Some(s) = &step.expect_status {
+        parts.push(format!("expect status {s}"));
+    }
+    if let Some(a) = &step.assert {
+        parts.push(format!("assert {a}"));
+    }
+    if parts.is_empty() {
+        "nothing".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn status_name(status: InstanceStatus) -> &'static str {
+    match status {
+        InstanceStatus::Running => "running",
+        InstanceStatus::Completed => "completed",
+        InstanceStatus::Faulted => "faulted",
+        InstanceStatus::Terminated => "terminated",
+    }
+}
+
+/// A message's parts as XML, for the report.
+pub fn message_text(message: &Message) -> String {
+    match message.parts.as_slice() {
+        [part] => part.value.to_xml(),
+        parts => parts.iter().map(|p| format!("{}={}", p.name, p.value.to_xml())).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// Compares a message with expected XML after canonicalisation: the one part's element, or a
+/// wrapper whose children are the parts.
+fn compare_xml(what: &str, expected: &str, message: &Message, out: &mut StepReport) {
+    let expected_element = match XmlElement::parse(expected) {
+        Ok(e) => e,
+        Err(e) => {
+            out.failures.push(mismatch(what, "well-formed XML in the scenario", &e.to_string()));
+            return;
+        }
+    };
+    let same = match message.parts.as_slice() {
+        [part] => part.value.canonical_eq(&expected_element),
+        parts => {
+            let children: Vec<&XmlElement> = expected_element.child_elements().collect();
+            children.len() == parts.len() && parts.iter().zip(children).all(|(p, c)| p.value.canonical_eq(c))
+        }
+    };
+    if !same {
+        out.failures.push(mismatch(what, &expected_element.canonical(), &message_text(message)));
+    }
+}
+
+/// A QName written with the process's namespace prefixes (`prefix:local`), or `{ns}local`.
+fn resolve_qname(deployed: &super::Deployed, text: &str) -> QName {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('{') {
+        if let Some((ns, local)) = rest.split_once('}') {
+            return QName::new(Some(ns), local);
+        }
+    }
+    let process = deployed.process();
+    let scope = process.activity.map_or(process.namespaces.root(), |a| process.activity(a).namespaces);
+    match text.split_once(':') {
+        Some((prefix, local)) => QName::new(process.namespaces.lookup(scope, Some(prefix)), local),
+        None => QName::new(None, text),
+    }
+}
+
+fn fault_is(fault: &Fault, name: &str, deployed: Option<&super::Deployed>) -> bool {
+    if !name.contains(':') && !name.starts_with('{') {
+        return fault.name.local == name.trim();
+    }
+    deployed.is_some_and(|d| resolve_qname(d, name) == fault.name)
+}
