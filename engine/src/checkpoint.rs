@@ -188,6 +188,10 @@ pub enum CheckpointError {
     Invalid(#[from] InvalidState),
     #[error("the instance cannot be encoded: {0}")]
     Encode(#[source] postcard::Error),
+    #[error("checkpoint does not fit its process: {0}")]
+    Inconsistent(String),
+    #[error("no such process is deployed")]
+    NoSuchProcess,
 }
 
 /// Writes a checkpoint of `instance`, made with the process whose hash is `definition`.

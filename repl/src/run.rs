@@ -18,7 +18,7 @@ pub struct RunArgs {
     process: Option<PathBuf>,
 
     /// Scenario files (TOML, see docs/scenarios.md); each runs on a fresh engine.
-    #[arg(long, short, required = true, value_name = "FILE")]
+    #[arg(long, short, required = true, num_args = 1.., value_name = "FILE")]
     scenario: Vec<PathBuf>,
 }
 

@@ -51,6 +51,7 @@ fn betsy_in_process() {
         return;
     }
     let expected = std::fs::read_to_string(&gate).unwrap_or_default();
+    assert!(!report.contains("PANIC"), "no betsy input may panic the engine:\n{report}");
     let lost: Vec<&str> = expected.lines().filter(|l| !l.is_empty() && !passing.iter().any(|p| p == l)).collect();
     assert!(lost.is_empty(), "tests that passed before fail now: {lost:?}\n{report}");
 }

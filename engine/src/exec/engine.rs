@@ -285,7 +285,10 @@ impl Engine {
             steps += budget;
             if self.checkpoint_every_step {
                 // a restored copy carries on: whatever the instance is, it survives the round trip
-                match checkpoint::save(&live.instance, deployed.hash).and_then(|bytes| checkpoint::load(&bytes, deployed.hash)) {
+                let round_trip = checkpoint::save(&live.instance, deployed.hash)
+                    .and_then(|bytes| checkpoint::load::<Deployed>(&bytes, deployed.hash))
+                    .and_then(|restored| deployed.check_instance(&restored).map(|()| restored).map_err(CheckpointError::Inconsistent));
+                match round_trip {
                     Ok(restored) => {
                         live.instance = restored;
                         self.checkpoint_round_trips += 1;
@@ -369,10 +372,9 @@ impl Engine {
 
     /// Replaces (or creates) instance `id` of `process` with a checkpoint's.
     pub fn restore(&mut self, process: ProcessId, id: Option<InstanceId>, bytes: &[u8]) -> Result<InstanceId, CheckpointError> {
-        let Some(deployed) = self.processes.get(process.0) else {
-            return Err(CheckpointError::DefinitionMismatch { found: checkpoint::DefinitionHash(0), expected: checkpoint::DefinitionHash(0) });
-        };
+        let Some(deployed) = self.processes.get(process.0) else { return Err(CheckpointError::NoSuchProcess) };
         let instance = checkpoint::load::<Deployed>(bytes, deployed.hash)?;
+        deployed.check_instance(&instance).map_err(CheckpointError::Inconsistent)?;
         let id = id.unwrap_or_else(|| {
             let id = InstanceId(self.next_instance);
             self.next_instance += 1;
@@ -408,6 +410,12 @@ impl Engine {
         let compiled = crate::xml::Compiled::new(expression, &process.namespaces.in_scope(scope), crate::xml::XPathRole::Expression);
         let view = super::state::View { deployed: &deployed, state: live.instance.shared_mut(), env: super::EnvId(0) };
         crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
+    }
+
+    /// The instance in words: tasklets, variables, open receives, timers, trace.
+    pub fn inspect(&self, id: InstanceId) -> Option<super::inspect::InstanceReport> {
+        let live = self.instances.get(&id)?;
+        Some(self.processes.get(live.process.0)?.inspect(&live.instance))
     }
 
     /// How long until the next timer of any instance is due (`None`: no timer).

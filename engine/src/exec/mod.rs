@@ -21,6 +21,7 @@
 pub mod activities;
 pub mod deploy;
 pub mod engine;
+pub mod inspect;
 pub mod links;
 pub mod scenario;
 pub mod state;

@@ -75,6 +75,10 @@ pub struct ProcessState {
     pub waiting: Vec<Waiter>,
     /// Parallel forEach iterations racing to a completion condition.
     pub races: Vec<Race>,
+    /// The tasklet running an isolated scope, and the channel the isolated scopes waiting for it
+    /// listen on.
+    pub isolation: Option<crate::runtime::TaskletId>,
+    pub isolation_waiters: Option<ChannelId>,
     /// The process's event handlers wait for the start activity: their group, report channel and
     /// the process's scope instance.
     pub deferred_handlers: Option<(crate::runtime::GroupId, ChannelId, EnvId)>,

@@ -46,6 +46,11 @@ impl Process {
         &self.activities[id.0 as usize]
     }
 
+    /// The kind of an activity, `None` for an id outside the arena (the process's own pseudo id).
+    pub fn activity_kind(&self, id: ActivityId) -> Option<&ActivityKind> {
+        self.activities.get(id.0 as usize).map(|a| &a.kind)
+    }
+
     /// Activities in document order (the arena is filled in document order).
     pub fn activity_ids(&self) -> impl Iterator<Item = ActivityId> {
         (0..self.activities.len() as u32).map(ActivityId)

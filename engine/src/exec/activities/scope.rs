@@ -13,7 +13,7 @@ use crate::exec::time::duration_millis;
 use crate::exec::{Act, Deployed, EnvId, Frame, Input, Payload, Phase, ScopePhase, ScopeStage, PROCESS};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::{ActivityId, ActivityKind, ScopeDecls};
-use crate::runtime::{ChannelId, GroupId, Op, Outcome, StepContext};
+use crate::runtime::{ChannelId, GroupId, Op, Outcome, StepContext, TaskletState};
 use crate::xml::copy::{apply, evaluate_from, Target};
 use crate::xml::{Message, Value, VarType};
 
@@ -55,11 +55,19 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
     let id = frame.activity;
     match frame.phase.clone() {
         Phase::Ready => {
+            if let Some(wait) = isolate(d, cx, id) {
+                return wait;
+            }
             let parent = (id != PROCESS).then_some(frame.env);
             let own = new_instance(d, cx, id, parent);
             begin(d, cx, frame, own)
         }
-        Phase::Scope(ScopePhase { own, stage: ScopeStage::Init, .. }) => begin(d, cx, frame, own),
+        Phase::Scope(ScopePhase { own, stage: ScopeStage::Init, .. }) => {
+            if let Some(wait) = isolate(d, cx, id) {
+                return wait;
+            }
+            begin(d, cx, frame, own)
+        }
         Phase::Scope(phase) => in_scope(d, cx, frame, input, phase),
         Phase::Event { index, group, report } => on_event(d, cx, frame, input, index, group, report),
         Phase::Alarm { index, fired } => on_alarm(d, cx, frame, input, index, fired),
@@ -226,9 +234,49 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
     }
 }
 
+/// An isolated scope runs only while no other isolated scope of the instance runs (WS-BPEL 2.0
+/// §12.8: isolated scopes are serializable with respect to each other). `Some`: wait for the one
+/// that runs.
+fn isolate(d: &Deployed, cx: &mut StepContext<'_, Deployed>, scope: ActivityId) -> Option<Act> {
+    let isolated = matches!(&d.process().activity_kind(scope), Some(ActivityKind::Scope(s)) if s.isolated.as_ref().is_some_and(|i| i.value));
+    if !isolated {
+        return None;
+    }
+    let me = cx.id();
+    let holder = cx.shared().isolation;
+    // a holder that was killed (its scope terminated) holds nothing
+    let free = holder.is_none_or(|h| h == me || !matches!(cx.state(h), Some(TaskletState::Runnable | TaskletState::Blocked(_))));
+    if free {
+        cx.shared_mut().isolation = Some(me);
+        return None;
+    }
+    let channel = match cx.shared().isolation_waiters {
+        Some(channel) => channel,
+        None => {
+            let channel = cx.new_channel();
+            cx.shared_mut().isolation_waiters = Some(channel);
+            channel
+        }
+    };
+    Some(Act::Block(Op::Recv(channel)))
+}
+
+/// The isolated scope this tasklet runs is over: the next waiting one may go.
+fn release_isolation(cx: &mut StepContext<'_, Deployed>) {
+    let me = cx.id();
+    if cx.shared().isolation != Some(me) {
+        return;
+    }
+    cx.shared_mut().isolation = None;
+    if let Some(channel) = cx.shared().isolation_waiters {
+        cx.offer(channel, Payload::Done);
+    }
+}
+
 /// The scope completed: its compensation handler is installed in the enclosing scope.
 fn complete(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, own: EnvId) -> Act {
     let _ = d;
+    release_isolation(cx);
     if frame.activity != PROCESS {
         let state = cx.shared_mut();
         let enclosing = state.chain(frame.env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()));
@@ -241,6 +289,7 @@ fn complete(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, own
 
 /// The scope instance is done with: its values can go (they stay for inspection in the trace).
 fn close(cx: &mut StepContext<'_, Deployed>, own: EnvId) {
+    release_isolation(cx);
     if let Some(env) = cx.shared_mut().env_mut(own) {
         env.live = false;
     }
