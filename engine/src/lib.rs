@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod diagnostic;
 pub mod exec;
 pub mod fault;
+pub mod http;
 pub mod model;
 pub mod parse;
 pub mod resolve;

@@ -1,0 +1,1 @@
+//! SOAP 1.1 envelopes, faults and operation bindings (being written).
