@@ -73,6 +73,15 @@ pub struct Live {
     pub instance: Instance<Deployed>,
 }
 
+/// A correlation set an instance initiated: a host that routes messages between engines indexes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Correlated {
+    pub instance: InstanceId,
+    pub process: ProcessId,
+    pub set: String,
+    pub values: Vec<String>,
+}
+
 /// How far one run of the instances may go before the engine reports a runaway instance.
 const STEPS_PER_RUN: u64 = 5_000_000;
 
@@ -80,6 +89,17 @@ pub struct Engine {
     processes: Vec<Arc<Deployed>>,
     instances: BTreeMap<InstanceId, Live>,
     next_instance: u64,
+    /// Instance ids are `next_instance`, then every `id_step`-th number (shards share one space).
+    id_step: u64,
+    /// When each instance's next timer is due, both ways round.
+    timers: std::collections::BTreeSet<(i64, InstanceId)>,
+    timer_of: BTreeMap<InstanceId, i64>,
+    /// Instances that ran since the last [`Engine::drain_touched`] (a durable host saves them).
+    touched: std::collections::BTreeSet<InstanceId>,
+    /// Correlation sets initiated since the last [`Engine::drain_correlations`].
+    correlations: Vec<Correlated>,
+    /// Keep ended instances for inspection (the REPL, scenarios); `serve` drops them.
+    pub keep_finished: bool,
     next_exchange: u64,
     clock: VirtualClock,
     replies: Vec<Reply>,
@@ -113,6 +133,12 @@ impl Engine {
             processes: Vec::new(),
             instances: BTreeMap::new(),
             next_instance: 1,
+            id_step: 1,
+            timers: Default::default(),
+            timer_of: BTreeMap::new(),
+            touched: Default::default(),
+            correlations: Vec::new(),
+            keep_finished: true,
             next_exchange: 1,
             clock: VirtualClock::new(start),
             replies: Vec::new(),
@@ -130,8 +156,33 @@ impl Engine {
     }
 
     pub fn deploy_compiled(&mut self, deployed: Deployed) -> ProcessId {
-        self.processes.push(Arc::new(deployed));
+        self.deploy_shared(Arc::new(deployed))
+    }
+
+    /// Deploys a process compiled once and shared with other engines (the shards of `serve`).
+    pub fn deploy_shared(&mut self, deployed: Arc<Deployed>) -> ProcessId {
+        self.processes.push(deployed);
         ProcessId(self.processes.len() - 1)
+    }
+
+    /// Numbers new instances `first`, `first + step`, `first + 2 step`...: engines that share one
+    /// id space (shards) each take their own residue.
+    pub fn number_instances(&mut self, first: u64, step: u64) {
+        self.next_instance = first.max(1);
+        self.id_step = step.max(1);
+    }
+
+    /// Makes sure new instance ids are above `id` (after a recovery), keeping the residue.
+    pub fn skip_ids_through(&mut self, id: u64) {
+        while self.next_instance <= id {
+            self.next_instance += self.id_step;
+        }
+    }
+
+    fn new_instance_id(&mut self) -> InstanceId {
+        let id = InstanceId(self.next_instance);
+        self.next_instance += self.id_step;
+        id
     }
 
     pub fn process(&self, id: ProcessId) -> Option<&Deployed> {
@@ -176,14 +227,13 @@ impl Engine {
         if let Some(live) = self.instances.get_mut(&id) {
             live.instance.deliver(Event::Message { key, value: Payload::Message(message), exchange });
         }
-        self.run();
+        self.run_instance(id);
         Ok((id, exchange))
     }
 
     fn create(&mut self, process: ProcessId, deployed: &Deployed) -> InstanceId {
         let _ = deployed;
-        let id = InstanceId(self.next_instance);
-        self.next_instance += 1;
+        let id = self.new_instance_id();
         let main = Frame { activity: PROCESS, env: super::EnvId(0), phase: Phase::Start };
         let instance = Instance::new(main, self.clock.now());
         self.instances.insert(id, Live { process, instance });
@@ -258,13 +308,33 @@ impl Engine {
             };
             live.instance.deliver(event);
         }
-        self.run();
+        self.run_instance(instance);
     }
 
     /// Moves the virtual clock and runs what the time wakes.
     pub fn advance(&mut self, millis: u64) {
         self.clock.advance_millis(millis);
-        self.run();
+        self.run_due();
+    }
+
+    /// Moves the clock to `now` (a host on real time calls this before each batch of work); a time
+    /// in the past changes nothing.
+    pub fn advance_to(&mut self, now: Timestamp) {
+        self.clock.advance_to(now);
+        self.run_due();
+    }
+
+    /// Runs the instances whose timers are due.
+    fn run_due(&mut self) {
+        let now = self.clock.now().0;
+        while let Some(&(due, id)) = self.timers.first() {
+            if due > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.timer_of.remove(&id);
+            self.run_instance(id);
+        }
     }
 
     /// Runs every instance until it is idle or ended.
@@ -302,7 +372,18 @@ impl Engine {
         }
         let effects: Vec<_> = live.instance.drain_effects().collect();
         let status = live.instance.status();
-        let open: Vec<ExchangeId> = live.instance.shared().exchanges.iter().map(|x| x.exchange).collect();
+        let process = live.process;
+        for (set, values) in live.instance.shared_mut().initiated.drain(..) {
+            self.correlations.push(Correlated { instance: id, process, set, values });
+        }
+        self.touched.insert(id);
+        if let Some(old) = self.timer_of.remove(&id) {
+            self.timers.remove(&(old, id));
+        }
+        if let Some(due) = live.instance.next_timer() {
+            self.timers.insert((due.0, id));
+            self.timer_of.insert(id, due.0);
+        }
         for effect in effects {
             match effect {
                 Effect::Reply { exchange, value, fault } => {
@@ -343,7 +424,28 @@ impl Engine {
                 Effect::TimerSet { .. } | Effect::TimerCancelled { .. } => {}
             }
         }
-        let _ = (status, open);
+        if status != InstanceStatus::Running && !self.keep_finished {
+            self.instances.remove(&id);
+        }
+    }
+
+    /// The instances that ran since the last call (a durable host saves them; one that is no
+    /// longer in [`Engine::instance`] has ended and been dropped).
+    pub fn drain_touched(&mut self) -> Vec<InstanceId> {
+        std::mem::take(&mut self.touched).into_iter().collect()
+    }
+
+    /// The correlation sets instances initiated since the last call.
+    pub fn drain_correlations(&mut self) -> Vec<Correlated> {
+        std::mem::take(&mut self.correlations)
+    }
+
+    /// Drops an instance (ended, or terminated by an administrator).
+    pub fn remove(&mut self, id: InstanceId) -> Option<Live> {
+        if let Some(due) = self.timer_of.remove(&id) {
+            self.timers.remove(&(due, id));
+        }
+        self.instances.remove(&id)
     }
 
     /// Answers every request of an ended instance that is still open.
@@ -375,14 +477,21 @@ impl Engine {
         let Some(deployed) = self.processes.get(process.0) else { return Err(CheckpointError::NoSuchProcess) };
         let instance = checkpoint::load::<Deployed>(bytes, deployed.hash)?;
         deployed.check_instance(&instance).map_err(CheckpointError::Inconsistent)?;
-        let id = id.unwrap_or_else(|| {
-            let id = InstanceId(self.next_instance);
-            self.next_instance += 1;
-            id
-        });
+        let id = match id {
+            Some(id) => id,
+            None => self.new_instance_id(),
+        };
         for exchange in &instance.shared().exchanges {
             self.exchanges.insert(exchange.exchange, id);
         }
+        if let Some(old) = self.timer_of.remove(&id) {
+            self.timers.remove(&(old, id));
+        }
+        if let Some(due) = instance.next_timer() {
+            self.timers.insert((due.0, id));
+            self.timer_of.insert(id, due.0);
+        }
+        self.skip_ids_through(id.0);
         self.instances.insert(id, Live { process, instance });
         Ok(id)
     }
@@ -418,9 +527,9 @@ impl Engine {
         Some(self.processes.get(live.process.0)?.inspect(&live.instance))
     }
 
-    /// How long until the next timer of any instance is due (`None`: no timer).
+    /// When the next timer of any instance is due (`None`: no timer).
     pub fn next_timer(&self) -> Option<Timestamp> {
-        self.instances.values().filter_map(|l| l.instance.next_timer()).min()
+        self.timers.first().map(|(due, _)| Timestamp(*due))
     }
 }
 

@@ -79,6 +79,8 @@ pub struct ProcessState {
     /// listen on.
     pub isolation: Option<crate::runtime::TaskletId>,
     pub isolation_waiters: Option<ChannelId>,
+    /// Correlation sets initiated since the engine last looked: name and values.
+    pub initiated: Vec<(String, Vec<String>)>,
     /// The process's event handlers wait for the start activity: their group, report channel and
     /// the process's scope instance.
     pub deferred_handlers: Option<(crate::runtime::GroupId, ChannelId, EnvId)>,

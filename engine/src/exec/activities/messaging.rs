@@ -207,8 +207,9 @@ pub fn correlate(d: &Deployed, state: &mut ProcessState, env: EnvId, correlation
             (_, Some(_)) => {}
             (_, None) => {
                 if let Some(e) = state.env_mut(slot.env) {
-                    e.correlations[slot.index] = Some(values);
+                    e.correlations[slot.index] = Some(values.clone());
                 }
+                state.initiated.push((name.value.clone(), values));
             }
         }
     }
