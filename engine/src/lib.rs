@@ -15,6 +15,7 @@ pub mod parse;
 pub mod resolve;
 pub mod runtime;
 pub mod source;
+pub mod store;
 pub mod span;
 pub mod syntax;
 pub mod xml;

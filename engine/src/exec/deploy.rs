@@ -82,6 +82,26 @@ pub struct Deployed {
     pub base_address: String,
     /// Line starts of the process text, for messages that name an activity's line.
     pub lines: crate::span::LineIndex,
+    /// For each (partner link, operation) the process receives on: how to route a message.
+    pub inbound: BTreeMap<(String, String), Inbound>,
+}
+
+/// What the activities receiving on one operation say about routing its messages.
+#[derive(Clone, Debug, Default)]
+pub struct Inbound {
+    /// The correlation sets they correlate on (not those they initiate), with their properties.
+    pub correlations: Vec<(String, Vec<QName>)>,
+    /// One of them creates an instance.
+    pub creates: bool,
+}
+
+/// Where a message goes: the correlation values it carries for the sets its receivers correlate
+/// on, and whether it may create an instance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Routing {
+    pub keys: Vec<(String, Vec<String>)>,
+    pub correlated: bool,
+    pub creates: bool,
 }
 
 /// The kind of owner of a declaration, as the second half of a [`Deployed::decl_of`] key.
@@ -115,10 +135,57 @@ impl Deployed {
             sourced_links: BTreeMap::new(),
             base_address: "http://localhost:8080".to_string(),
             lines: crate::span::LineIndex::new(&unit.text),
+            inbound: BTreeMap::new(),
             unit,
         };
         deployed.build_tables();
+        deployed.build_inbound();
         deployed
+    }
+
+    fn build_inbound(&mut self) {
+        let process = self.process();
+        let mut inbound: BTreeMap<(String, String), Inbound> = BTreeMap::new();
+        for receiver in crate::resolve::message_activities(process) {
+            if receiver.direction() != crate::resolve::Direction::Inbound {
+                continue;
+            }
+            let spec = receiver.message();
+            let (Some(pl), Some(op)) = (&spec.partner_link, &spec.operation) else { continue };
+            let entry = inbound.entry((pl.value.clone(), op.value.clone())).or_default();
+            for correlation in receiver.correlations() {
+                let initiate = correlation.initiate.as_ref().map_or(crate::model::process::Initiate::No, |i| i.value);
+                let Some(set) = &correlation.set else { continue };
+                if initiate == crate::model::process::Initiate::Yes || entry.correlations.iter().any(|(s, _)| *s == set.value) {
+                    continue;
+                }
+                let properties = self.decls.iter().flat_map(|d| &d.correlation_sets).find(|c| c.name == set.value).map(|c| c.properties.clone());
+                entry.correlations.push((set.value.clone(), properties.unwrap_or_default()));
+            }
+            entry.creates |= match receiver {
+                crate::resolve::MessageActivity::Receive(_, receive) => receive.create_instance.as_ref().is_some_and(|c| c.value),
+                crate::resolve::MessageActivity::OnMessage(pick, _) => {
+                    matches!(&pick.kind, ActivityKind::Pick(p) if p.create_instance.as_ref().is_some_and(|c| c.value))
+                }
+                _ => false,
+            };
+        }
+        self.inbound = inbound;
+    }
+
+    /// How to route a message arriving on a partner link's operation.
+    pub fn routing(&self, partner_link: &str, operation: &str, message: &crate::xml::Message) -> Result<Routing, crate::fault::Fault> {
+        let Some(inbound) = self.inbound.get(&(partner_link.to_string(), operation.to_string())) else { return Ok(Routing::default()) };
+        let mut keys = Vec::new();
+        for (set, properties) in &inbound.correlations {
+            match super::activities::messaging::property_values(self, properties, message) {
+                Ok(values) => keys.push((set.clone(), values)),
+                // a message a creating receive takes need not carry the others' values
+                Err(fault) if !inbound.creates => return Err(fault),
+                Err(_) => {}
+            }
+        }
+        Ok(Routing { keys, correlated: !inbound.correlations.is_empty(), creates: inbound.creates })
     }
 
     pub fn process(&self) -> &Process {

@@ -9,14 +9,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::activities::messaging::{self, message_from_body, message_type, operation, property_values, Direction};
+use super::activities::messaging::{self, message_from_body, message_type, operation, Direction};
 use super::deploy::{DeployError, Deployed};
 use super::{Frame, MessageKey, Payload, Phase, PROCESS};
 use crate::checkpoint::{self, CheckpointError};
 use crate::fault::{Fault, StandardFault};
-use crate::model::process::{ActivityKind, Initiate};
 use crate::model::QName;
-use crate::resolve::message_activities;
 use crate::runtime::{Clock, Effect, Event, ExchangeId, Instance, InstanceStatus, RequestId, RunOutcome, Timestamp, VirtualClock};
 use crate::xml::{Message, XmlElement};
 
@@ -25,7 +23,7 @@ use crate::xml::{Message, XmlElement};
 pub struct ProcessId(pub usize);
 
 /// An instance, numbered from 1 in creation order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct InstanceId(pub u64);
 
 impl std::fmt::Display for InstanceId {
@@ -43,7 +41,7 @@ pub struct Reply {
 }
 
 /// A call of a partner an instance made.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Invocation {
     pub instance: InstanceId,
     pub request: RequestId,
@@ -100,6 +98,9 @@ pub struct Engine {
     correlations: Vec<Correlated>,
     /// Keep ended instances for inspection (the REPL, scenarios); `serve` drops them.
     pub keep_finished: bool,
+    /// Running instances by the correlation values they initiated, both ways round.
+    index: BTreeMap<(ProcessId, String, Vec<String>), InstanceId>,
+    index_of: BTreeMap<InstanceId, Vec<(ProcessId, String, Vec<String>)>>,
     next_exchange: u64,
     clock: VirtualClock,
     replies: Vec<Reply>,
@@ -139,6 +140,8 @@ impl Engine {
             touched: Default::default(),
             correlations: Vec::new(),
             keep_finished: true,
+            index: BTreeMap::new(),
+            index_of: BTreeMap::new(),
             next_exchange: 1,
             clock: VirtualClock::new(start),
             replies: Vec::new(),
@@ -242,61 +245,60 @@ impl Engine {
 
     /// Which running instance a message belongs to (`None`: a new one), by correlation.
     fn route(&self, process: ProcessId, deployed: &Deployed, partner_link: &str, operation: &str, message: &Message) -> Result<Option<InstanceId>, SendError> {
-        let model = deployed.process();
-        let receivers: Vec<_> = message_activities(model)
-            .into_iter()
-            .filter(|a| a.direction() == crate::resolve::Direction::Inbound)
-            .filter(|a| {
-                let spec = a.message();
-                spec.partner_link.as_ref().is_some_and(|p| p.value == partner_link) && spec.operation.as_ref().is_some_and(|o| o.value == operation)
-            })
-            .collect();
-        let running: Vec<(InstanceId, &Live)> =
-            self.instances.iter().filter(|(_, l)| l.process == process && l.instance.status() == InstanceStatus::Running).map(|(i, l)| (*i, l)).collect();
-        let mut correlated = false;
-        for receiver in &receivers {
-            for correlation in receiver.correlations() {
-                let initiate = correlation.initiate.as_ref().map_or(Initiate::No, |i| i.value);
-                let Some(set) = &correlation.set else { continue };
-                let Some(properties) = deployed.decls.iter().flat_map(|d| &d.correlation_sets).find(|c| c.name == set.value).map(|c| &c.properties)
-                else {
-                    continue;
-                };
-                if initiate == Initiate::Yes {
-                    continue;
-                }
-                correlated = true;
-                let values = match property_values(deployed, properties, message) {
-                    Ok(values) => values,
-                    Err(fault) => return Err(SendError::Correlation(fault)),
-                };
-                for (id, live) in &running {
-                    let state = live.instance.shared();
-                    let matches = state.envs.iter().any(|env| {
-                        deployed.decl(env.decl).correlation_sets.iter().zip(&env.correlations).any(|(c, v)| c.name == set.value && v.as_ref() == Some(&values))
-                    });
-                    if matches {
-                        return Ok(Some(*id));
-                    }
-                }
+        let routing = deployed.routing(partner_link, operation, message).map_err(SendError::Correlation)?;
+        for (set, values) in routing.keys {
+            if let Some(id) = self.index.get(&(process, set, values)) {
+                return Ok(Some(*id));
             }
         }
-        let creates = receivers.iter().any(|r| match r {
-            crate::resolve::MessageActivity::Receive(_, receive) => receive.create_instance.as_ref().is_some_and(|c| c.value),
-            crate::resolve::MessageActivity::OnMessage(pick, _) => {
-                matches!(&pick.kind, ActivityKind::Pick(p) if p.create_instance.as_ref().is_some_and(|c| c.value))
-            }
-            _ => false,
-        });
-        if creates {
+        if routing.creates {
             return Ok(None);
         }
-        if !correlated {
-            if let Some((id, _)) = running.first() {
+        if !routing.correlated {
+            // no correlation to go by: the oldest running instance of the process
+            let running = self.instances.iter().find(|(_, l)| l.process == process && l.instance.status() == InstanceStatus::Running);
+            if let Some((id, _)) = running {
                 return Ok(Some(*id));
             }
         }
         Err(SendError::NoInstance { partner_link: partner_link.to_string(), operation: operation.to_string() })
+    }
+
+    /// Indexes the correlation sets an instance has initiated (after a restore).
+    fn index_instance(&mut self, id: InstanceId) {
+        let Some(live) = self.instances.get(&id) else { return };
+        let Some(deployed) = self.processes.get(live.process.0) else { return };
+        let process = live.process;
+        let mut keys = Vec::new();
+        for env in &live.instance.shared().envs {
+            for (set, values) in deployed.decl(env.decl).correlation_sets.iter().zip(&env.correlations) {
+                if let Some(values) = values {
+                    keys.push((set.name.clone(), values.clone()));
+                }
+            }
+        }
+        for (set, values) in keys {
+            self.add_to_index(id, process, set, values);
+        }
+    }
+
+    fn add_to_index(&mut self, id: InstanceId, process: ProcessId, set: String, values: Vec<String>) {
+        let key = (process, set, values);
+        self.index.insert(key.clone(), id);
+        self.index_of.entry(id).or_default().push(key);
+    }
+
+    fn drop_from_index(&mut self, id: InstanceId) {
+        for key in self.index_of.remove(&id).unwrap_or_default() {
+            if self.index.get(&key) == Some(&id) {
+                self.index.remove(&key);
+            }
+        }
+    }
+
+    /// The correlation sets an instance has initiated, with their values.
+    pub fn correlations_of(&self, id: InstanceId) -> Vec<(ProcessId, String, Vec<String>)> {
+        self.index_of.get(&id).cloned().unwrap_or_default()
     }
 
     /// Answers an invoke.
@@ -373,9 +375,7 @@ impl Engine {
         let effects: Vec<_> = live.instance.drain_effects().collect();
         let status = live.instance.status();
         let process = live.process;
-        for (set, values) in live.instance.shared_mut().initiated.drain(..) {
-            self.correlations.push(Correlated { instance: id, process, set, values });
-        }
+        let initiated: Vec<(String, Vec<String>)> = live.instance.shared_mut().initiated.drain(..).collect();
         self.touched.insert(id);
         if let Some(old) = self.timer_of.remove(&id) {
             self.timers.remove(&(old, id));
@@ -424,8 +424,15 @@ impl Engine {
                 Effect::TimerSet { .. } | Effect::TimerCancelled { .. } => {}
             }
         }
-        if status != InstanceStatus::Running && !self.keep_finished {
-            self.instances.remove(&id);
+        for (set, values) in initiated {
+            self.correlations.push(Correlated { instance: id, process, set: set.clone(), values: values.clone() });
+            self.add_to_index(id, process, set, values);
+        }
+        if status != InstanceStatus::Running {
+            self.drop_from_index(id);
+            if !self.keep_finished {
+                self.instances.remove(&id);
+            }
         }
     }
 
@@ -442,6 +449,7 @@ impl Engine {
 
     /// Drops an instance (ended, or terminated by an administrator).
     pub fn remove(&mut self, id: InstanceId) -> Option<Live> {
+        self.drop_from_index(id);
         if let Some(due) = self.timer_of.remove(&id) {
             self.timers.remove(&(due, id));
         }
@@ -492,7 +500,9 @@ impl Engine {
             self.timer_of.insert(id, due.0);
         }
         self.skip_ids_through(id.0);
+        self.drop_from_index(id);
         self.instances.insert(id, Live { process, instance });
+        self.index_instance(id);
         Ok(id)
     }
 

@@ -239,9 +239,8 @@ pub fn fault_envelope(fault: &SoapFault) -> String {
 /// (SOAP 1.1 leaves them unqualified; some toolkits qualify them).
 pub fn parse_fault(envelope: &Envelope) -> Result<Option<SoapFault>, SoapError> {
     let Some(fault) = envelope.body.iter().find(|e| e.is(Some(SOAP_ENV_NS), "Fault")) else { return Ok(None) };
-    let child = |local: &str| {
-        fault.child_elements().find(|e| e.local == local && matches!(e.namespace.as_deref(), None | Some(SOAP_ENV_NS)))
-    };
+    let child =
+        |local: &str| fault.child_elements().find(|e| e.local == local && matches!(e.namespace.as_deref(), None | Some(SOAP_ENV_NS)));
     let code_element = child("faultcode").ok_or(SoapError::MissingFaultCode)?;
     let text = code_element.text();
     let written = text.trim();
@@ -426,7 +425,9 @@ pub fn select_operation<'a>(
     match matching.as_slice() {
         [op] => Ok(op),
         [] => Err(SoapError::NoOperation { found: found(), offered: ops.iter().map(|op| op.operation.clone()).collect() }),
-        several => Err(SoapError::AmbiguousOperation { found: found(), operations: several.iter().map(|op| op.operation.clone()).collect() }),
+        several => {
+            Err(SoapError::AmbiguousOperation { found: found(), operations: several.iter().map(|op| op.operation.clone()).collect() })
+        }
     }
 }
 
@@ -542,4 +543,457 @@ pub fn publish_wsdl(text: &str, address: impl Fn(&str) -> Option<String>) -> Str
     }
     out.push_str(&text[at..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::exec::activities::messaging::message_from_body;
+    use crate::parse::{load_process, ImportKind, Loader};
+
+    const BETSY_NS: &str = "http://dsg.wiai.uniba.de/betsy/activities/wsdl/testinterface";
+    const RPC_NS: &str = "urn:example:rpc";
+
+    fn shared() -> PathBuf {
+        match std::env::var_os("BPEL_SHARED") {
+            Some(dir) => PathBuf::from(dir),
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        }
+    }
+
+    fn definitions_of(process: &Path) -> Definitions {
+        let mut loader = Loader::new();
+        let unit = load_process(&mut loader, process).unwrap_or_else(|e| panic!("{}: {e}", process.display()));
+        assert!(!unit.has_errors(), "{:?}", unit.diagnostics);
+        unit.definitions
+    }
+
+    /// The definitions of betsy's Invoke-Sync process: TestInterface.wsdl and TestPartner.wsdl.
+    fn betsy() -> Definitions {
+        definitions_of(&shared().join("conformance/betsy/basic/Invoke-Sync.bpel"))
+    }
+
+    fn echo_example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/echo")
+    }
+
+    fn q(namespace: &str, local: &str) -> QName {
+        QName::new(Some(namespace), local)
+    }
+
+    fn operation<'a>(ops: &'a [BoundOperation], name: &str) -> &'a BoundOperation {
+        ops.iter().find(|op| op.operation == name).unwrap_or_else(|| panic!("no operation {name}"))
+    }
+
+    const RPC_WSDL: &str = r#"<?xml version="1.0"?>
+<wsdl:definitions targetNamespace="urn:example:calc" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+    xmlns:tns="urn:example:calc">
+  <wsdl:types>
+    <xsd:schema targetNamespace="urn:example:calc">
+      <xsd:complexType name="Pair"><xsd:sequence>
+        <xsd:element name="left" type="xsd:int"/><xsd:element name="right" type="xsd:int"/>
+      </xsd:sequence></xsd:complexType>
+    </xsd:schema>
+  </wsdl:types>
+  <wsdl:message name="AddRequest"><wsdl:part name="a" type="xsd:int"/><wsdl:part name="pair" type="tns:Pair"/></wsdl:message>
+  <wsdl:message name="AddResponse"><wsdl:part name="sum" type="xsd:int"/></wsdl:message>
+  <wsdl:message name="PingRequest"><wsdl:part name="text" type="xsd:string"/></wsdl:message>
+  <wsdl:portType name="Calc">
+    <wsdl:operation name="add"><wsdl:input message="tns:AddRequest"/><wsdl:output message="tns:AddResponse"/></wsdl:operation>
+    <wsdl:operation name="ping"><wsdl:input message="tns:PingRequest"/></wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding name="CalcBinding" type="tns:Calc">
+    <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="add">
+      <soap:operation soapAction="urn:add"/>
+      <wsdl:input><soap:body use="literal" namespace="urn:example:rpc"/></wsdl:input>
+      <wsdl:output><soap:body use="literal" namespace="urn:example:rpc"/></wsdl:output>
+    </wsdl:operation>
+    <wsdl:operation name="ping">
+      <soap:operation soapAction=""/>
+      <wsdl:input><soap:body use="literal" namespace="urn:example:rpc"/></wsdl:input>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="CalcService">
+    <wsdl:port name="CalcPort" binding="tns:CalcBinding"><soap:address location="http://localhost:8080/calc"/></wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>"#;
+
+    /// The definitions of [`RPC_WSDL`] (written to a temporary folder: the loader reads files).
+    fn rpc() -> Definitions {
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("bpel-soap-rpc-{}-{call}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("calc.wsdl");
+        std::fs::write(&path, RPC_WSDL).unwrap();
+        let document = Loader::new().load(&path, ImportKind::Wsdl);
+        let _ = std::fs::remove_dir_all(&dir);
+        let document = document.unwrap();
+        assert!(!document.has_errors(), "{:?}", document.diagnostics);
+        Definitions::from_documents(&[document])
+    }
+
+    // --- envelopes ---
+
+    #[test]
+    fn envelopes_round_trip_with_their_namespaces() {
+        let mut request = XmlElement::with_text(Some(BETSY_NS), "testElementSyncRequest", "5");
+        request.prefix = Some("soapenv".to_string()); // a clash with the envelope's prefix
+        let mut other = XmlElement::new(Some("urn:b"), "b");
+        other.children.push(XmlNode::Element(XmlElement::with_text(None, "plain", "x < y & z")));
+        let text = envelope(&[request.clone(), other.clone()]);
+        assert!(text.contains("<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">"), "{text}");
+        let read = parse_envelope(&text).unwrap();
+        assert_eq!(read.header, None);
+        assert_eq!(read.body.len(), 2);
+        assert!(read.body[0].canonical_eq(&request), "{text}");
+        assert!(read.body[1].canonical_eq(&other), "{text}");
+        assert_eq!(read.body[1].child_elements().next().unwrap().text(), "x < y & z");
+    }
+
+    #[test]
+    fn envelopes_keep_header_declarations_and_ignore_whitespace() {
+        let text = r#"<?xml version="1.0"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="urn:t">
+  <s:Header>
+    <t:session s:mustUnderstand="1">42</t:session>
+    <t:trace>on</t:trace>
+  </s:Header>
+  <s:Body xmlns:v="urn:v">
+    <t:request><value xsi:type="v:Id" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">7</value></t:request>
+  </s:Body>
+</s:Envelope>"#;
+        let read = parse_envelope(text).unwrap();
+        assert_eq!(read.body.len(), 1);
+        let request = &read.body[0];
+        assert!(request.is(Some("urn:t"), "request"));
+        assert_eq!(request.declared_namespace(Some("v")), Some("urn:v"), "declarations of the Body are kept");
+        assert_eq!(request.declared_namespace(Some("t")), Some("urn:t"), "declarations of the Envelope are kept");
+        assert_eq!(must_understand_headers(&read), vec![q("urn:t", "session")]);
+        // Written again, the QName in the attribute value still resolves.
+        let again = parse_envelope(&envelope(&read.body)).unwrap();
+        assert_eq!(again.body[0].declared_namespace(Some("v")), Some("urn:v"));
+    }
+
+    #[test]
+    fn envelope_errors_say_what_is_wrong() {
+        let soap12 = r#"<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body/></env:Envelope>"#;
+        let error = parse_envelope(soap12).unwrap_err();
+        assert_eq!(error, SoapError::Soap12);
+        assert!(error.to_string().contains("only SOAP 1.1"), "{error}");
+
+        let error = parse_envelope(r#"<t:request xmlns:t="urn:t"/>"#).unwrap_err();
+        assert_eq!(error, SoapError::NotAnEnvelope { found: "{urn:t}request".to_string() });
+        assert!(error.to_string().contains("{urn:t}request"), "{error}");
+
+        let error =
+            parse_envelope(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header/></s:Envelope>"#).unwrap_err();
+        assert_eq!(error, SoapError::MissingBody);
+
+        let error = parse_envelope(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>oops</s:Body></s:Envelope>"#)
+            .unwrap_err();
+        assert!(matches!(error, SoapError::UnexpectedText { element: "Body", .. }), "{error}");
+
+        let error = parse_envelope(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a></s:Body>"#).unwrap_err();
+        let SoapError::NotXml(message) = &error else { panic!("{error:?}") };
+        assert!(!message.is_empty());
+        assert!(error.to_string().starts_with("the message is not well-formed XML: "), "{error}");
+
+        assert!(matches!(parse_envelope(""), Err(SoapError::NotXml(_))));
+        let entity = "<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>";
+        assert!(matches!(parse_envelope(entity), Err(SoapError::NotXml(_))));
+    }
+
+    // --- faults ---
+
+    #[test]
+    fn faults_round_trip() {
+        let detail = XmlElement::with_text(Some(BETSY_NS), "testElementSyncFault", "-1");
+        let faults = [
+            SoapFault {
+                code: q(STANDARD_FAULT_NS, "selectionFailure"),
+                string: "no <node> & nothing".to_string(),
+                actor: Some("http://localhost/actor".to_string()),
+                detail: vec![detail.clone()],
+            },
+            SoapFault { code: q(BETSY_NS, "syncFault"), string: String::new(), actor: None, detail: vec![detail] },
+            SoapFault::server("broken"),
+            SoapFault::client("bad request"),
+            SoapFault { code: QName::new(None, "plain"), string: "s".to_string(), actor: None, detail: Vec::new() },
+        ];
+        for fault in faults {
+            let text = fault_envelope(&fault);
+            let read = parse_envelope(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            let back = parse_fault(&read).unwrap().unwrap_or_else(|| panic!("no fault in {text}"));
+            assert_eq!(back.code, fault.code, "{text}");
+            assert_eq!(back.string, fault.string);
+            assert_eq!(back.actor, fault.actor);
+            assert_eq!(back.detail.len(), fault.detail.len());
+            for (a, b) in back.detail.iter().zip(&fault.detail) {
+                assert!(a.canonical_eq(b), "{text}");
+            }
+        }
+        let text = fault_envelope(&SoapFault {
+            code: q(STANDARD_FAULT_NS, "selectionFailure"),
+            string: String::new(),
+            actor: None,
+            detail: vec![],
+        });
+        assert!(
+            text.contains(
+                r#"<faultcode xmlns:bpel="http://docs.oasis-open.org/wsbpel/2.0/process/executable">bpel:selectionFailure</faultcode>"#
+            ),
+            "{text}"
+        );
+        assert!(fault_envelope(&SoapFault::server("x")).contains("<faultcode>soapenv:Server</faultcode>"));
+    }
+
+    #[test]
+    fn fault_codes_resolve_where_they_are_written() {
+        let text = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="urn:outer"><e:Body>
+            <e:Fault xmlns:b="urn:fault"><faultcode>a:one</faultcode><faultstring>s</faultstring></e:Fault></e:Body></e:Envelope>"#;
+        assert_eq!(parse_fault(&parse_envelope(text).unwrap()).unwrap().unwrap().code, q("urn:outer", "one"));
+        let text = text.replace("a:one", "b:two");
+        assert_eq!(parse_fault(&parse_envelope(&text).unwrap()).unwrap().unwrap().code, q("urn:fault", "two"));
+        let text = text.replace("<faultcode>b:two", "<faultcode xmlns:b=\"urn:inner\">b:two");
+        assert_eq!(parse_fault(&parse_envelope(&text).unwrap()).unwrap().unwrap().code, q("urn:inner", "two"));
+        let text = text.replace("b:two", "e:Client");
+        assert_eq!(parse_fault(&parse_envelope(&text).unwrap()).unwrap().unwrap().code, q(SOAP_ENV_NS, "Client"));
+    }
+
+    #[test]
+    fn fault_errors_and_non_faults() {
+        let undeclared = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>
+            <e:Fault><faultcode>zz:nope</faultcode><faultstring>s</faultstring></e:Fault></e:Body></e:Envelope>"#;
+        let error = parse_fault(&parse_envelope(undeclared).unwrap()).unwrap_err();
+        assert_eq!(error, SoapError::UndeclaredFaultPrefix { prefix: "zz".to_string(), code: "zz:nope".to_string() });
+        assert!(error.to_string().contains("`zz`"), "{error}");
+
+        let missing = undeclared.replace("<faultcode>zz:nope</faultcode>", "");
+        assert_eq!(parse_fault(&parse_envelope(&missing).unwrap()), Err(SoapError::MissingFaultCode));
+        let malformed = undeclared.replace("zz:nope", "a:b:c");
+        assert!(matches!(parse_fault(&parse_envelope(&malformed).unwrap()), Err(SoapError::MalformedFaultCode { .. })));
+
+        let reply = envelope(&[XmlElement::with_text(Some(BETSY_NS), "testElementSyncResponse", "1")]);
+        assert_eq!(parse_fault(&parse_envelope(&reply).unwrap()), Ok(None));
+    }
+
+    // --- bindings and selection ---
+
+    #[test]
+    fn betsy_bindings_and_endpoints() {
+        let definitions = betsy();
+        let endpoints = endpoints(&definitions);
+        let interface = endpoints.iter().find(|e| e.port == "TestInterfacePort").expect("the TestInterface port");
+        assert_eq!(interface.address, "ENDPOINT_URL");
+        assert_eq!(interface.binding, q(BETSY_NS, "TestInterfacePortTypeBinding"));
+        assert_eq!(interface.port_type, q(BETSY_NS, "TestInterfacePortType"));
+        assert_eq!(interface.service, q(BETSY_NS, "TestInterfaceService"));
+        assert!(endpoints.iter().any(|e| e.address == "http://PARTNER_IP_AND_PORT/bpel-testpartner"), "{endpoints:?}");
+
+        let ops = bound_operations(&definitions, &interface.binding);
+        let names: Vec<&str> = ops.iter().map(|op| op.operation.as_str()).collect();
+        assert_eq!(names, ["startProcessAsync", "startProcessSync", "startProcessSyncString"]);
+        let sync = operation(&ops, "startProcessSync");
+        assert_eq!(sync.style, Style::Document);
+        assert_eq!(sync.soap_action.as_deref(), Some("sync"));
+        assert!(!sync.one_way);
+        assert_eq!(sync.input.as_ref().unwrap().name, q(BETSY_NS, "executeProcessSyncRequest"));
+        assert_eq!(sync.output.as_ref().unwrap().name, q(BETSY_NS, "executeProcessSyncResponse"));
+        let async_ = operation(&ops, "startProcessAsync");
+        assert!(async_.one_way);
+        assert_eq!(async_.output, None);
+        assert!(bound_operations(&definitions, &q(BETSY_NS, "NoSuchBinding")).is_empty());
+    }
+
+    #[test]
+    fn operations_are_selected_by_soap_action() {
+        let definitions = betsy();
+        let ops = bound_operations(&definitions, &q(BETSY_NS, "TestInterfacePortTypeBinding"));
+        let body = [XmlElement::with_text(Some(BETSY_NS), "testElementSyncRequest", "1")];
+        assert_eq!(select_operation(&ops, Some("\"syncString\""), &body, &definitions).unwrap().operation, "startProcessSyncString");
+        assert_eq!(select_operation(&ops, Some("async"), &[], &definitions).unwrap().operation, "startProcessAsync");
+        // An empty SOAPAction leaves the choice to the body.
+        assert_eq!(select_operation(&ops, Some("\"\""), &body, &definitions).unwrap().operation, "startProcessSync");
+        let error = select_operation(&ops, Some("\"nope\""), &body, &definitions).unwrap_err();
+        assert_eq!(
+            error,
+            SoapError::UnknownSoapAction { action: "nope".to_string(), known: vec!["async".into(), "sync".into(), "syncString".into()] }
+        );
+        assert!(error.to_string().contains("`async`, `sync`, `syncString`"), "{error}");
+    }
+
+    #[test]
+    fn operations_are_selected_by_body_element() {
+        let definitions = betsy();
+        let ops = bound_operations(&definitions, &q(BETSY_NS, "TestInterfacePortTypeBinding"));
+        for (element, expected) in [
+            ("testElementAsyncRequest", "startProcessAsync"),
+            ("testElementSyncRequest", "startProcessSync"),
+            ("testElementSyncStringRequest", "startProcessSyncString"),
+        ] {
+            let body = [XmlElement::with_text(Some(BETSY_NS), element, "1")];
+            assert_eq!(select_operation(&ops, None, &body, &definitions).unwrap().operation, expected);
+        }
+        let body = [XmlElement::with_text(Some("urn:other"), "testElementSyncRequest", "1")];
+        let error = select_operation(&ops, None, &body, &definitions).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("{urn:other}testElementSyncRequest"), "{text}");
+        assert!(text.contains("`startProcessAsync`, `startProcessSync`, `startProcessSyncString`"), "{text}");
+        assert!(select_operation(&ops, None, &[], &definitions).unwrap_err().to_string().contains("an empty body"));
+
+        // The partner's binding declares no SOAPAction: any header value falls back to the body.
+        let partner_ns = "http://dsg.wiai.uniba.de/betsy/activities/wsdl/testpartner";
+        let partner = endpoints(&definitions).into_iter().find(|e| e.port_type.namespace.as_deref() == Some(partner_ns)).unwrap();
+        let ops = bound_operations(&definitions, &partner.binding);
+        assert!(ops.iter().all(|op| op.soap_action.is_none()), "{ops:?}");
+        let input = ops[1].input.as_ref().expect("a resolved input");
+        let PartKind::Element(element) = &input.parts[0].kind else { panic!("{input:?}") };
+        let body = [XmlElement::with_text(element.namespace.as_deref(), &element.local, "1")];
+        assert_eq!(select_operation(&ops, Some("whatever"), &body, &definitions).unwrap().operation, ops[1].operation);
+    }
+
+    #[test]
+    fn rpc_bindings_select_by_wrapper_name() {
+        let definitions = rpc();
+        let endpoint = endpoints(&definitions).pop().unwrap();
+        assert_eq!(endpoint.address, "http://localhost:8080/calc");
+        let ops = bound_operations(&definitions, &endpoint.binding);
+        let add = operation(&ops, "add");
+        assert_eq!(add.style, Style::Rpc);
+        assert_eq!(add.rpc_namespace.as_deref(), Some(RPC_NS));
+        assert_eq!(add.soap_action.as_deref(), Some("urn:add"));
+        let ping = operation(&ops, "ping");
+        assert_eq!(ping.soap_action, None, "an empty soapAction is none");
+        assert!(ping.one_way);
+        let wrapper = [XmlElement::new(Some(RPC_NS), "ping")];
+        assert_eq!(select_operation(&ops, None, &wrapper, &definitions).unwrap().operation, "ping");
+        let error = select_operation(&ops, None, &[XmlElement::new(Some(RPC_NS), "mul")], &definitions).unwrap_err();
+        assert!(error.to_string().contains(&format!("{{{RPC_NS}}}mul")), "{error}");
+    }
+
+    // --- message bodies ---
+
+    /// `message` through `message_body`, a SOAP envelope and back: the same message.
+    fn round_trip(
+        definitions: &Definitions,
+        ops: &[BoundOperation],
+        op: &BoundOperation,
+        message: &Message,
+        response: bool,
+    ) -> Vec<XmlElement> {
+        round_trip_to(definitions, ops, op, message, response, message)
+    }
+
+    /// Like [`round_trip`], when the message read back is `expected` (rpc accessors are named
+    /// after their parts).
+    fn round_trip_to(
+        definitions: &Definitions,
+        ops: &[BoundOperation],
+        op: &BoundOperation,
+        message: &Message,
+        response: bool,
+        expected: &Message,
+    ) -> Vec<XmlElement> {
+        let body = message_body(op, message, response);
+        let text = envelope(&body);
+        let read = parse_envelope(&text).unwrap();
+        if !response {
+            let action = op.soap_action.as_deref();
+            assert_eq!(select_operation(ops, action, &read.body, definitions).unwrap().operation, op.operation);
+            assert_eq!(select_operation(ops, None, &read.body, definitions).unwrap().operation, op.operation, "by body: {text}");
+        }
+        let ty = if response { op.output.as_ref() } else { op.input.as_ref() }.unwrap();
+        let back = message_from_body(ty, &request_parts(op, &read.body));
+        assert_eq!(back.message_type, expected.message_type);
+        assert_eq!(back.parts.len(), expected.parts.len(), "{text}");
+        for part in &expected.parts {
+            let read = back.part(&part.name).unwrap_or_else(|| panic!("part {} lost: {text}", part.name));
+            assert!(read.canonical_eq(&part.value), "part {}: {} != {}", part.name, read.to_xml(), part.value.to_xml());
+        }
+        body
+    }
+
+    #[test]
+    fn document_bodies_round_trip() {
+        let definitions = betsy();
+        let ops = bound_operations(&definitions, &q(BETSY_NS, "TestInterfacePortTypeBinding"));
+        let sync = operation(&ops, "startProcessSync");
+        let request = Message::new(q(BETSY_NS, "executeProcessSyncRequest"))
+            .with_part("inputPart", XmlElement::with_text(Some(BETSY_NS), "testElementSyncRequest", "5"));
+        let body = round_trip(&definitions, &ops, sync, &request, false);
+        assert_eq!(body.len(), 1);
+        assert!(body[0].is(Some(BETSY_NS), "testElementSyncRequest"));
+        let response = Message::new(q(BETSY_NS, "executeProcessSyncResponse"))
+            .with_part("outputPart", XmlElement::with_text(Some(BETSY_NS), "testElementSyncResponse", "6"));
+        round_trip(&definitions, &ops, sync, &response, true);
+
+        let echo = definitions_of(&echo_example().join("echo.bpel"));
+        let endpoint = endpoints(&echo).pop().unwrap();
+        let ops = bound_operations(&echo, &endpoint.binding);
+        let ns = "http://example.com/bpel/examples/echo";
+        let request = Message::new(q(ns, "EchoRequest")).with_part("payload", XmlElement::with_text(Some(ns), "echo", "hello"));
+        round_trip(&echo, &ops, &ops[0], &request, false);
+    }
+
+    #[test]
+    fn rpc_bodies_round_trip() {
+        let definitions = rpc();
+        let ops = bound_operations(&definitions, &q("urn:example:calc", "CalcBinding"));
+        let add = operation(&ops, "add");
+        let mut pair = XmlElement::new(None, "somethingElse");
+        pair.children.push(XmlNode::Element(XmlElement::with_text(None, "left", "1")));
+        pair.children.push(XmlNode::Element(XmlElement::with_text(None, "right", "2")));
+        // Parts set out of order, one from a container named after another variable.
+        let request = Message::new(q("urn:example:calc", "AddRequest"))
+            .with_part("pair", pair.clone())
+            .with_part("a", XmlElement::with_text(None, "a", "40"));
+        let mut expected = request.clone();
+        pair.rename(None, "pair", None);
+        expected.set_part("pair", pair);
+        let body = round_trip_to(&definitions, &ops, add, &request, false, &expected);
+        let [wrapper] = body.as_slice() else { panic!("{body:?}") };
+        assert!(wrapper.is(Some(RPC_NS), "add"));
+        let accessors: Vec<String> = wrapper.child_elements().map(|a| a.name().to_string()).collect();
+        assert_eq!(accessors, ["a", "pair"], "unqualified accessors in the message's part order");
+
+        let response = Message::new(q("urn:example:calc", "AddResponse")).with_part("sum", XmlElement::with_text(None, "sum", "43"));
+        let body = round_trip(&definitions, &ops, add, &response, true);
+        assert!(body[0].is(Some(RPC_NS), "addResponse"));
+        assert!(
+            envelope(&body).contains("<rpc:addResponse xmlns:rpc=\"urn:example:rpc\"><sum>43</sum></rpc:addResponse>"),
+            "{}",
+            envelope(&body)
+        );
+
+        let ping = operation(&ops, "ping");
+        let request = Message::new(q("urn:example:calc", "PingRequest")).with_part("text", XmlElement::with_text(None, "text", "hi"));
+        round_trip(&definitions, &ops, ping, &request, false);
+    }
+
+    // --- WSDL publishing ---
+
+    #[test]
+    fn published_wsdls_change_only_the_addresses() {
+        let text = std::fs::read_to_string(echo_example().join("echo.wsdl")).unwrap();
+        let published = publish_wsdl(&text, |old| {
+            assert_eq!(old, "http://localhost:8080/echo");
+            Some("http://127.0.0.1:9000/echo?a=1&b=\"2\"<".to_string())
+        });
+        let expected =
+            text.replace("location=\"http://localhost:8080/echo\"", "location=\"http://127.0.0.1:9000/echo?a=1&amp;b=&quot;2&quot;&lt;\"");
+        assert_eq!(published, expected);
+        assert_eq!(publish_wsdl(&text, |_| None), text);
+
+        let both = r#"<d xmlns:s="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s12="http://schemas.xmlsoap.org/wsdl/soap12/">
+  <s:address location='http://a/x'/><s12:address location="http://b/y"/><other:address xmlns:other="urn:o" location="http://c/z"/></d>"#;
+        let published = publish_wsdl(both, |old| Some(old.replace("http://", "https://")));
+        assert!(published.contains("<s:address location='https://a/x'/>"), "{published}");
+        assert!(published.contains(r#"<s12:address location="https://b/y"/>"#), "{published}");
+        assert!(published.contains(r#"location="http://c/z""#), "{published}");
+    }
 }

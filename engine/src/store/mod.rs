@@ -1,0 +1,95 @@
+//! Where instances live between messages (core decision 7, durable by default).
+//!
+//! A [`Store`] takes a [`Batch`] of changes (instances saved as checkpoints, instances ended,
+//! partner calls made and answered) and makes it durable before it returns; `serve` commits each
+//! batch of work of a shard before any reply or call of that batch leaves the process, so a crash
+//! loses nothing that was acknowledged and repeats no reply. Calls made but not answered are kept
+//! (the outbox) and made again after a restart: at least once.
+//!
+//! [`RedbStore`] is the embedded default; [`MemoryStore`] keeps nothing (`--in-memory`). The trait is
+//! what another store (a shared database) would implement.
+
+mod redb_store;
+
+use serde::{Deserialize, Serialize};
+
+pub use redb_store::RedbStore;
+
+/// An instance as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedInstance {
+    pub id: u64,
+    /// The process's name, to tell the user which one a leftover belongs to.
+    pub process: String,
+    /// The definition hash of the process (the checkpoint's header has it too).
+    pub definition: u128,
+    /// A checkpoint file's bytes ([`crate::checkpoint`]).
+    pub checkpoint: Vec<u8>,
+}
+
+/// A partner call made and not answered yet: the serialized [`crate::exec::Invocation`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedCall {
+    pub instance: u64,
+    pub request: u64,
+    pub call: Vec<u8>,
+}
+
+/// One atomic set of changes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    pub save: Vec<SavedInstance>,
+    pub delete: Vec<u64>,
+    pub calls_made: Vec<SavedCall>,
+    pub calls_answered: Vec<(u64, u64)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.save.is_empty() && self.delete.is_empty() && self.calls_made.is_empty() && self.calls_answered.is_empty()
+    }
+}
+
+/// What a store holds, read back at start.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recovered {
+    pub instances: Vec<SavedInstance>,
+    pub calls: Vec<SavedCall>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {path} cannot be opened: {message}")]
+    Open { path: String, message: String },
+    #[error("the store failed: {0}")]
+    Failed(String),
+    #[error("the store holds a record it cannot read: {0}")]
+    Corrupt(String),
+}
+
+pub trait Store: Send + Sync {
+    /// Everything kept, for a restart.
+    fn recover(&self) -> Result<Recovered, StoreError>;
+    /// Makes the batch durable (all of it or none) before returning.
+    fn commit(&self, batch: &Batch) -> Result<(), StoreError>;
+    /// Whether committed batches survive a crash (false for [`MemoryStore`]).
+    fn durable(&self) -> bool;
+}
+
+/// Keeps nothing: instances live in memory only, and a restart starts empty.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoryStore;
+
+impl Store for MemoryStore {
+    fn recover(&self) -> Result<Recovered, StoreError> {
+        Ok(Recovered::default())
+    }
+
+    fn commit(&self, _batch: &Batch) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn durable(&self) -> bool {
+        false
+    }
+}

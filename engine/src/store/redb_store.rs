@@ -1,0 +1,129 @@
+//! The embedded store: one redb file, one write transaction (with an fsync) per batch.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::{Batch, Recovered, SavedCall, SavedInstance, Store, StoreError};
+
+/// Instance id → postcard of [`SavedInstance`].
+const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
+/// (instance, request) → postcard of [`SavedCall`].
+const CALLS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("calls");
+
+pub struct RedbStore {
+    db: Database,
+}
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+impl RedbStore {
+    /// Opens the store at `path`, creating it if it does not exist.
+    pub fn open(path: &Path) -> Result<RedbStore, StoreError> {
+        let open = |message: String| StoreError::Open { path: path.display().to_string(), message };
+        let db = Database::create(path).map_err(|e| open(e.to_string()))?;
+        // both tables exist from the start, so that reads never meet a missing table
+        let txn = db.begin_write().map_err(|e| open(e.to_string()))?;
+        txn.open_table(INSTANCES).map_err(|e| open(e.to_string()))?;
+        txn.open_table(CALLS).map_err(|e| open(e.to_string()))?;
+        txn.commit().map_err(|e| open(e.to_string()))?;
+        Ok(RedbStore { db })
+    }
+}
+
+impl Store for RedbStore {
+    fn recover(&self) -> Result<Recovered, StoreError> {
+        let txn = self.db.begin_read().map_err(failed)?;
+        let mut out = Recovered::default();
+        let instances = txn.open_table(INSTANCES).map_err(failed)?;
+        for entry in instances.iter().map_err(failed)? {
+            let (_, value) = entry.map_err(failed)?;
+            let saved: SavedInstance = postcard::from_bytes(value.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.instances.push(saved);
+        }
+        let calls = txn.open_table(CALLS).map_err(failed)?;
+        for entry in calls.iter().map_err(failed)? {
+            let (_, value) = entry.map_err(failed)?;
+            let saved: SavedCall = postcard::from_bytes(value.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.calls.push(saved);
+        }
+        Ok(out)
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write().map_err(failed)?;
+        {
+            let mut instances = txn.open_table(INSTANCES).map_err(failed)?;
+            for saved in &batch.save {
+                let bytes = postcard::to_stdvec(saved).map_err(failed)?;
+                instances.insert(saved.id, bytes.as_slice()).map_err(failed)?;
+            }
+            for id in &batch.delete {
+                instances.remove(*id).map_err(failed)?;
+            }
+            let mut calls = txn.open_table(CALLS).map_err(failed)?;
+            for call in &batch.calls_made {
+                let bytes = postcard::to_stdvec(call).map_err(failed)?;
+                calls.insert((call.instance, call.request), bytes.as_slice()).map_err(failed)?;
+            }
+            for key in &batch.calls_answered {
+                calls.remove(*key).map_err(failed)?;
+            }
+            for id in &batch.delete {
+                // an ended instance waits for no answer
+                let keys: Vec<(u64, u64)> = calls
+                    .range((*id, 0)..=(*id, u64::MAX))
+                    .map_err(failed)?
+                    .filter_map(|e| e.ok().map(|(k, _)| k.value()))
+                    .collect();
+                for key in keys {
+                    calls.remove(key).map_err(failed)?;
+                }
+            }
+        }
+        txn.commit().map_err(failed)
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(id: u64) -> SavedInstance {
+        SavedInstance { id, process: "P".into(), definition: 7, checkpoint: vec![id as u8; 10] }
+    }
+
+    #[test]
+    fn batches_survive_reopening() {
+        let dir = std::env::temp_dir().join(format!("bpel-redb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.redb");
+        let _ = std::fs::remove_file(&path);
+        {
+            let store = RedbStore::open(&path).unwrap();
+            let batch = Batch {
+                save: vec![saved(1), saved(2), saved(3)],
+                calls_made: vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }, SavedCall { instance: 3, request: 1, call: vec![3] }],
+                ..Batch::default()
+            };
+            store.commit(&batch).unwrap();
+            store.commit(&Batch { delete: vec![3], calls_answered: vec![], ..Batch::default() }).unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        let recovered = store.recover().unwrap();
+        assert_eq!(recovered.instances, vec![saved(1), saved(2)]);
+        assert_eq!(recovered.calls, vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }], "the ended instance's call went with it");
+        store.commit(&Batch { calls_answered: vec![(2, 5)], ..Batch::default() }).unwrap();
+        assert!(store.recover().unwrap().calls.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
