@@ -4,6 +4,7 @@
 mod check;
 mod render;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,11 @@ enum Command {
     /// Exits 0 when every expectation held, 1 when one did not (or the process has errors),
     /// 2 on a usage error or an unreadable file.
     Run(run::RunArgs),
+    /// Serve a folder's processes over HTTP/SOAP 1.1, with a durable store, until Ctrl-C.
+    ///
+    /// Prints each process's endpoints (GET ENDPOINT?wsdl for its WSDL) and the address it
+    /// listens on. Exits 2 when it cannot start.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +45,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

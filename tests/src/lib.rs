@@ -43,3 +43,4 @@ pub fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 pub mod betsy;
+pub mod partner;

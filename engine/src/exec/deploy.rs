@@ -173,6 +173,12 @@ impl Deployed {
         self.inbound = inbound;
     }
 
+    /// Whether the process receives, on an instance it did not create, a message without
+    /// correlation (so only the engine holding all its instances can route it).
+    pub fn needs_affinity(&self) -> bool {
+        self.inbound.values().any(|i| !i.creates && i.correlations.is_empty())
+    }
+
     /// How to route a message arriving on a partner link's operation.
     pub fn routing(&self, partner_link: &str, operation: &str, message: &crate::xml::Message) -> Result<Routing, crate::fault::Fault> {
         let Some(inbound) = self.inbound.get(&(partner_link.to_string(), operation.to_string())) else { return Ok(Routing::default()) };

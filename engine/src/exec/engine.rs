@@ -19,7 +19,7 @@ use crate::runtime::{Clock, Effect, Event, ExchangeId, Instance, InstanceStatus,
 use crate::xml::{Message, XmlElement};
 
 /// A deployed process, by deployment order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ProcessId(pub usize);
 
 /// An instance, numbered from 1 in creation order.
@@ -44,6 +44,7 @@ pub struct Reply {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Invocation {
     pub instance: InstanceId,
+    pub process: ProcessId,
     pub request: RequestId,
     pub partner_link: String,
     pub operation: String,
@@ -403,6 +404,7 @@ impl Engine {
                     };
                     self.invocations.push(Invocation {
                         instance: id,
+                        process,
                         request,
                         partner_link: target.partner_link,
                         operation: target.operation,
@@ -445,6 +447,15 @@ impl Engine {
     /// The correlation sets instances initiated since the last call.
     pub fn drain_correlations(&mut self) -> Vec<Correlated> {
         std::mem::take(&mut self.correlations)
+    }
+
+    /// Terminates an instance as `exit` would: its open requests are answered with a fault.
+    pub fn terminate(&mut self, id: InstanceId) -> bool {
+        let Some(live) = self.instances.get_mut(&id) else { return false };
+        let main = live.instance.main();
+        let killed = live.instance.kill(main, true);
+        self.run_instance(id);
+        killed
     }
 
     /// Drops an instance (ended, or terminated by an administrator).

@@ -229,6 +229,17 @@ pub enum InstanceStatus {
     Terminated,
 }
 
+impl std::fmt::Display for InstanceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InstanceStatus::Running => "running",
+            InstanceStatus::Completed => "completed",
+            InstanceStatus::Faulted => "faulted",
+            InstanceStatus::Terminated => "terminated",
+        })
+    }
+}
+
 /// What a tasklet is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskletState {

@@ -1,0 +1,217 @@
+//! Partners over HTTP: each call an instance makes is a SOAP request on a pooled hyper client. A
+//! partner that misbehaves (refuses the connection, cannot be resolved, answers with an HTTP error,
+//! an empty, malformed or non-SOAP body, a reply that does not fit the WSDL, or never answers in
+//! time) gives a fault the process can catch: never a crash, never a hung instance.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::shard::{Command, Partners};
+use super::soap::{self, BoundOperation};
+use crate::exec::activities::messaging::{fault_message_type, message_from_body, operation};
+use crate::exec::{Deployed, Invocation};
+use crate::fault::Fault;
+use crate::model::QName;
+use crate::xml::{Message, Value, XmlElement};
+
+/// The namespace of the faults a call raises when the partner cannot be talked to.
+pub const PARTNER_FAULT_NS: &str = "urn:bpel:engine:partner";
+
+/// The largest response body read from a partner.
+const MAX_RESPONSE: usize = 16 * 1024 * 1024;
+
+pub struct HttpPartners {
+    client: Client<HttpConnector, Full<Bytes>>,
+    runtime: tokio::runtime::Handle,
+    shards: Vec<Mutex<Sender<Command>>>,
+    processes: Vec<Arc<Deployed>>,
+    /// Partner link name → address, from the command line or `deploy.xml` (per process).
+    overrides: Vec<BTreeMap<String, String>>,
+    timeout: Duration,
+}
+
+impl HttpPartners {
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+        shards: Vec<Sender<Command>>,
+        processes: Vec<Arc<Deployed>>,
+        overrides: Vec<BTreeMap<String, String>>,
+        timeout: Duration,
+    ) -> HttpPartners {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
+        HttpPartners { client, runtime, shards: shards.into_iter().map(Mutex::new).collect(), processes, overrides, timeout }
+    }
+
+    fn feed(&self, shard: usize, command: Command) {
+        if let Some(sender) = self.shards.get(shard).and_then(|s| s.lock().ok()) {
+            let _ = sender.send(command);
+        }
+    }
+}
+
+fn fault(local: &str, message: String) -> Fault {
+    Fault::new(QName::new(Some(PARTNER_FAULT_NS), local), None, message)
+}
+
+impl Partners for HttpPartners {
+    fn call(&self, shard: usize, invocation: Invocation) {
+        let Some(deployed) = self.processes.get(invocation.process.0).cloned() else { return };
+        let address = self
+            .overrides
+            .get(invocation.process.0)
+            .and_then(|o| o.get(&invocation.partner_link))
+            .cloned()
+            .or_else(|| invocation.address.clone());
+        let client = self.client.clone();
+        let timeout = self.timeout;
+        let senders: Vec<Sender<Command>> = self.shards.iter().filter_map(|s| s.lock().ok().map(|s| s.clone())).collect();
+        let _ = self.runtime.spawn(async move {
+            let one_way = invocation.one_way;
+            let result = tokio::time::timeout(timeout, call(&client, &deployed, &invocation, address.as_deref())).await.unwrap_or_else(|_| {
+                Err(fault("timeout", format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs())))
+            });
+            let command = if one_way {
+                if let Err(error) = &result {
+                    eprintln!("one-way call of {}.{} failed: {error}", invocation.partner_link, invocation.operation);
+                }
+                Command::Sent { instance: invocation.instance, request: invocation.request }
+            } else {
+                Command::Answer { instance: invocation.instance, request: invocation.request, result }
+            };
+            if let Some(sender) = senders.get(shard) {
+                let _ = sender.send(command);
+            }
+        });
+    }
+}
+
+impl HttpPartners {
+    /// Makes the calls saved before a restart again (at least once).
+    pub fn resume(&self, shard: usize, invocation: Invocation) {
+        self.call(shard, invocation);
+    }
+
+    /// Feeds a command to a shard (for tests and the server).
+    pub fn send_to_shard(&self, shard: usize, command: Command) {
+        self.feed(shard, command);
+    }
+}
+
+/// The SOAP binding of the partner's operation: from the WSDL port of the partner role's port type.
+fn binding(deployed: &Deployed, partner_link: &str, operation_name: &str) -> Option<BoundOperation> {
+    let decl = deployed.partner_link_decl(partner_link)?;
+    let port_type = decl.partner_port_type.as_ref()?;
+    let definitions = &deployed.unit.definitions;
+    soap::endpoints(definitions)
+        .into_iter()
+        .filter(|e| e.port_type == *port_type)
+        .flat_map(|e| soap::bound_operations(definitions, &e.binding))
+        .find(|op| op.operation == operation_name)
+}
+
+async fn call(client: &Client<HttpConnector, Full<Bytes>>, deployed: &Deployed, invocation: &Invocation, address: Option<&str>) -> Result<Message, Fault> {
+    let partner = &invocation.partner_link;
+    let Some(address) = address else {
+        return Err(fault("unresolvable", format!("the partner link `{partner}` has no address: give one in deploy.xml or with --partner {partner}=URL")));
+    };
+    let uri: hyper::Uri = address
+        .parse()
+        .map_err(|e| fault("unresolvable", format!("the address `{address}` of partner link `{partner}` is not a URL: {e}")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(fault("unresolvable", format!("the address `{address}` of partner link `{partner}` is not an http:// URL")));
+    }
+    let bound = binding(deployed, partner, &invocation.operation);
+    let body = match &bound {
+        Some(op) => soap::envelope(&soap::message_body(op, &invocation.message, false)),
+        None => soap::envelope(&invocation.message.parts.iter().map(|p| p.value.clone()).collect::<Vec<XmlElement>>()),
+    };
+    let action = bound.as_ref().and_then(|op| op.soap_action.clone()).unwrap_or_default();
+    let request = hyper::Request::post(uri)
+        .header("content-type", "text/xml; charset=utf-8")
+        .header("soapaction", format!("\"{action}\""))
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| fault("unresolvable", format!("cannot build the request to `{address}`: {e}")))?;
+    let response = client.request(request).await.map_err(|e| fault("unreachable", format!("cannot reach `{address}`: {e}")))?;
+    let status = response.status();
+    let bytes = Limited::new(response.into_body(), MAX_RESPONSE)
+        .collect()
+        .await
+        .map_err(|e| fault("malformedResponse", format!("cannot read the answer of `{address}`: {e}")))?
+        .to_bytes();
+    if invocation.one_way {
+        return if status.is_success() { Ok(Message::new(QName::new(None, "none"))) } else { Err(status_fault(address, status)) };
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| fault("notSoap", format!("`{address}` answered with a body that is not UTF-8 text")))?;
+    if text.trim().is_empty() {
+        return Err(if status.is_success() {
+            fault("malformedResponse", format!("`{address}` answered HTTP {status} with an empty body"))
+        } else {
+            status_fault(address, status)
+        });
+    }
+    let envelope = match soap::parse_envelope(text) {
+        Ok(envelope) => envelope,
+        Err(_) if !status.is_success() && status.as_u16() != 500 => return Err(status_fault(address, status)),
+        Err(error) => return Err(fault("notSoap", format!("`{address}` answered HTTP {status} with something that is not a SOAP 1.1 envelope: {error}"))),
+    };
+    match soap::parse_fault(&envelope) {
+        Ok(Some(soap_fault)) => return Err(partner_fault(deployed, invocation, soap_fault)),
+        Ok(None) => {}
+        Err(error) => return Err(fault("malformedResponse", format!("`{address}` answered with a SOAP fault that cannot be read: {error}"))),
+    }
+    if !status.is_success() {
+        return Err(status_fault(address, status));
+    }
+    let Some(op) = bound else {
+        return Err(fault("unexpectedReply", format!("no SOAP binding of `{}.{}` is known", partner, invocation.operation)));
+    };
+    let Some(output) = &op.output else {
+        return Err(fault("unexpectedReply", format!("`{}` is one-way, yet `{address}` answered", invocation.operation)));
+    };
+    let message = message_from_body(output, &soap::request_parts(&op, &envelope.body));
+    if let Some(missing) = output.parts.iter().find(|p| message.part(&p.name).is_none()) {
+        return Err(fault(
+            "unexpectedReply",
+            format!("the answer of `{address}` does not fit the WSDL message {}: no part `{}`", output.name, missing.name),
+        ));
+    }
+    Ok(message)
+}
+
+fn status_fault(address: &str, status: hyper::StatusCode) -> Fault {
+    fault("httpStatus", format!("`{address}` answered HTTP {status}"))
+}
+
+/// A SOAP fault from a partner as a BPEL fault: a fault the WSDL declares for the operation (its
+/// detail is the fault message's element) by its name in the port type's namespace; otherwise
+/// named after the detail's element, or the faultcode.
+fn partner_fault(deployed: &Deployed, invocation: &Invocation, soap_fault: soap::SoapFault) -> Fault {
+    let detail = soap_fault.detail.first().cloned();
+    let op = operation(deployed, &invocation.partner_link, &invocation.operation, false);
+    let port_type_ns = deployed.partner_link_decl(&invocation.partner_link).and_then(|d| d.partner_port_type.as_ref()).and_then(|p| p.namespace.clone());
+    if let (Some(op), Some(element)) = (op, &detail) {
+        for declared in &op.faults {
+            let Some(ty) = fault_message_type(deployed, op, &declared.name.value) else { continue };
+            let matches = ty.parts.iter().any(|p| matches!(&p.kind, crate::xml::PartKind::Element(name) if element.has_name(name)));
+            if matches {
+                let name = QName::new(port_type_ns.as_deref(), &declared.name.value);
+                return Fault::new(name, Some(Value::Message(message_from_body(&ty, std::slice::from_ref(element)))), soap_fault.string);
+            }
+        }
+    }
+    match detail {
+        Some(element) => Fault::new(element.name(), Some(Value::Element(element)), soap_fault.string),
+        None => Fault::new(soap_fault.code, None, soap_fault.string),
+    }
+}
