@@ -64,6 +64,8 @@ pub enum SendError {
     NoInstance { partner_link: String, operation: String },
     #[error("the message does not carry the correlation values: {0}")]
     Correlation(Fault),
+    #[error("the request does not fit the input of `{operation}`: {why}")]
+    WrongMessage { operation: String, why: String },
 }
 
 /// One instance and what it belongs to.
@@ -217,6 +219,9 @@ impl Engine {
         let op = operation(&deployed, partner_link, operation_name, true).ok_or_else(no_operation)?;
         let ty = message_type(&deployed, op, Direction::Input).ok_or_else(no_operation)?;
         let message = message_from_body(&ty, body);
+        if let Some(why) = messaging::misfit(&ty, &message) {
+            return Err(SendError::WrongMessage { operation: operation_name.to_string(), why });
+        }
         let target = self.route(process, &deployed, partner_link, operation_name, &message)?;
         let exchange = ExchangeId(self.next_exchange);
         self.next_exchange += 1;

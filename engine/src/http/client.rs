@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 
 use super::shard::{Command, Partners};
 use super::soap::{self, BoundOperation};
-use crate::exec::activities::messaging::{fault_message_type, message_from_body, operation};
+use crate::exec::activities::messaging::{fault_message_type, message_from_body, misfit, operation};
 use crate::exec::{Deployed, Invocation};
 use crate::fault::Fault;
 use crate::model::QName;
@@ -180,11 +180,8 @@ async fn call(client: &Client<HttpConnector, Full<Bytes>>, deployed: &Deployed, 
         return Err(fault("unexpectedReply", format!("`{}` is one-way, yet `{address}` answered", invocation.operation)));
     };
     let message = message_from_body(output, &soap::request_parts(&op, &envelope.body));
-    if let Some(missing) = output.parts.iter().find(|p| message.part(&p.name).is_none()) {
-        return Err(fault(
-            "unexpectedReply",
-            format!("the answer of `{address}` does not fit the WSDL message {}: no part `{}`", output.name, missing.name),
-        ));
+    if let Some(why) = misfit(output, &message) {
+        return Err(fault("unexpectedReply", format!("the answer of `{address}` does not fit the WSDL: {why}")));
     }
     Ok(message)
 }

@@ -74,6 +74,22 @@ pub fn message_from_body(ty: &MessageType, body: &[crate::xml::XmlElement]) -> M
     message
 }
 
+/// Why a message does not fit its WSDL message type: a part missing, or an element part holding
+/// another element. `None` when it fits.
+pub fn misfit(ty: &MessageType, message: &Message) -> Option<String> {
+    for part in &ty.parts {
+        let Some(value) = message.part(&part.name) else {
+            return Some(format!("the part `{}` of {} is missing", part.name, ty.name));
+        };
+        if let PartKind::Element(name) = &part.kind {
+            if !value.has_name(name) {
+                return Some(format!("the part `{}` of {} must be the element {name}, not {}", part.name, ty.name, value.name()));
+            }
+        }
+    }
+    None
+}
+
 /// Stores an inbound message where the activity says: in its variable (a message variable, or an
 /// element variable for a one-part message), or part by part (fromParts).
 pub fn store_inbound(

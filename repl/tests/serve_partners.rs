@@ -1,0 +1,119 @@
+//! Partners that misbehave: each way a partner can fail gives the process a fault it can catch,
+//! within a bounded time, and the server keeps serving.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use support::{envelope, temp_dir, workspace, Server};
+
+/// The order-approval example with a catchAll in its approval scope that replies `rejected` with
+/// the fault's name as the comment (so the client sees which fault the process caught).
+fn catching_order_approval(dir: &std::path::Path) {
+    for file in ["order-approval.bpel", "order.wsdl", "approver.wsdl"] {
+        let mut text = std::fs::read_to_string(workspace().join("examples/order-approval").join(file)).unwrap();
+        if file.ends_with(".bpel") {
+            let catch_all = r#"
+                <catchAll>
+                    <sequence>
+                        <assign>
+                            <copy><from>'rejected'</from><to>$orderResult.result/ord:status</to></copy>
+                            <copy><from>'caught a partner fault'</from><to>$orderResult.result/ord:comment</to></copy>
+                        </assign>
+                        <reply partnerLink="client" portType="ord:OrderPortType" operation="submitOrder" variable="orderResult"/>
+                    </sequence>
+                </catchAll>
+            </faultHandlers>"#;
+            text = text.replacen("</faultHandlers>", catch_all, 1);
+        }
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+}
+
+/// A fake partner answering every request the same raw way (`None`: never answers).
+fn fake_partner(answer: Option<&'static str>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buffer = [0u8; 65536];
+            let _ = stream.read(&mut buffer);
+            match answer {
+                Some(raw) => {
+                    let _ = stream.write_all(raw.as_bytes());
+                }
+                None => held.push(stream), // keep the connection open, say nothing
+            }
+        }
+    });
+    port
+}
+
+fn http(status: &str, body: &str) -> &'static str {
+    Box::leak(format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_boxed_str())
+}
+
+const LARGE_ORDER: &str = r#"<ord:order xmlns:ord="http://example.com/bpel/examples/order"><ord:id>X-1</ord:id><ord:customer>Max</ord:customer><ord:amount>5000</ord:amount></ord:order>"#;
+
+#[test]
+fn every_partner_failure_is_a_fault_the_process_catches() {
+    let dir = temp_dir("partners");
+    catching_order_approval(&dir);
+    let closed_port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("connection refused", format!("http://127.0.0.1:{closed_port}/approve")),
+        ("unresolvable host", "http://no-such-host.invalid/approve".to_string()),
+        ("not a URL", "approver-somewhere".to_string()),
+        ("HTTP 301", format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("301 Moved Permanently", ""))))),
+        ("HTTP 404", format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("404 Not Found", "no"))))),
+        ("HTTP 503", format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("503 Service Unavailable", "busy"))))),
+        ("empty body", format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("200 OK", ""))))),
+        ("malformed body", format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("200 OK", "<soapenv:Envelope><oops"))))),
+        ("not SOAP", format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("200 OK", "<html><body>hello</body></html>"))))),
+        (
+            "a reply that does not fit the WSDL",
+            format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("200 OK", &envelope("<x:somethingElse xmlns:x='urn:x'/>"))))),
+        ),
+        ("never answers", format!("http://127.0.0.1:{}/approve", fake_partner(None))),
+    ];
+    let dir_s = dir.display().to_string();
+    for (what, address) in cases {
+        let partner = format!("approver={address}");
+        let server = Server::start(&[&dir_s, "--port", "0", "--in-memory", "--invoke-timeout", "2", "--partner", &partner]);
+        let started = Instant::now();
+        let answer = server.post("/order-approval", "http://example.com/bpel/examples/order/submitOrder", &envelope(LARGE_ORDER));
+        let took = started.elapsed();
+        assert_eq!(answer.status, 200, "{what}: {answer:?}\n{}", server.output());
+        assert!(answer.body.contains("caught a partner fault"), "{what}: the process's catchAll ran: {answer:?}");
+        assert!(took < Duration::from_secs(10), "{what}: answered in {took:?}");
+        // and the server still serves
+        let small = LARGE_ORDER.replace("5000", "10").replace("X-1", "X-2");
+        let answer = server.post("/order-approval", "http://example.com/bpel/examples/order/submitOrder", &envelope(&small));
+        assert!(answer.status == 200 && answer.body.contains(">approved<"), "{what}: then {answer:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without a handler, the partner's failure is the process's fault, and the client gets it as a
+/// SOAP fault naming it.
+#[test]
+fn an_uncaught_partner_failure_reaches_the_client_as_a_soap_fault() {
+    let closed_port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let examples = workspace().join("examples").display().to_string();
+    let partner = format!("approver=http://127.0.0.1:{closed_port}/approve");
+    let server = Server::start(&[&examples, "--port", "0", "--in-memory", "--partner", &partner]);
+    let answer = server.post("/order-approval", "http://example.com/bpel/examples/order/submitOrder", &envelope(LARGE_ORDER));
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.body.contains("unreachable") && answer.body.contains("urn:bpel:engine:partner"), "{answer:?}");
+}
