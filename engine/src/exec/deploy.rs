@@ -84,6 +84,8 @@ pub struct Deployed {
     pub lines: crate::span::LineIndex,
     /// For each (partner link, operation) the process receives on: how to route a message.
     pub inbound: BTreeMap<(String, String), Inbound>,
+    /// Every WSDL message of the imports, resolved once (messages are built on every request).
+    message_types: BTreeMap<QName, std::sync::Arc<MessageType>>,
 }
 
 /// What the activities receiving on one operation say about routing its messages.
@@ -136,11 +138,29 @@ impl Deployed {
             base_address: "http://localhost:8080".to_string(),
             lines: crate::span::LineIndex::new(&unit.text),
             inbound: BTreeMap::new(),
+            message_types: BTreeMap::new(),
             unit,
         };
         deployed.build_tables();
         deployed.build_inbound();
+        deployed.message_types = deployed
+            .unit
+            .definitions
+            .iter::<crate::model::wsdl::Message>()
+            .filter_map(|m| {
+                let name = m.qname();
+                MessageType::resolve(&name, &deployed.unit.definitions).ok().map(|t| (name, std::sync::Arc::new(t)))
+            })
+            .collect();
         deployed
+    }
+
+    /// A WSDL message type of the process's imports, by name.
+    pub fn message_type(&self, name: &QName) -> Option<std::sync::Arc<MessageType>> {
+        if let Some(found) = self.message_types.get(name) {
+            return Some(found.clone());
+        }
+        MessageType::resolve(name, &self.unit.definitions).ok().map(std::sync::Arc::new)
     }
 
     fn build_inbound(&mut self) {

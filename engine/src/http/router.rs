@@ -70,6 +70,10 @@ impl Router {
         if self.shards == 1 || deployed.needs_affinity() {
             return 0;
         }
+        let Some(inbound) = deployed.inbound.get(&(partner_link.to_string(), operation_name.to_string())) else { return 0 };
+        if inbound.correlations.is_empty() {
+            return if inbound.creates { self.next.fetch_add(1, Ordering::Relaxed) % self.shards } else { 0 };
+        }
         let message = operation(deployed, partner_link, operation_name, true)
             .and_then(|op| message_type(deployed, op, Direction::Input))
             .map(|ty| message_from_body(&ty, body));

@@ -35,15 +35,13 @@ pub fn message_type(d: &Deployed, operation: &Operation, direction: Direction) -
         Direction::Input => operation.input.as_ref(),
         Direction::Output => operation.output.as_ref(),
     }?;
-    let name = message.message.as_ref()?.name.as_ref()?;
-    MessageType::resolve(name, &d.unit.definitions).ok().map(Arc::new)
+    d.message_type(message.message.as_ref()?.name.as_ref()?)
 }
 
 /// The message type of a WSDL fault of an operation, by the fault's name.
 pub fn fault_message_type(d: &Deployed, operation: &Operation, fault: &str) -> Option<Arc<MessageType>> {
     let fault = operation.faults.iter().find(|f| f.name.value == fault)?;
-    let name = fault.message.as_ref()?.name.as_ref()?;
-    MessageType::resolve(name, &d.unit.definitions).ok().map(Arc::new)
+    d.message_type(fault.message.as_ref()?.name.as_ref()?)
 }
 
 /// A message of `ty` from the elements of a SOAP body: document style puts the one element part in
