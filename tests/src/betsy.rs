@@ -75,7 +75,13 @@ impl TestPartner {
         if call.one_way {
             return None;
         }
-        let input: i64 = call.message.parts.first().map(|p| p.value.text().trim().parse().unwrap_or(0)).unwrap_or(0);
+        // the partner reads its input element; any other body is not a request it knows
+        let request = call.message.parts.first().filter(|p| p.value.is(Some(TEST_PARTNER_NS), "testElementSyncRequest"));
+        let Some(request) = request else {
+            let got = call.message.parts.first().map(|p| p.value.name().to_string()).unwrap_or_default();
+            return Some(Err(Fault::new(QName::new(Some(SOAP_ENV_NS), "Client"), None, format!("unknown request element {got}"))));
+        };
+        let input: i64 = request.value.text().trim().parse().unwrap_or(0);
         let dummy = call.address.as_deref().is_some_and(|a| a.ends_with("/bpel-assigned-testpartner"));
         if dummy {
             return Some(Ok(response(0)));

@@ -43,4 +43,5 @@ pub fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 pub mod betsy;
+pub mod betsy_http;
 pub mod partner;

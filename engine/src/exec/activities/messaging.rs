@@ -12,7 +12,7 @@ use crate::model::wsdl::Operation;
 use crate::model::QName;
 use crate::runtime::{ExchangeId, Op, StepContext, TaskletState};
 use crate::xml::functions::property_node;
-use crate::xml::{Message, MessageType, PartKind, Store, Value, VarType, VariableList, Variables};
+use crate::xml::{Message, MessageType, PartKind, Store, Value, VarType, VariableList, Variables, XmlElement};
 
 /// Which message of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,7 +143,7 @@ pub fn outbound(d: &Deployed, state: &mut ProcessState, env: EnvId, variable: Op
                 },
                 None => return Err(uninitialized(&from.value)),
             };
-            message.set_part(&part.value, value);
+            message.set_part(&part.value, as_part(ty, &part.value, value));
         }
         return Ok(message);
     }
@@ -168,6 +168,25 @@ pub fn outbound(d: &Deployed, state: &mut ProcessState, env: EnvId, variable: Op
             Ok(Message::new(ty_name).with_part(&part, element.clone()))
         }
         None => Err(uninitialized(variable)),
+    }
+}
+
+/// A value copied into a part keeps the part's name, as a copy to a part does: an element part's
+/// element, or the container named after a type part.
+fn as_part(ty: Option<&MessageType>, part: &str, mut value: XmlElement) -> XmlElement {
+    match ty.and_then(|t| t.part(part)).map(|p| &p.kind) {
+        Some(PartKind::Element(name)) => {
+            if !value.has_name(name) {
+                let prefix = value.prefix.clone().filter(|_| value.namespace.as_deref() == name.namespace.as_deref());
+                value.rename(name.namespace.as_deref().map(Into::into), &name.local, prefix);
+            }
+            value
+        }
+        Some(PartKind::Type(_)) => {
+            value.rename(None, part, None);
+            value
+        }
+        None => value,
     }
 }
 
