@@ -117,3 +117,39 @@ fn an_uncaught_partner_failure_reaches_the_client_as_a_soap_fault() {
     assert_eq!(answer.status, 500, "{answer:?}");
     assert!(answer.body.contains("unreachable") && answer.body.contains("urn:bpel:engine:partner"), "{answer:?}");
 }
+
+/// ODE's deploy.xml beside the process picks the WSDL port a partner link invokes.
+#[test]
+fn deploy_xml_chooses_the_partner_port() {
+    let dir = temp_dir("deploy-xml");
+    for file in ["order-approval.bpel", "order.wsdl"] {
+        std::fs::copy(workspace().join("examples/order-approval").join(file), dir.join(file)).unwrap();
+    }
+    // a partner that approves everything, on a second port of the approver's WSDL service
+    let approval = envelope(
+        r#"<apr:approval xmlns:apr="http://example.com/bpel/examples/approver"><apr:orderId>X-1</apr:orderId><apr:approvedBy>deploy.xml</apr:approvedBy></apr:approval>"#,
+    );
+    let port = fake_partner(Some(http("200 OK", &approval)));
+    let wsdl = std::fs::read_to_string(workspace().join("examples/order-approval/approver.wsdl")).unwrap().replace(
+        "    </wsdl:service>",
+        &format!(
+            "        <wsdl:port name=\"LocalPort\" binding=\"tns:ApproverBinding\">\n            <soap:address location=\"http://127.0.0.1:{port}/approve\"/>\n        </wsdl:port>\n    </wsdl:service>"
+        ),
+    );
+    std::fs::write(dir.join("approver.wsdl"), wsdl).unwrap();
+    std::fs::write(
+        dir.join("deploy.xml"),
+        r#"<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03" xmlns:p="http://example.com/bpel/examples/order-approval/process" xmlns:apr="http://example.com/bpel/examples/approver">
+  <process name="p:OrderApproval">
+    <invoke partnerLink="approver"><service name="apr:ApproverService" port="LocalPort"/></invoke>
+  </process>
+</deploy>"#,
+    )
+    .unwrap();
+    let dir_s = dir.display().to_string();
+    let server = Server::start(&[&dir_s, "--port", "0", "--in-memory", "--invoke-timeout", "5"]);
+    let answer = server.post("/order-approval", "http://example.com/bpel/examples/order/submitOrder", &envelope(LARGE_ORDER));
+    assert_eq!(answer.status, 200, "{answer:?}\n{}", server.output());
+    assert!(answer.body.contains("approved by deploy.xml"), "{answer:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
