@@ -35,7 +35,7 @@ pub struct ServeArgs {
     #[arg(long)]
     in_memory: bool,
 
-    /// Worker threads that own the instances (default: one per core).
+    /// Worker threads that own the instances (default: half the cores, at least one).
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
 
