@@ -119,11 +119,14 @@ impl Deployed {
         if !errors.is_empty() || analysis.unit.process.is_none() {
             return Err(DeployError::Invalid { path: path.display().to_string(), diagnostics: errors });
         }
-        Ok(Deployed::new(analysis.unit))
+        Deployed::new(analysis.unit)
     }
 
-    /// Compiles a process that has been checked.
-    pub fn new(unit: ProcessUnit) -> Deployed {
+    /// Compiles a process that has been checked (one without a model is refused).
+    pub fn new(unit: ProcessUnit) -> Result<Deployed, DeployError> {
+        if unit.process.is_none() {
+            return Err(DeployError::Invalid { path: unit.path.display().to_string(), diagnostics: unit.diagnostics });
+        }
         let hash = DefinitionHash::of_texts(&unit.text, unit.definitions.documents().iter().map(|d| &*d.text));
         let aliases = AliasTable::new(&unit.definitions);
         let stylesheets = StylesheetCache::relative_to(&unit.path);
@@ -152,7 +155,7 @@ impl Deployed {
                 MessageType::resolve(&name, &deployed.unit.definitions).ok().map(|t| (name, std::sync::Arc::new(t)))
             })
             .collect();
-        deployed
+        Ok(deployed)
     }
 
     /// A WSDL message type of the process's imports, by name.
@@ -214,8 +217,9 @@ impl Deployed {
         Ok(Routing { keys, correlated: !inbound.correlations.is_empty(), creates: inbound.creates })
     }
 
+    /// The process model. A `Deployed` is only made from a unit that has one ([`Deployed::new`]).
     pub fn process(&self) -> &Process {
-        self.unit.process.as_ref().expect("deployed processes have a model")
+        self.unit.process.as_ref().expect("Deployed::new refuses a unit without a process model")
     }
 
     pub fn decl(&self, id: DeclId) -> &Decl {
@@ -241,7 +245,7 @@ impl Deployed {
     }
 
     fn build_tables(&mut self) {
-        let process = self.unit.process.take().expect("a model");
+        let Some(process) = self.unit.process.take() else { return };
         let root = self.scope_decl(&process, PROCESS, &process.scope, Vec::new());
         self.add_decl((PROCESS, OWNER_SCOPE), root);
         self.catch_decls(&process, PROCESS, &process.scope);

@@ -219,7 +219,9 @@ impl Store for View<'_> {
         let Some(slot) = self.partner_slot(partner_link) else {
             return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no partner link `{partner_link}` is in scope")));
         };
-        let env = self.state.env(slot.env).expect("a slot names a live env");
+        let Some(env) = self.state.env(slot.env) else {
+            return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no partner link `{partner_link}` is in scope")));
+        };
         let decl = &self.deployed.decl(env.decl).partner_links[slot.index];
         match role {
             Role::MyRole => Ok(EndpointReference::new(&self.deployed.my_address(&decl.name))),
