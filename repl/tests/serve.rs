@@ -27,11 +27,8 @@ fn a_real_soap_client_calls_the_examples() {
     );
     let server = Server::start(&[&examples(), "--port", "0", "--in-memory"]);
     let script = workspace().join("repl/tests/zeep/call_examples.py");
-    let output = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{}", server.port))
-        .output()
-        .expect("run python3");
+    let output =
+        std::process::Command::new("python3").arg(&script).arg(format!("http://127.0.0.1:{}", server.port)).output().expect("run python3");
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "zeep:\n{text}\nserver:\n{}", server.output());
     assert!(text.contains("all calls answered as expected"), "{text}");
@@ -49,7 +46,11 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     still_serving("nothing");
 
     // malformed XML
-    let answer = server.post("/echo", ECHO_ACTION, "<soapenv:Envelope xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/'><soapenv:Body><oops>");
+    let answer = server.post(
+        "/echo",
+        ECHO_ACTION,
+        "<soapenv:Envelope xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/'><soapenv:Body><oops>",
+    );
     assert_eq!(answer.status, 500, "{answer:?}");
     assert!(answer.body.contains("soapenv:Client") && answer.body.contains("not a SOAP 1.1 envelope"), "{answer:?}");
     still_serving("malformed XML");
@@ -88,7 +89,9 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     still_serving("a 100 MB Content-Length");
 
     // the same without a length (chunked): refused once the limit is passed
-    let mut chunked = String::from("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    let mut chunked = String::from(
+        "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+    );
     let chunk = "x".repeat(64 * 1024);
     for _ in 0..40 {
         chunked.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));

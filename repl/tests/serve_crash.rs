@@ -25,7 +25,10 @@ fn quick_shop(dir: &std::path::Path) {
 }
 
 /// The notifier partner: records each notice (order id → outcomes) and answers 202.
-fn notifier() -> (u16, Arc<Mutex<BTreeMap<String, Vec<String>>>>) {
+/// Order id → the outcomes the notifier was told, in order.
+type Notices = Arc<Mutex<BTreeMap<String, Vec<String>>>>;
+
+fn notifier() -> (u16, Notices) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let notices = Arc::new(Mutex::new(BTreeMap::<String, Vec<String>>::new()));
@@ -37,8 +40,7 @@ fn notifier() -> (u16, Arc<Mutex<BTreeMap<String, Vec<String>>>>) {
             let mut data = Vec::new();
             let mut buffer = [0u8; 8192];
             // read the head, then as much body as Content-Length says
-            loop {
-                let Ok(n) = stream.read(&mut buffer) else { break };
+            while let Ok(n) = stream.read(&mut buffer) {
                 if n == 0 {
                     break;
                 }
@@ -47,7 +49,9 @@ fn notifier() -> (u16, Arc<Mutex<BTreeMap<String, Vec<String>>>>) {
                 if let Some((head, body)) = text.split_once("\r\n\r\n") {
                     let length = head
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
                         .unwrap_or(0);
                     if body.len() >= length {
                         break;
@@ -55,7 +59,8 @@ fn notifier() -> (u16, Arc<Mutex<BTreeMap<String, Vec<String>>>>) {
                 }
             }
             let text = String::from_utf8_lossy(&data).into_owned();
-            let field = |name: &str| text.split(&format!("{name}>")).nth(1).and_then(|rest| rest.split('<').next()).unwrap_or("").to_string();
+            let field =
+                |name: &str| text.split(&format!("{name}>")).nth(1).and_then(|rest| rest.split('<').next()).unwrap_or("").to_string();
             seen.lock().unwrap().entry(field("orderId")).or_default().push(field("outcome"));
             let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         }

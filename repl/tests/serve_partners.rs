@@ -55,7 +55,10 @@ fn fake_partner(answer: Option<&'static str>) -> u16 {
 }
 
 fn http(status: &str, body: &str) -> &'static str {
-    Box::leak(format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_boxed_str())
+    Box::leak(
+        format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    )
 }
 
 const LARGE_ORDER: &str = r#"<ord:order xmlns:ord="http://example.com/bpel/examples/order"><ord:id>X-1</ord:id><ord:customer>Max</ord:customer><ord:amount>5000</ord:amount></ord:order>"#;

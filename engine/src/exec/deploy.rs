@@ -182,7 +182,8 @@ impl Deployed {
                 if initiate == crate::model::process::Initiate::Yes || entry.correlations.iter().any(|(s, _)| *s == set.value) {
                     continue;
                 }
-                let properties = self.decls.iter().flat_map(|d| &d.correlation_sets).find(|c| c.name == set.value).map(|c| c.properties.clone());
+                let properties =
+                    self.decls.iter().flat_map(|d| &d.correlation_sets).find(|c| c.name == set.value).map(|c| c.properties.clone());
                 entry.correlations.push((set.value.clone(), properties.unwrap_or_default()));
             }
             entry.creates |= match receiver {
@@ -271,7 +272,10 @@ impl Deployed {
                     self.catch_decls(&process, id, &scope.decls);
                 }
                 ActivityKind::Flow(flow) => {
-                    let decl = Decl { links: flow.links.iter().filter_map(|l| l.name.as_ref().map(|n| n.value.clone())).collect(), ..Decl::default() };
+                    let decl = Decl {
+                        links: flow.links.iter().filter_map(|l| l.name.as_ref().map(|n| n.value.clone())).collect(),
+                        ..Decl::default()
+                    };
                     self.add_decl((id, OWNER_FLOW), decl);
                 }
                 ActivityKind::Invoke(invoke) => self.catch_decls(&process, id, &invoke.handlers),
@@ -332,7 +336,8 @@ impl Deployed {
             .iter()
             .filter_map(|p| {
                 let name = p.name.as_ref()?.value.clone();
-                let plt = p.partner_link_type.as_ref().and_then(|t| t.name.as_ref()).and_then(|n| self.unit.definitions.partner_link_type(n));
+                let plt =
+                    p.partner_link_type.as_ref().and_then(|t| t.name.as_ref()).and_then(|n| self.unit.definitions.partner_link_type(n));
                 let port_type = |role: Option<&crate::model::process::Name>| -> Option<QName> {
                     let role = role?;
                     plt.as_ref()?.item.role(&role.value)?.port_type.as_ref()?.name.clone()
@@ -379,14 +384,17 @@ impl Deployed {
                 if frame.activity != PROCESS && frame.activity.0 >= activities {
                     return Err(format!("a frame names activity #{}, the process has {activities}", frame.activity.0));
                 }
-                if !env_ok(&frame.env) && !(frame.activity == PROCESS && state.envs.is_empty()) {
+                if !(env_ok(&frame.env) || frame.activity == PROCESS && state.envs.is_empty()) {
                     return Err(format!("a frame names scope instance #{}, the instance has {envs}", frame.env.0));
                 }
             }
         }
         for env in &state.envs {
             let decl = self.decl(env.decl);
-            if env.values.len() != decl.variables.len() || env.partners.len() != decl.partner_links.len() || env.links.len() != decl.links.len() {
+            if env.values.len() != decl.variables.len()
+                || env.partners.len() != decl.partner_links.len()
+                || env.links.len() != decl.links.len()
+            {
                 return Err("a scope instance does not fit its declarations".to_string());
             }
             if env.parent.is_some_and(|p| !env_ok(&p)) || env.completed.iter().any(|c| !env_ok(c)) {

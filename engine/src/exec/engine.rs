@@ -213,7 +213,13 @@ impl Engine {
 
     /// Delivers a request (the elements of a SOAP body) to the instance it belongs to, creating
     /// one if the operation starts the process, and runs the instances until they are idle.
-    pub fn send(&mut self, process: ProcessId, partner_link: &str, operation_name: &str, body: &[XmlElement]) -> Result<(InstanceId, ExchangeId), SendError> {
+    pub fn send(
+        &mut self,
+        process: ProcessId,
+        partner_link: &str,
+        operation_name: &str,
+        body: &[XmlElement],
+    ) -> Result<(InstanceId, ExchangeId), SendError> {
         let deployed = self.processes.get(process.0).cloned().ok_or(SendError::NoSuchProcess(process))?;
         let no_operation = || SendError::NoSuchOperation { partner_link: partner_link.to_string(), operation: operation_name.to_string() };
         let op = operation(&deployed, partner_link, operation_name, true).ok_or_else(no_operation)?;
@@ -250,7 +256,14 @@ impl Engine {
     }
 
     /// Which running instance a message belongs to (`None`: a new one), by correlation.
-    fn route(&self, process: ProcessId, deployed: &Deployed, partner_link: &str, operation: &str, message: &Message) -> Result<Option<InstanceId>, SendError> {
+    fn route(
+        &self,
+        process: ProcessId,
+        deployed: &Deployed,
+        partner_link: &str,
+        operation: &str,
+        message: &Message,
+    ) -> Result<Option<InstanceId>, SendError> {
         let routing = deployed.routing(partner_link, operation, message).map_err(SendError::Correlation)?;
         for (set, values) in routing.keys {
             if let Some(id) = self.index.get(&(process, set, values)) {
@@ -396,7 +409,9 @@ impl Engine {
                     let result = match (value, fault) {
                         (Payload::Message(message), false) => Ok(message),
                         (Payload::Fault(fault), _) => Err(fault),
-                        (other, _) => Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("an unexpected reply {other:?}"))),
+                        (other, _) => {
+                            Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("an unexpected reply {other:?}")))
+                        }
                     };
                     self.exchanges.remove(&exchange);
                     self.replies.push(Reply { instance: id, exchange, result });
@@ -422,7 +437,11 @@ impl Engine {
                 Effect::Faulted(_) => {}
                 Effect::Terminated => self.close_exchanges(
                     id,
-                    Err(Fault::new(QName::new(Some(crate::fault::STANDARD_FAULT_NS), "processTerminated"), None, "the process instance was terminated by <exit>")),
+                    Err(Fault::new(
+                        QName::new(Some(crate::fault::STANDARD_FAULT_NS), "processTerminated"),
+                        None,
+                        "the process instance was terminated by <exit>",
+                    )),
                 ),
                 Effect::Completed => self.close_exchanges(
                     id,

@@ -80,7 +80,9 @@ impl Deployed {
         for env in &state.envs {
             let scope = match env.scope {
                 Some(PROCESS) => "process".to_string(),
-                Some(id) => self.process().activities.get(id.0 as usize).and_then(|a| a.name.as_ref()).map_or("scope".into(), |n| n.value.clone()),
+                Some(id) => {
+                    self.process().activities.get(id.0 as usize).and_then(|a| a.name.as_ref()).map_or("scope".into(), |n| n.value.clone())
+                }
                 None => "handler".to_string(),
             };
             for (decl, value) in self.decl(env.decl).variables.iter().zip(&env.values) {
@@ -99,7 +101,12 @@ impl Deployed {
             now: instance.now(),
             tasklets,
             variables,
-            waiting: state.waiting.iter().filter(|w| alive(w.tasklet)).map(|w| format!("{}.{}", w.key.partner_link, w.key.operation)).collect(),
+            waiting: state
+                .waiting
+                .iter()
+                .filter(|w| alive(w.tasklet))
+                .map(|w| format!("{}.{}", w.key.partner_link, w.key.operation))
+                .collect(),
             open_requests: state.exchanges.iter().map(|x| format!("{}.{}", x.partner_link, x.operation)).collect(),
             timers: instance.timers().map(|(_, due)| due).collect(),
             trace: state.trace.iter().map(|a| self.describe(*a)).collect(),

@@ -67,10 +67,7 @@ pub fn gate(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame) -> 
     } else if suppresses_join_failure(d, frame.activity) {
         Gate::Skip
     } else {
-        Gate::Fail(Fault::standard(
-            StandardFault::JoinFailure,
-            format!("the join condition of <{}> is false", activity.kind.tag()),
-        ))
+        Gate::Fail(Fault::standard(StandardFault::JoinFailure, format!("the join condition of <{}> is false", activity.kind.tag())))
     }
 }
 

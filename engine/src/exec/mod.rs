@@ -34,10 +34,10 @@ use crate::model::process::ActivityId;
 use crate::runtime::{ChannelId, GroupId, Op, Program, Resume, Step, StepContext};
 use crate::xml::Message;
 
+pub use crate::runtime::{ExchangeId, RequestId};
 pub use deploy::{DeployError, Deployed};
 pub use engine::{Engine, InstanceId, Invocation, ProcessId, Reply, SendError};
 pub use state::{EnvId, ProcessState};
-pub use crate::runtime::{ExchangeId, RequestId};
 
 /// The pseudo activity id of the process itself (its scope, handlers and main activity).
 pub const PROCESS: ActivityId = ActivityId(u32::MAX);

@@ -393,7 +393,9 @@ impl Runner<'_> {
             match (pending.expect, result) {
                 (ReplyExpectation::Any, _) => {}
                 (ReplyExpectation::Reply(expected), Ok(message)) => compare_xml(&what, &expected, &message, out),
-                (ReplyExpectation::Reply(expected), Err(fault)) => out.failures.push(mismatch(&what, &expected, &format!("the fault {fault}"))),
+                (ReplyExpectation::Reply(expected), Err(fault)) => {
+                    out.failures.push(mismatch(&what, &expected, &format!("the fault {fault}")))
+                }
                 (ReplyExpectation::Fault(name), Err(fault)) => {
                     if !fault_is(&fault, &name, self.engine.process(self.process)) {
                         out.failures.push(mismatch(&what, &format!("the fault {name}"), &format!("the fault {fault}")));

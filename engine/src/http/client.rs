@@ -76,11 +76,15 @@ impl Partners for HttpPartners {
         let client = self.client.clone();
         let timeout = self.timeout;
         let senders: Vec<Sender<Command>> = self.shards.iter().filter_map(|s| s.lock().ok().map(|s| s.clone())).collect();
-        let _ = self.runtime.spawn(async move {
+        drop(self.runtime.spawn(async move {
             let one_way = invocation.one_way;
-            let result = tokio::time::timeout(timeout, call(&client, &deployed, &invocation, address.as_deref())).await.unwrap_or_else(|_| {
-                Err(fault("timeout", format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs())))
-            });
+            let result =
+                tokio::time::timeout(timeout, call(&client, &deployed, &invocation, address.as_deref())).await.unwrap_or_else(|_| {
+                    Err(fault(
+                        "timeout",
+                        format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs()),
+                    ))
+                });
             let command = if one_way {
                 if let Err(error) = &result {
                     eprintln!("one-way call of {}.{} failed: {error}", invocation.partner_link, invocation.operation);
@@ -92,7 +96,7 @@ impl Partners for HttpPartners {
             if let Some(sender) = senders.get(shard) {
                 let _ = sender.send(command);
             }
-        });
+        }));
     }
 }
 
@@ -120,10 +124,18 @@ fn binding(deployed: &Deployed, partner_link: &str, operation_name: &str) -> Opt
         .find(|op| op.operation == operation_name)
 }
 
-async fn call(client: &Client<HttpConnector, Full<Bytes>>, deployed: &Deployed, invocation: &Invocation, address: Option<&str>) -> Result<Message, Fault> {
+async fn call(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    deployed: &Deployed,
+    invocation: &Invocation,
+    address: Option<&str>,
+) -> Result<Message, Fault> {
     let partner = &invocation.partner_link;
     let Some(address) = address else {
-        return Err(fault("unresolvable", format!("the partner link `{partner}` has no address: give one in deploy.xml or with --partner {partner}=URL")));
+        return Err(fault(
+            "unresolvable",
+            format!("the partner link `{partner}` has no address: give one in deploy.xml or with --partner {partner}=URL"),
+        ));
     };
     let uri: hyper::Uri = address
         .parse()
@@ -152,7 +164,8 @@ async fn call(client: &Client<HttpConnector, Full<Bytes>>, deployed: &Deployed, 
     if invocation.one_way {
         return if status.is_success() { Ok(Message::new(QName::new(None, "none"))) } else { Err(status_fault(address, status)) };
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| fault("notSoap", format!("`{address}` answered with a body that is not UTF-8 text")))?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| fault("notSoap", format!("`{address}` answered with a body that is not UTF-8 text")))?;
     if text.trim().is_empty() {
         return Err(if status.is_success() {
             fault("malformedResponse", format!("`{address}` answered HTTP {status} with an empty body"))
@@ -163,12 +176,19 @@ async fn call(client: &Client<HttpConnector, Full<Bytes>>, deployed: &Deployed, 
     let envelope = match soap::parse_envelope(text) {
         Ok(envelope) => envelope,
         Err(_) if !status.is_success() && status.as_u16() != 500 => return Err(status_fault(address, status)),
-        Err(error) => return Err(fault("notSoap", format!("`{address}` answered HTTP {status} with something that is not a SOAP 1.1 envelope: {error}"))),
+        Err(error) => {
+            return Err(fault(
+                "notSoap",
+                format!("`{address}` answered HTTP {status} with something that is not a SOAP 1.1 envelope: {error}"),
+            ))
+        }
     };
     match soap::parse_fault(&envelope) {
         Ok(Some(soap_fault)) => return Err(partner_fault(deployed, invocation, soap_fault)),
         Ok(None) => {}
-        Err(error) => return Err(fault("malformedResponse", format!("`{address}` answered with a SOAP fault that cannot be read: {error}"))),
+        Err(error) => {
+            return Err(fault("malformedResponse", format!("`{address}` answered with a SOAP fault that cannot be read: {error}")))
+        }
     }
     if !status.is_success() {
         return Err(status_fault(address, status));
@@ -196,7 +216,8 @@ fn status_fault(address: &str, status: hyper::StatusCode) -> Fault {
 fn partner_fault(deployed: &Deployed, invocation: &Invocation, soap_fault: soap::SoapFault) -> Fault {
     let detail = soap_fault.detail.first().cloned();
     let op = operation(deployed, &invocation.partner_link, &invocation.operation, false);
-    let port_type_ns = deployed.partner_link_decl(&invocation.partner_link).and_then(|d| d.partner_port_type.as_ref()).and_then(|p| p.namespace.clone());
+    let port_type_ns =
+        deployed.partner_link_decl(&invocation.partner_link).and_then(|d| d.partner_port_type.as_ref()).and_then(|p| p.namespace.clone());
     if let (Some(op), Some(element)) = (op, &detail) {
         for declared in &op.faults {
             let Some(ty) = fault_message_type(deployed, op, &declared.name.value) else { continue };

@@ -165,9 +165,8 @@ impl Drop for Running {
 pub fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("bpel-io").build().map_err(ServeError::Runtime)?;
     let requested = SocketAddr::new(config.bind, config.port);
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(requested))
-        .map_err(|source| ServeError::Bind { address: requested, source })?;
+    let listener =
+        runtime.block_on(tokio::net::TcpListener::bind(requested)).map_err(|source| ServeError::Bind { address: requested, source })?;
     let address = listener.local_addr().map_err(|source| ServeError::Bind { address: requested, source })?;
 
     let (files, unreadable) = crate::check::process_files(std::slice::from_ref(&config.dir));
@@ -239,7 +238,10 @@ pub fn start(config: ServeConfig) -> Result<Running, ServeError> {
     }
     for saved in &recovered_state.instances {
         let Some(process) = processes.iter().position(|p| p.hash.0 == saved.definition) else {
-            notes.push(format!("instance #{} of `{}` is kept in the store: its process (as it was then) is not deployed", saved.id, saved.process));
+            notes.push(format!(
+                "instance #{} of `{}` is kept in the store: its process (as it was then) is not deployed",
+                saved.id, saved.process
+            ));
             continue;
         };
         let id = InstanceId(saved.id);
@@ -256,7 +258,8 @@ pub fn start(config: ServeConfig) -> Result<Running, ServeError> {
     }
 
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..shards_count).map(|_| Shard::channel()).unzip();
-    let partners = Arc::new(HttpPartners::new(runtime.handle().clone(), senders.clone(), processes.clone(), overrides, config.invoke_timeout));
+    let partners =
+        Arc::new(HttpPartners::new(runtime.handle().clone(), senders.clone(), processes.clone(), overrides, config.invoke_timeout));
     let mut threads = Vec::new();
     for (index, (engine, commands)) in engines.into_iter().zip(receivers).enumerate() {
         let shard = Shard::new(index, engine, commands, store.clone(), router.clone(), partners.clone() as Arc<dyn Partners>);
@@ -293,7 +296,9 @@ fn routes_of(deployed: &Deployed, id: ProcessId) -> Vec<(String, Route)> {
     let definitions = &deployed.unit.definitions;
     let endpoints = soap::endpoints(definitions);
     let mut out = Vec::new();
-    for partner_link in &deployed.decl(deployed.decl_for(crate::exec::PROCESS, crate::exec::deploy::OWNER_SCOPE).unwrap_or_default()).partner_links {
+    for partner_link in
+        &deployed.decl(deployed.decl_for(crate::exec::PROCESS, crate::exec::deploy::OWNER_SCOPE).unwrap_or_default()).partner_links
+    {
         let Some(port_type) = &partner_link.my_port_type else { continue };
         for endpoint in endpoints.iter().filter(|e| e.port_type == *port_type) {
             let path = url_path(&endpoint.address).unwrap_or_else(|| format!("/{}/{}", deployed.name(), partner_link.name));
@@ -408,14 +413,17 @@ async fn handle(state: &State, request: Request<Incoming>) -> Reply {
         Method::GET if query.eq_ignore_ascii_case("wsdl") => match &route.wsdl {
             Some(wsdl) => {
                 let own = format!("http://{}{path}", state.address);
-                let published = soap::publish_wsdl(wsdl, |old| (url_path(old).as_deref() == Some(path.as_str()) || url_path(old).is_none()).then(|| own.clone()));
+                let published = soap::publish_wsdl(wsdl, |old| {
+                    (url_path(old).as_deref() == Some(path.as_str()) || url_path(old).is_none()).then(|| own.clone())
+                });
                 text(StatusCode::OK, "text/xml; charset=utf-8", published)
             }
             None => text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "the WSDL of this endpoint is not known\n"),
         },
         Method::POST => post(state, route, request).await,
         _ => {
-            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "use POST for SOAP requests, GET ?wsdl for the WSDL\n");
+            let mut response =
+                text(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "use POST for SOAP requests, GET ?wsdl for the WSDL\n");
             response.headers_mut().insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("GET, POST"));
             response
         }
@@ -446,12 +454,20 @@ async fn post(state: &State, route: &Route, request: Request<Incoming>) -> Reply
     let parts = soap::request_parts(operation, &envelope.body);
     let shard = state.router.route(deployed, route.process, &route.partner_link, &operation.operation, &parts);
     let (respond, answer) = oneshot::channel();
-    let command = Command::Request { process: route.process, partner_link: route.partner_link.clone(), operation: operation.operation.clone(), body: parts, respond };
+    let command = Command::Request {
+        process: route.process,
+        partner_link: route.partner_link.clone(),
+        operation: operation.operation.clone(),
+        body: parts,
+        respond,
+    };
     if !send_to(state, shard, command) {
         return soap_fault(StatusCode::SERVICE_UNAVAILABLE, &SoapFault::server("the server is shutting down"));
     }
     match tokio::time::timeout(state.config.request_timeout, answer).await {
-        Ok(Ok(Answer::Reply(Ok(message)))) => text(StatusCode::OK, "text/xml; charset=utf-8", soap::envelope(&soap::message_body(operation, &message, true))),
+        Ok(Ok(Answer::Reply(Ok(message)))) => {
+            text(StatusCode::OK, "text/xml; charset=utf-8", soap::envelope(&soap::message_body(operation, &message, true)))
+        }
         Ok(Ok(Answer::Reply(Err(fault)))) => soap_fault(StatusCode::INTERNAL_SERVER_ERROR, &fault_of(&fault)),
         Ok(Ok(Answer::Accepted)) => text(StatusCode::ACCEPTED, "text/plain", ""),
         Ok(Ok(Answer::Refused(message))) => client_fault(message),
@@ -464,7 +480,8 @@ async fn post(state: &State, route: &Route, request: Request<Incoming>) -> Reply
 }
 
 fn too_large(max: usize) -> Reply {
-    let mut response = text(StatusCode::PAYLOAD_TOO_LARGE, "text/plain; charset=utf-8", format!("the request body is larger than {max} bytes\n"));
+    let mut response =
+        text(StatusCode::PAYLOAD_TOO_LARGE, "text/plain; charset=utf-8", format!("the request body is larger than {max} bytes\n"));
     response.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
     response
 }

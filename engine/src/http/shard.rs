@@ -21,11 +21,24 @@ use crate::xml::{Message, XmlElement};
 /// What a shard is asked to do.
 pub enum Command {
     /// A request for a process: `respond` gets its reply (or the acceptance of a one-way message).
-    Request { process: ProcessId, partner_link: String, operation: String, body: Vec<XmlElement>, respond: oneshot::Sender<Answer> },
+    Request {
+        process: ProcessId,
+        partner_link: String,
+        operation: String,
+        body: Vec<XmlElement>,
+        respond: oneshot::Sender<Answer>,
+    },
     /// A partner answered a call.
-    Answer { instance: InstanceId, request: RequestId, result: Result<Message, Fault> },
+    Answer {
+        instance: InstanceId,
+        request: RequestId,
+        result: Result<Message, Fault>,
+    },
     /// A one-way call went out.
-    Sent { instance: InstanceId, request: RequestId },
+    Sent {
+        instance: InstanceId,
+        request: RequestId,
+    },
     Admin(Admin),
     Stop,
 }
@@ -77,7 +90,14 @@ pub struct Shard {
 const BATCH: usize = 1024;
 
 impl Shard {
-    pub fn new(index: usize, engine: Engine, commands: Receiver<Command>, store: Arc<dyn Store>, router: Arc<Router>, partners: Arc<dyn Partners>) -> Shard {
+    pub fn new(
+        index: usize,
+        engine: Engine,
+        commands: Receiver<Command>,
+        store: Arc<dyn Store>,
+        router: Arc<Router>,
+        partners: Arc<dyn Partners>,
+    ) -> Shard {
         Shard { index, engine, commands, store, router, partners, pending: BTreeMap::new() }
     }
 

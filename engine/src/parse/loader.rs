@@ -562,7 +562,7 @@ fn read_text(canonical: &Path, path: &Path) -> Result<Arc<str>, LoadError> {
 /// UTF-8 (a byte order mark is dropped: editors do not show it either) or UTF-16 with a BOM.
 fn decode(bytes: Vec<u8>) -> Option<String> {
     let utf16 = |bytes: &[u8], from: fn([u8; 2]) -> u16| {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return None;
         }
         let units: Vec<u16> = bytes.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();

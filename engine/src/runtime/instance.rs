@@ -493,7 +493,8 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
     pub fn group_tasklets(&self, group: GroupId) -> Vec<TaskletId> {
         let Some(g) = self.core.live_group(group) else { return Vec::new() };
         let me = self.id();
-        let members: Vec<TaskletId> = self.core.live_ids().filter(|id| *id != me && self.core.tasklets[id.slot() as usize].link == g).collect();
+        let members: Vec<TaskletId> =
+            self.core.live_ids().filter(|id| *id != me && self.core.tasklets[id.slot() as usize].link == g).collect();
         let mut out: Vec<TaskletId> = members.clone();
         for member in members {
             out.extend(self.core.descendant_ids(member));

@@ -76,11 +76,8 @@ impl Store for RedbStore {
             }
             for id in &batch.delete {
                 // an ended instance waits for no answer
-                let keys: Vec<(u64, u64)> = calls
-                    .range((*id, 0)..=(*id, u64::MAX))
-                    .map_err(failed)?
-                    .filter_map(|e| e.ok().map(|(k, _)| k.value()))
-                    .collect();
+                let keys: Vec<(u64, u64)> =
+                    calls.range((*id, 0)..=(*id, u64::MAX)).map_err(failed)?.filter_map(|e| e.ok().map(|(k, _)| k.value())).collect();
                 for key in keys {
                     calls.remove(key).map_err(failed)?;
                 }
@@ -112,7 +109,10 @@ mod tests {
             let store = RedbStore::open(&path).unwrap();
             let batch = Batch {
                 save: vec![saved(1), saved(2), saved(3)],
-                calls_made: vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }, SavedCall { instance: 3, request: 1, call: vec![3] }],
+                calls_made: vec![
+                    SavedCall { instance: 2, request: 5, call: vec![1, 2] },
+                    SavedCall { instance: 3, request: 1, call: vec![3] },
+                ],
                 ..Batch::default()
             };
             store.commit(&batch).unwrap();
@@ -121,7 +121,11 @@ mod tests {
         let store = RedbStore::open(&path).unwrap();
         let recovered = store.recover().unwrap();
         assert_eq!(recovered.instances, vec![saved(1), saved(2)]);
-        assert_eq!(recovered.calls, vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }], "the ended instance's call went with it");
+        assert_eq!(
+            recovered.calls,
+            vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }],
+            "the ended instance's call went with it"
+        );
         store.commit(&Batch { calls_answered: vec![(2, 5)], ..Batch::default() }).unwrap();
         assert!(store.recover().unwrap().calls.is_empty());
         let _ = std::fs::remove_dir_all(&dir);

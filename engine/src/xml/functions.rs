@@ -161,7 +161,7 @@ pub(crate) struct DoXslTransform {
 impl Function for DoXslTransform {
     fn evaluate<'c, 'd>(&self, context: &Evaluation<'c, 'd>, args: Vec<SxdValue<'d>>) -> Result<SxdValue<'d>, Error> {
         let sub_language = |message: String| Fault::standard(StandardFault::SubLanguageExecutionFault, message);
-        if args.len() < 2 || args.len() % 2 != 0 {
+        if args.len() < 2 || !args.len().is_multiple_of(2) {
             return Err(fail(
                 &self.fault,
                 sub_language("bpel:doXslTransform takes a stylesheet URI, a node-set, then pairs of parameter name and value".into()),

@@ -131,7 +131,9 @@ pub fn post(port: u16, path: &str, soap_action: &str, body: &str) -> Response {
 }
 
 pub fn envelope(body: &str) -> String {
-    format!(r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#)
+    format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+    )
 }
 
 /// Waits until `check` holds, up to `limit`.

@@ -34,7 +34,12 @@ pub fn branch_step(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut 
 /// Spawns one branch per frame into a new group; the phase to wait for them in.
 /// `bottom_env` gives each branch's bottom frame its scope instance (a forEach iteration's own, to
 /// tell a handled fault); `race` a completion condition the branches race to.
-pub fn spawn(cx: &mut StepContext<'_, crate::exec::Deployed>, branches: Vec<(Frame, crate::exec::EnvId)>, target: u32, successful_only: bool) -> Phase {
+pub fn spawn(
+    cx: &mut StepContext<'_, crate::exec::Deployed>,
+    branches: Vec<(Frame, crate::exec::EnvId)>,
+    target: u32,
+    successful_only: bool,
+) -> Phase {
     let group = cx.new_group();
     let report = cx.new_channel();
     let open = branches.len() as u32;

@@ -20,7 +20,13 @@ pub fn compensate_all(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &
     run_list(d, cx, frame, input)
 }
 
-pub fn compensate_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, target: &CompensateScope) -> Act {
+pub fn compensate_scope(
+    d: &Deployed,
+    cx: &mut StepContext<'_, Deployed>,
+    frame: &mut Frame,
+    input: Input,
+    target: &CompensateScope,
+) -> Act {
     if !matches!(frame.phase, Phase::Compensating { .. }) {
         let name = target.target.as_ref().map(|t| t.value.as_str()).unwrap_or("");
         let mut pending = Vec::new();
@@ -29,9 +35,10 @@ pub fn compensate_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame:
             let state = cx.shared_mut();
             let completed = state.env(scope).map(|e| e.completed.clone()).unwrap_or_default();
             let named = |id: &EnvId| {
-                state.env(*id).and_then(|e| e.scope).is_some_and(|a| {
-                    a != crate::exec::PROCESS && process.activity(a).name.as_ref().is_some_and(|n| n.value == name)
-                })
+                state
+                    .env(*id)
+                    .and_then(|e| e.scope)
+                    .is_some_and(|a| a != crate::exec::PROCESS && process.activity(a).name.as_ref().is_some_and(|n| n.value == name))
             };
             pending = completed.iter().rev().copied().filter(named).collect();
             if let Some(e) = state.env_mut(scope) {
@@ -56,5 +63,9 @@ pub fn run_list(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Fr
     let next = pending.remove(0);
     let Some(scope) = cx.shared().env(next).and_then(|e| e.scope) else { return Act::Again };
     let parent = cx.shared().env(next).and_then(|e| e.parent).unwrap_or(next);
-    Act::Push(Frame { activity: scope, env: parent, phase: Phase::Scope(ScopePhase { own: next, stage: ScopeStage::Compensate, handlers: None }) })
+    Act::Push(Frame {
+        activity: scope,
+        env: parent,
+        phase: Phase::Scope(ScopePhase { own: next, stage: ScopeStage::Compensate, handlers: None }),
+    })
 }

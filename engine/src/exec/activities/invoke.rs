@@ -44,7 +44,12 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
 }
 
 /// Sends the request; the operation to wait on if an answer is expected.
-fn call(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, invoke: &Invoke) -> Result<Option<Op<Payload, crate::exec::MessageKey>>, Fault> {
+fn call(
+    d: &Deployed,
+    cx: &mut StepContext<'_, Deployed>,
+    frame: &Frame,
+    invoke: &Invoke,
+) -> Result<Option<Op<Payload, crate::exec::MessageKey>>, Fault> {
     let partner_link = invoke.message.partner_link.as_ref().map_or("", |n| n.value.as_str());
     let op_name = invoke.message.operation.as_ref().map_or("", |n| n.value.as_str());
     let op = operation(d, partner_link, op_name, false);

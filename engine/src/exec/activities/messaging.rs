@@ -129,7 +129,14 @@ pub fn store_inbound(
 }
 
 /// The outbound message of a reply or invoke: the variable's value, or built from toParts.
-pub fn outbound(d: &Deployed, state: &mut ProcessState, env: EnvId, variable: Option<&str>, to_parts: Option<&[ToPart]>, ty: Option<&MessageType>) -> Result<Message, Fault> {
+pub fn outbound(
+    d: &Deployed,
+    state: &mut ProcessState,
+    env: EnvId,
+    variable: Option<&str>,
+    to_parts: Option<&[ToPart]>,
+    ty: Option<&MessageType>,
+) -> Result<Message, Fault> {
     let view = View { deployed: d, state, env };
     if let Some(parts) = to_parts {
         let mut message = Message::new(ty.map_or_else(|| QName::new(None, "message"), |t| t.name.clone()));
@@ -202,13 +209,22 @@ pub fn property_values(d: &Deployed, properties: &[QName], message: &Message) ->
     vars.declare("message", VarType::Message(Arc::new(ty)), Some(Value::Message(message.clone())));
     properties
         .iter()
-        .map(|property| property_node(&vars, d.xpath_env(), "message", property).map(|(node, _)| node.node.string_value().trim().to_string()))
+        .map(|property| {
+            property_node(&vars, d.xpath_env(), "message", property).map(|(node, _)| node.node.string_value().trim().to_string())
+        })
         .collect()
 }
 
 /// Applies an activity's correlations to a message it received or sent: initiates sets, checks
 /// the others.
-pub fn correlate(d: &Deployed, state: &mut ProcessState, env: EnvId, correlations: &[Correlation], message: &Message, outbound: Option<bool>) -> Result<(), Fault> {
+pub fn correlate(
+    d: &Deployed,
+    state: &mut ProcessState,
+    env: EnvId,
+    correlations: &[Correlation],
+    message: &Message,
+    outbound: Option<bool>,
+) -> Result<(), Fault> {
     for correlation in correlations {
         // on invoke, a pattern says which message the correlation applies to
         if let (Some(is_request), Some(pattern)) = (outbound, &correlation.pattern) {
@@ -255,7 +271,8 @@ pub fn open_exchange(state: &mut ProcessState, spec: &MessageSpec, exchange: Exc
     let partner_link = spec.partner_link.as_ref().map_or("", |n| n.value.as_str()).to_string();
     let operation = spec.operation.as_ref().map_or("", |n| n.value.as_str()).to_string();
     let message_exchange = spec.message_exchange.as_ref().map(|n| n.value.clone());
-    if state.exchanges.iter().any(|x| x.partner_link == partner_link && x.operation == operation && x.message_exchange == message_exchange) {
+    if state.exchanges.iter().any(|x| x.partner_link == partner_link && x.operation == operation && x.message_exchange == message_exchange)
+    {
         return Err(Fault::standard(
             StandardFault::ConflictingRequest,
             format!("a request on `{partner_link}`.`{operation}` is still waiting for its reply"),
@@ -281,7 +298,13 @@ pub fn is_request_response(d: &Deployed, spec: &MessageSpec, my_role: bool) -> b
 
 /// Waits for a message: the operation, registered as a waiter so that a message two waiters
 /// could take is noticed.
-pub fn wait_for(cx: &mut StepContext<'_, Deployed>, activity: crate::model::process::ActivityId, env: EnvId, spec: &MessageSpec, correlations: &[Correlation]) -> Op<crate::exec::Payload, crate::exec::MessageKey> {
+pub fn wait_for(
+    cx: &mut StepContext<'_, Deployed>,
+    activity: crate::model::process::ActivityId,
+    env: EnvId,
+    spec: &MessageSpec,
+    correlations: &[Correlation],
+) -> Op<crate::exec::Payload, crate::exec::MessageKey> {
     let key = key(spec);
     let sets = correlations
         .iter()
@@ -289,7 +312,12 @@ pub fn wait_for(cx: &mut StepContext<'_, Deployed>, activity: crate::model::proc
         .filter_map(|c| c.set.as_ref().map(|s| s.value.clone()))
         .collect();
     let tasklet = cx.id();
-    let stale: Vec<bool> = cx.shared().waiting.iter().map(|w| !matches!(cx.state(w.tasklet), Some(TaskletState::Blocked(_)) | Some(TaskletState::Runnable))).collect();
+    let stale: Vec<bool> = cx
+        .shared()
+        .waiting
+        .iter()
+        .map(|w| !matches!(cx.state(w.tasklet), Some(TaskletState::Blocked(_)) | Some(TaskletState::Runnable)))
+        .collect();
     let mut stale = stale.into_iter();
     cx.shared_mut().waiting.retain(|_| !stale.next().unwrap_or(false));
     cx.shared_mut().waiting.push(Waiter { tasklet, activity, key: key.clone(), env, sets });
@@ -333,9 +361,15 @@ pub fn accept(
         .cloned()
         .collect();
     let clash = if others.iter().any(|w| w.sets == sets) {
-        Some(Fault::standard(StandardFault::ConflictingReceive, format!("two receives wait for `{}`.`{}` on the same correlation", key.partner_link, key.operation)))
+        Some(Fault::standard(
+            StandardFault::ConflictingReceive,
+            format!("two receives wait for `{}`.`{}` on the same correlation", key.partner_link, key.operation),
+        ))
     } else if others.iter().any(|w| matches_sets(d, cx.shared(), w.env, &w.sets, message)) {
-        Some(Fault::standard(StandardFault::AmbiguousReceive, format!("more than one receive could take this message on `{}`.`{}`", key.partner_link, key.operation)))
+        Some(Fault::standard(
+            StandardFault::AmbiguousReceive,
+            format!("more than one receive could take this message on `{}`.`{}`", key.partner_link, key.operation),
+        ))
     } else {
         None
     };

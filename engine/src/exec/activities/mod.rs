@@ -99,7 +99,12 @@ fn on_child(input: &Input) -> Option<Act> {
     }
 }
 
-pub(crate) fn condition(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: EnvId, expression: Option<&Expression>) -> Result<bool, Fault> {
+pub(crate) fn condition(
+    d: &Deployed,
+    cx: &mut StepContext<'_, Deployed>,
+    env: EnvId,
+    expression: Option<&Expression>,
+) -> Result<bool, Fault> {
     let Some(expression) = expression else { return Ok(false) };
     let compiled = d.compiled.expression(d.unit.file, expression, &d.process().namespaces);
     let view = View { deployed: d, state: cx.shared_mut(), env };

@@ -53,7 +53,8 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         }
         (Phase::At(_), _) => Act::Done,
         _ => {
-            let mut ops: Vec<_> = pick.on_messages.iter().map(|m| wait_for(cx, frame.activity, frame.env, &m.message, &m.correlations)).collect();
+            let mut ops: Vec<_> =
+                pick.on_messages.iter().map(|m| wait_for(cx, frame.activity, frame.env, &m.message, &m.correlations)).collect();
             for alarm in &pick.on_alarms {
                 match timer_op(d, cx, frame.env, &alarm.timer) {
                     Ok(op) => ops.push(op),

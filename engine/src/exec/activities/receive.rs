@@ -11,7 +11,17 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Message { value: Payload::Message(message), exchange } => {
                 let variable = receive.variable.as_ref().map(|v| v.value.as_str());
-                match accept(d, cx, frame.env, &receive.message, variable, receive.from_parts.as_deref(), &receive.correlations, &message, exchange) {
+                match accept(
+                    d,
+                    cx,
+                    frame.env,
+                    &receive.message,
+                    variable,
+                    receive.from_parts.as_deref(),
+                    &receive.correlations,
+                    &message,
+                    exchange,
+                ) {
                     Ok(()) => {
                         if receive.create_instance.as_ref().is_some_and(|c| c.value) {
                             super::scope::enable_process_handlers(d, cx);

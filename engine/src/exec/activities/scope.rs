@@ -238,7 +238,8 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
 /// §12.8: isolated scopes are serializable with respect to each other). `Some`: wait for the one
 /// that runs.
 fn isolate(d: &Deployed, cx: &mut StepContext<'_, Deployed>, scope: ActivityId) -> Option<Act> {
-    let isolated = matches!(&d.process().activity_kind(scope), Some(ActivityKind::Scope(s)) if s.isolated.as_ref().is_some_and(|i| i.value));
+    let isolated =
+        matches!(&d.process().activity_kind(scope), Some(ActivityKind::Scope(s)) if s.isolated.as_ref().is_some_and(|i| i.value));
     if !isolated {
         return None;
     }
@@ -395,7 +396,14 @@ fn data_matches(d: &Deployed, catch: &crate::model::process::Catch, data: Option
 }
 
 /// The frame of a fault handler's activity, in a scope instance holding its fault variable.
-pub fn catch_frame(d: &Deployed, cx: &mut StepContext<'_, Deployed>, owner: ActivityId, env: EnvId, handler: HandlerRef, fault: &Fault) -> Option<Frame> {
+pub fn catch_frame(
+    d: &Deployed,
+    cx: &mut StepContext<'_, Deployed>,
+    owner: ActivityId,
+    env: EnvId,
+    handler: HandlerRef,
+    fault: &Fault,
+) -> Option<Frame> {
     let activity = handler.activity?;
     let decl = handler.catch.and_then(|i| d.decl_for(owner, i as u32)).unwrap_or(DeclId(u32::MAX));
     let catch_env = cx.shared_mut().new_env(d, decl, Some(env), None);
@@ -423,13 +431,23 @@ pub fn catch_frame(d: &Deployed, cx: &mut StepContext<'_, Deployed>, owner: Acti
 }
 
 /// An onEvent: wait for its message, start a handler instance for it, wait again.
-fn on_event(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, index: u32, group: GroupId, report: ChannelId) -> Act {
+fn on_event(
+    d: &Deployed,
+    cx: &mut StepContext<'_, Deployed>,
+    frame: &mut Frame,
+    input: Input,
+    index: u32,
+    group: GroupId,
+    report: ChannelId,
+) -> Act {
     let Some(event) = decls(d, frame.activity).and_then(|s| s.event_handlers.as_ref()).and_then(|h| h.on_events.get(index as usize)) else {
         return Act::Done;
     };
     if let Input::Resumed(resume) = input {
         if let Outcome::Message { value: Payload::Message(message), exchange } = resume.outcome {
-            let Some(scope) = event.scope else { return Act::Block(wait_for(cx, event.scope.unwrap_or(frame.activity), frame.env, &event.message, &event.correlations)) };
+            let Some(scope) = event.scope else {
+                return Act::Block(wait_for(cx, event.scope.unwrap_or(frame.activity), frame.env, &event.message, &event.correlations));
+            };
             let own = new_instance(d, cx, scope, Some(frame.env));
             let variable = event.variable.as_ref().map(|v| v.value.as_str());
             if let Err(fault) =

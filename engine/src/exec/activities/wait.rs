@@ -21,7 +21,12 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
 }
 
 /// The operation of a `for` or `until` timer (wait, onAlarm).
-pub fn timer_op(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: crate::exec::EnvId, timer: &Timer) -> Result<Op<crate::exec::Payload, crate::exec::MessageKey>, Fault> {
+pub fn timer_op(
+    d: &Deployed,
+    cx: &mut StepContext<'_, Deployed>,
+    env: crate::exec::EnvId,
+    timer: &Timer,
+) -> Result<Op<crate::exec::Payload, crate::exec::MessageKey>, Fault> {
     if let Some(for_) = &timer.for_ {
         let text = string(d, cx, env, for_)?;
         let millis = duration_millis(&text).ok_or_else(|| invalid(&format!("`{text}` is not an xsd:duration")))?;

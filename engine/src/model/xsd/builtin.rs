@@ -302,7 +302,7 @@ impl BuiltinType {
             B::DateTime | B::Time | B::Date | B::GYearMonth | B::GYear | B::GMonthDay | B::GDay | B::GMonth => {
                 TimeValue::parse(self, value).is_some()
             }
-            B::HexBinary => value.len() % 2 == 0 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+            B::HexBinary => value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_hexdigit()),
             B::Base64Binary => base64_octets(value).is_some(),
             B::Integer
             | B::NonPositiveInteger
@@ -455,7 +455,7 @@ fn is_language(text: &str) -> bool {
 /// The number of octets a base64 text encodes, or `None` when it is not valid base64.
 fn base64_octets(text: &str) -> Option<usize> {
     let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if compact.len() % 4 != 0 {
+    if !compact.len().is_multiple_of(4) {
         return None;
     }
     let padding = compact.iter().rev().take_while(|&&b| b == b'=').count();
