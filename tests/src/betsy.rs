@@ -321,7 +321,8 @@ fn judge(expect: &Json, _partner_output: Option<i64>, reply: Option<Result<Messa
         };
     }
     // `output_string: "unchecked"` is cases.json's "value not checked"
-    let only_no_fault = expect.as_object().is_some_and(|o| o.iter().all(|(k, v)| k == "no_soap_fault" || (k == "output_string" && v == "unchecked")));
+    let only_no_fault =
+        expect.as_object().is_some_and(|o| o.iter().all(|(k, v)| k == "no_soap_fault" || (k == "output_string" && v == "unchecked")));
     let Some(reply) = reply else {
         // "not a SOAP fault" alone holds for a request left open on purpose (betsy's notes say so
         // for ReceiveReply-ConflictingRequestFault)
