@@ -154,7 +154,21 @@ fn admin_endpoints_need_the_token() {
 
     let checkpoint = request(port, "GET", &format!("/admin/instances/{}/checkpoint", ids[1]), &auth, "");
     assert_eq!(checkpoint.status, 200);
-    assert!(checkpoint.body.starts_with("BPELCKPT") || checkpoint.body.contains("BPELCKPT"), "a checkpoint file");
+    assert!(checkpoint.bytes.starts_with(b"BPELCKPT"), "a checkpoint file");
+
+    // restored from the file, as a new instance that waits like the original
+    let restored = support::request_bytes(port, "POST", "/admin/restore?process=LongRunningOrder", &auth, &checkpoint.bytes);
+    assert_eq!(restored.status, 200, "{restored:?}");
+    let restored: serde_json::Value = serde_json::from_str(&restored.body).unwrap();
+    let new_id = restored["restored"].as_u64().unwrap();
+    assert!(!ids.contains(&new_id));
+    let inspect = request(port, "GET", &format!("/admin/instances/{new_id}"), &auth, "");
+    assert!(inspect.body.contains("customer.confirmPayment"), "{inspect:?}");
+    // a file that is not a checkpoint is refused with the reason
+    let refused = support::request_bytes(port, "POST", "/admin/restore?process=LongRunningOrder", &auth, b"not a checkpoint");
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert!(refused.body.contains("magic bytes"), "{refused:?}");
+    request(port, "POST", &format!("/admin/instances/{new_id}/terminate"), &auth, "");
 
     let terminated = request(port, "POST", &format!("/admin/instances/{}/terminate", ids[2]), &auth, "");
     assert_eq!(terminated.status, 200, "{terminated:?}");

@@ -239,7 +239,14 @@ impl Shard {
                 let _ = respond.send(self.engine.checkpoint(id).map(|r| r.map_err(|e| e.to_string())));
             }
             Admin::Restore(process, bytes, respond) => {
-                let _ = respond.send(self.engine.restore(process, None, &bytes).map_err(|e| e.to_string()));
+                let restored = self.engine.restore(process, None, &bytes);
+                if let Ok(id) = restored {
+                    // the router learns where its correlation values now lead
+                    for (process, set, values) in self.engine.correlations_of(id) {
+                        self.router.publish(&crate::exec::engine::Correlated { instance: id, process, set, values });
+                    }
+                }
+                let _ = respond.send(restored.map_err(|e| e.to_string()));
             }
             Admin::Terminate(id, respond) => {
                 let terminated = self.engine.terminate(id);

@@ -98,6 +98,8 @@ impl Drop for Server {
 pub struct Response {
     pub status: u16,
     pub body: String,
+    /// The body as bytes (for binary answers such as checkpoint files).
+    pub bytes: Vec<u8>,
 }
 
 /// Sends raw bytes, reads the whole answer (the request says `Connection: close`).
@@ -109,20 +111,25 @@ pub fn raw(port: u16, request: &[u8]) -> std::io::Result<Response> {
     let _ = stream.write_all(request);
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Ok(Response { status, body })
+    let head_end = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&answer[..head_end]).into_owned();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let bytes = answer[head_end..].to_vec();
+    Ok(Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), bytes })
 }
 
 pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    request_bytes(port, method, path, headers, body.as_bytes())
+}
+
+pub fn request_bytes(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    let mut bytes = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len()).into_bytes();
     for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
+        bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
-    text.push_str("\r\n");
-    text.push_str(body);
-    raw(port, text.as_bytes()).unwrap_or(Response { status: 0, body: String::new() })
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(body);
+    raw(port, &bytes).unwrap_or(Response { status: 0, body: String::new(), bytes: Vec::new() })
 }
 
 pub fn post(port: u16, path: &str, soap_action: &str, body: &str) -> Response {
