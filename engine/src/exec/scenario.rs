@@ -38,6 +38,7 @@ use super::activities::messaging::{fault_message_type, message_from_body, messag
 use super::engine::{Engine, InstanceId, Invocation, ProcessId};
 use super::time::{date_time, duration_millis};
 use crate::fault::Fault;
+use crate::http::soap;
 use crate::model::QName;
 use crate::runtime::{ExchangeId, InstanceStatus};
 use crate::xml::{Message, Value, XmlElement};
@@ -164,6 +165,8 @@ struct Pending {
     step: usize,
     exchange: ExchangeId,
     expect: ReplyExpectation,
+    /// The partner link and operation the request went to (for the reply's wire form).
+    target: (String, String),
 }
 
 #[derive(Clone)]
@@ -264,7 +267,7 @@ impl Runner<'_> {
             return;
         };
         let body = match step.body.as_deref().map(XmlElement::parse) {
-            Some(Ok(body)) => vec![body],
+            Some(Ok(body)) => self.unwrap_body(partner_link, operation_name, true, body),
             Some(Err(e)) => {
                 out.failures.push(mismatch("the body", "well-formed XML", &e.to_string()));
                 return;
@@ -286,7 +289,12 @@ impl Runner<'_> {
                     .and_then(|d| operation(d, partner_link, operation_name, true))
                     .is_some_and(|op| op.output.is_some());
                 if request_response {
-                    self.pending.push(Pending { step: out.number, exchange, expect: expect.unwrap_or(ReplyExpectation::Any) });
+                    self.pending.push(Pending {
+                        step: out.number,
+                        exchange,
+                        expect: expect.unwrap_or(ReplyExpectation::Any),
+                        target: (partner_link.to_string(), operation_name.to_string()),
+                    });
                 }
             }
             Err(error) => match &step.expect_fault {
@@ -310,7 +318,8 @@ impl Runner<'_> {
         };
         let call = self.calls.remove(index);
         if let Some(expected) = &step.request {
-            compare_xml("the request", expected, &call.message, out);
+            let wire = self.wire(partner_link, operation_name, false, false, &call.message);
+            compare_xml("the request", expected, &wire, out);
         }
         if let Some(delay) = &step.delay {
             match duration_millis(delay) {
@@ -336,7 +345,7 @@ impl Runner<'_> {
             Some(Err(Fault::new(qname, data, "answered by the scenario")))
         } else if let Some(body) = &step.reply {
             match (XmlElement::parse(body), op.and_then(|op| message_type(deployed, op, Direction::Output))) {
-                (Ok(body), Some(ty)) => Some(Ok(message_from_body(&ty, &[body]))),
+                (Ok(body), Some(ty)) => Some(Ok(message_from_body(&ty, &self.unwrap_body(partner_link, operation_name, false, body)))),
                 (Err(e), _) => {
                     out.failures.push(mismatch("the reply body", "well-formed XML", &e.to_string()));
                     None
@@ -355,6 +364,37 @@ impl Runner<'_> {
                 return;
             }
             self.engine.answer(call.instance, call.request, answer);
+        }
+    }
+
+    /// The message parts of a SOAP body as the operation's binding puts them on the wire (an rpc
+    /// wrapper holds one accessor per part; a document body is the parts).
+    fn unwrap_body(&self, partner_link: &str, operation: &str, my_role: bool, body: XmlElement) -> Vec<XmlElement> {
+        match self.binding(partner_link, operation, my_role) {
+            Some(op) => soap::request_parts(&op, std::slice::from_ref(&body)),
+            None => vec![body],
+        }
+    }
+
+    fn binding(&self, partner_link: &str, operation: &str, my_role: bool) -> Option<soap::BoundOperation> {
+        let deployed = self.engine.process(self.process)?;
+        let decl = deployed.partner_link_decl(partner_link)?;
+        let port_type = if my_role { decl.my_port_type.as_ref()? } else { decl.partner_port_type.as_ref()? };
+        soap::operation_binding(&deployed.unit.definitions, port_type, operation)
+    }
+
+    /// A message as its operation's binding puts it on the wire (for comparing with the XML a
+    /// scenario expects).
+    fn wire(&self, partner_link: &str, operation: &str, my_role: bool, response: bool, message: &Message) -> Message {
+        match self.binding(partner_link, operation, my_role) {
+            Some(op) if op.style == soap::Style::Rpc => {
+                let mut wire = Message::new(message.message_type.clone());
+                for (i, element) in soap::message_body(&op, message, response).into_iter().enumerate() {
+                    wire.set_part(&format!("body{i}"), element);
+                }
+                wire
+            }
+            _ => message.clone(),
         }
     }
 
@@ -383,7 +423,7 @@ impl Runner<'_> {
     fn settle_pending(&mut self, report: &mut Report, out: &mut StepReport) {
         let _ = report;
         let mut still = Vec::new();
-        for pending in self.pending.drain(..) {
+        for pending in std::mem::take(&mut self.pending) {
             let Some(index) = self.replies.iter().position(|(x, _)| *x == pending.exchange) else {
                 still.push(pending);
                 continue;
@@ -392,7 +432,10 @@ impl Runner<'_> {
             let what = format!("the reply to step {}", pending.step);
             match (pending.expect, result) {
                 (ReplyExpectation::Any, _) => {}
-                (ReplyExpectation::Reply(expected), Ok(message)) => compare_xml(&what, &expected, &message, out),
+                (ReplyExpectation::Reply(expected), Ok(message)) => {
+                    let wire = self.wire(&pending.target.0, &pending.target.1, true, true, &message);
+                    compare_xml(&what, &expected, &wire, out)
+                }
                 (ReplyExpectation::Reply(expected), Err(fault)) => {
                     out.failures.push(mismatch(&what, &expected, &format!("the fault {fault}")))
                 }

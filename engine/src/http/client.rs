@@ -114,14 +114,8 @@ impl HttpPartners {
 
 /// The SOAP binding of the partner's operation: from the WSDL port of the partner role's port type.
 fn binding(deployed: &Deployed, partner_link: &str, operation_name: &str) -> Option<BoundOperation> {
-    let decl = deployed.partner_link_decl(partner_link)?;
-    let port_type = decl.partner_port_type.as_ref()?;
-    let definitions = &deployed.unit.definitions;
-    soap::endpoints(definitions)
-        .into_iter()
-        .filter(|e| e.port_type == *port_type)
-        .flat_map(|e| soap::bound_operations(definitions, &e.binding))
-        .find(|op| op.operation == operation_name)
+    let port_type = deployed.partner_link_decl(partner_link)?.partner_port_type.as_ref()?;
+    soap::operation_binding(&deployed.unit.definitions, port_type, operation_name)
 }
 
 async fn call(

@@ -304,6 +304,16 @@ pub struct BoundOperation {
     pub output: Option<Arc<MessageType>>,
 }
 
+/// The SOAP binding of `operation` of `port_type`: from the first SOAP port whose binding
+/// implements the port type.
+pub fn operation_binding(definitions: &Definitions, port_type: &QName, operation: &str) -> Option<BoundOperation> {
+    endpoints(definitions)
+        .into_iter()
+        .filter(|e| e.port_type == *port_type)
+        .flat_map(|e| bound_operations(definitions, &e.binding))
+        .find(|op| op.operation == operation)
+}
+
 /// The operations of the SOAP binding `binding` (none when it is not defined or has no port type),
 /// in the binding's order.
 pub fn bound_operations(definitions: &Definitions, binding: &QName) -> Vec<BoundOperation> {

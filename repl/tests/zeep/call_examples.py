@@ -33,4 +33,7 @@ ack = shop.service.placeOrder(orderId="Z-42", customer="Zoe", amount=9.5)
 check("long-running.placeOrder orderId", ack.orderId, "Z-42")
 check("long-running.placeOrder status", ack.status, "awaiting payment")
 check("long-running.confirmPayment (one-way)", shop.service.confirmPayment(orderId="Z-42", paymentReference="P-1"), None)
+# calculator: rpc/literal, typed parts in and out
+calculator = zeep.Client(f"{base}/calculator?wsdl")
+check("calculator.add (rpc/literal)", calculator.service.add(a=2, b=40), 42)
 print("all calls answered as expected")
