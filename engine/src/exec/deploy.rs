@@ -247,9 +247,9 @@ impl Deployed {
 
     fn build_tables(&mut self) {
         let Some(process) = self.unit.process.take() else { return };
-        let root = self.scope_decl(&process, PROCESS, &process.scope, Vec::new());
+        let root = self.scope_decl(PROCESS, &process.scope, Vec::new());
         self.add_decl((PROCESS, OWNER_SCOPE), root);
-        self.catch_decls(&process, PROCESS, &process.scope);
+        self.catch_decls(PROCESS, &process.scope);
         for id in process.activity_ids() {
             let activity = process.activity(id);
             match &activity.kind {
@@ -267,9 +267,9 @@ impl Deployed {
                     if let Some(event) = on_event_of(&process, id) {
                         extra.extend(self.event_variable(event));
                     }
-                    let decl = self.scope_decl(&process, id, &scope.decls, extra);
+                    let decl = self.scope_decl(id, &scope.decls, extra);
                     self.add_decl((id, OWNER_SCOPE), decl);
-                    self.catch_decls(&process, id, &scope.decls);
+                    self.catch_decls(id, &scope.decls);
                 }
                 ActivityKind::Flow(flow) => {
                     let decl = Decl {
@@ -278,7 +278,7 @@ impl Deployed {
                     };
                     self.add_decl((id, OWNER_FLOW), decl);
                 }
-                ActivityKind::Invoke(invoke) => self.catch_decls(&process, id, &invoke.handlers),
+                ActivityKind::Invoke(invoke) => self.catch_decls(id, &invoke.handlers),
                 _ => {}
             }
             let mut links = Vec::new();
@@ -309,8 +309,7 @@ impl Deployed {
         Some(VariableDecl { name, ty, init: None })
     }
 
-    fn catch_decls(&mut self, process: &Process, owner: ActivityId, decls: &ScopeDecls) {
-        let _ = process;
+    fn catch_decls(&mut self, owner: ActivityId, decls: &ScopeDecls) {
         let Some(handlers) = &decls.fault_handlers else { return };
         for (index, catch) in handlers.catches.iter().enumerate() {
             let Some(variable) = &catch.fault_variable else { continue };
@@ -324,8 +323,7 @@ impl Deployed {
         }
     }
 
-    fn scope_decl(&self, process: &Process, owner: ActivityId, decls: &ScopeDecls, mut variables: Vec<VariableDecl>) -> Decl {
-        let _ = process;
+    fn scope_decl(&self, owner: ActivityId, decls: &ScopeDecls, mut variables: Vec<VariableDecl>) -> Decl {
         for (index, variable) in decls.variables.iter().enumerate() {
             let Some(name) = &variable.name else { continue };
             let ty = VarType::resolve(&variable.ty, &self.unit.definitions).ok();

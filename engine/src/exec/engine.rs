@@ -233,7 +233,7 @@ impl Engine {
         self.next_exchange += 1;
         let id = match target {
             Some(id) => id,
-            None => self.create(process, &deployed),
+            None => self.create(process),
         };
         if op.output.is_some() {
             self.exchanges.insert(exchange, id);
@@ -246,8 +246,7 @@ impl Engine {
         Ok((id, exchange))
     }
 
-    fn create(&mut self, process: ProcessId, deployed: &Deployed) -> InstanceId {
-        let _ = deployed;
+    fn create(&mut self, process: ProcessId) -> InstanceId {
         let id = self.new_instance_id();
         let main = Frame { activity: PROCESS, env: super::EnvId(0), phase: Phase::Start };
         let instance = Instance::new(main, self.clock.now());

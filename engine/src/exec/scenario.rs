@@ -184,7 +184,7 @@ pub fn run(engine: &mut Engine, process: ProcessId, scenario: &Scenario) -> Repo
         let mut out = StepReport { number: index + 1, action: describe(step), events: Vec::new(), failures: Vec::new() };
         runner.step(step, &mut out);
         runner.collect(&mut out);
-        runner.settle_pending(&mut report, &mut out);
+        runner.settle_pending(&mut out);
         report.steps.push(out);
     }
     for pending in runner.pending.drain(..) {
@@ -420,8 +420,7 @@ impl Runner<'_> {
     }
 
     /// Checks the pending reply expectations whose replies have come.
-    fn settle_pending(&mut self, report: &mut Report, out: &mut StepReport) {
-        let _ = report;
+    fn settle_pending(&mut self, out: &mut StepReport) {
         let mut still = Vec::new();
         for pending in std::mem::take(&mut self.pending) {
             let Some(index) = self.replies.iter().position(|(x, _)| *x == pending.exchange) else {

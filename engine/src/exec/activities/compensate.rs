@@ -12,12 +12,12 @@ fn enclosing_scope(cx: &StepContext<'_, Deployed>, env: EnvId) -> Option<EnvId> 
     state.chain(env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()))
 }
 
-pub fn compensate_all(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
+pub fn compensate_all(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
     if !matches!(frame.phase, Phase::Compensating { .. }) {
         let pending = enclosing_scope(cx, frame.env).map(|s| take_completed(cx, s)).unwrap_or_default();
         frame.phase = Phase::Compensating { pending };
     }
-    run_list(d, cx, frame, input)
+    run_list(cx, frame, input)
 }
 
 pub fn compensate_scope(
@@ -47,12 +47,11 @@ pub fn compensate_scope(
         }
         frame.phase = Phase::Compensating { pending };
     }
-    run_list(d, cx, frame, input)
+    run_list(cx, frame, input)
 }
 
 /// Steps a [`Phase::Compensating`] frame: the next scope instance's compensation handler.
-pub fn run_list(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
-    let _ = d;
+pub fn run_list(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
     if let Input::Child(Err(fault)) = input {
         return Act::Fault(fault);
     }

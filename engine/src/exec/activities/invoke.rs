@@ -70,7 +70,7 @@ fn call(
 
 /// A fault of the call: the invoke's own handlers, if it has any that match.
 fn handle(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, invoke: &Invoke, fault: Fault) -> Act {
-    match select_handler(d, &invoke.handlers, &fault) {
+    match select_handler(&invoke.handlers, &fault) {
         Some(handler) => {
             frame.phase = Phase::At(2);
             match catch_frame(d, cx, frame.activity, frame.env, handler, &fault) {

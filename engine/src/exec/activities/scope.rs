@@ -71,7 +71,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         Phase::Scope(phase) => in_scope(d, cx, frame, input, phase),
         Phase::Event { index, group, report } => on_event(d, cx, frame, input, index, group, report),
         Phase::Alarm { index, fired } => on_alarm(d, cx, frame, input, index, fired),
-        Phase::Compensating { .. } => super::compensate::run_list(d, cx, frame, input),
+        Phase::Compensating { .. } => super::compensate::run_list(cx, frame, input),
         _ => Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "a scope frame in an unexpected phase")),
     }
 }
@@ -172,7 +172,7 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                 (Input::Resumed(_), None) => Ok(()),
             };
             match result {
-                Ok(()) => complete(d, cx, frame, own),
+                Ok(()) => complete(cx, frame, own),
                 Err(fault) => handle_fault(d, cx, frame, own, fault),
             }
         }
@@ -275,8 +275,7 @@ fn release_isolation(cx: &mut StepContext<'_, Deployed>) {
 }
 
 /// The scope completed: its compensation handler is installed in the enclosing scope.
-fn complete(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, own: EnvId) -> Act {
-    let _ = d;
+fn complete(cx: &mut StepContext<'_, Deployed>, frame: &Frame, own: EnvId) -> Act {
     release_isolation(cx);
     if frame.activity != PROCESS {
         let state = cx.shared_mut();
@@ -325,7 +324,7 @@ fn handle_fault(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Fr
     if let Some(env) = cx.shared_mut().env_mut(own) {
         env.fault = Some(fault.clone());
     }
-    let handler = decls(d, frame.activity).and_then(|s| select_handler(d, s, &fault));
+    let handler = decls(d, frame.activity).and_then(|s| select_handler(s, &fault));
     match handler {
         Some(handler) => {
             frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Handling, handlers: None });
@@ -353,7 +352,7 @@ pub struct HandlerRef {
 /// The handler for `fault` (WS-BPEL 2.0 §12.5): a catch naming the fault and matching its data's
 /// type, then one naming it without a variable, then one matching the data's type alone, then
 /// catchAll.
-pub fn select_handler(d: &Deployed, decls: &ScopeDecls, fault: &Fault) -> Option<HandlerRef> {
+pub fn select_handler(decls: &ScopeDecls, fault: &Fault) -> Option<HandlerRef> {
     let handlers = decls.fault_handlers.as_ref()?;
     let mut best: Option<(u8, usize)> = None;
     for (index, catch) in handlers.catches.iter().enumerate() {
@@ -363,7 +362,7 @@ pub fn select_handler(d: &Deployed, decls: &ScopeDecls, fault: &Fault) -> Option
             continue;
         }
         let typed = catch.fault_message_type.is_some() || catch.fault_element.is_some();
-        let type_matches = typed && data_matches(d, catch, fault.data());
+        let type_matches = typed && data_matches(catch, fault.data());
         let score = match (name_matches, typed, type_matches) {
             (Some(true), true, true) => 4,
             (Some(true), false, _) => 3,
@@ -380,7 +379,7 @@ pub fn select_handler(d: &Deployed, decls: &ScopeDecls, fault: &Fault) -> Option
     }
 }
 
-fn data_matches(d: &Deployed, catch: &crate::model::process::Catch, data: Option<&Value>) -> bool {
+fn data_matches(catch: &crate::model::process::Catch, data: Option<&Value>) -> bool {
     let Some(data) = data else { return false };
     if let Some(message_type) = catch.fault_message_type.as_ref().and_then(|m| m.name.as_ref()) {
         return matches!(data, Value::Message(m) if m.message_type == *message_type);
@@ -391,7 +390,6 @@ fn data_matches(d: &Deployed, catch: &crate::model::process::Catch, data: Option
             Value::Message(m) => m.parts.len() == 1 && m.parts[0].value.has_name(element),
         };
     }
-    let _ = d;
     false
 }
 
