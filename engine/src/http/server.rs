@@ -302,11 +302,9 @@ fn routes_of(deployed: &Deployed, id: ProcessId) -> Vec<(String, Route)> {
         let Some(port_type) = &partner_link.my_port_type else { continue };
         for endpoint in endpoints.iter().filter(|e| e.port_type == *port_type) {
             let path = url_path(&endpoint.address).unwrap_or_else(|| format!("/{}/{}", deployed.name(), partner_link.name));
-            let wsdl = definitions
-                .documents()
-                .iter()
-                .find(|doc| doc.text.contains(&endpoint.address) && doc.text.contains("definitions"))
-                .map(|doc| doc.text.clone());
+            // the WSDL document that defines the service
+            let file = definitions.locate(crate::parse::loader::DefinitionKind::Service, &endpoint.service).map(|l| l.file);
+            let wsdl = definitions.documents().iter().find(|doc| Some(doc.file) == file).map(|doc| doc.text.clone());
             out.push((
                 path,
                 Route {
