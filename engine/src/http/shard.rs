@@ -89,6 +89,9 @@ pub struct Shard {
 /// At most this many commands make one batch (one store commit).
 const BATCH: usize = 1024;
 
+/// Above this many requests waiting for a reply, those whose client is gone are forgotten.
+const PENDING_SWEEP: usize = 4096;
+
 impl Shard {
     pub fn new(
         index: usize,
@@ -162,6 +165,10 @@ impl Shard {
             if let Some(respond) = self.pending.remove(&reply.exchange) {
                 responses.push((respond, Answer::Reply(reply.result)));
             }
+        }
+        if self.pending.len() > PENDING_SWEEP {
+            // requests whose client gave up (timed out, hung up) wait for nothing
+            self.pending.retain(|_, respond| !respond.is_closed());
         }
         let calls = self.engine.drain_invocations();
         let durable = self.store.durable();
