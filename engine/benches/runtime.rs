@@ -4,8 +4,12 @@
 //! `bench/compare.sh` puts in one table next to Go and Python greenlet. Run it through that script, or:
 //!
 //! ```text
-//! cargo bench -p bpel-engine --bench runtime -- [--json] [--quick] [--wall] [--impl ours|tokio] [BENCH...]
+//! cargo bench -p bpel-engine --bench runtime -- [--json] [--quick] [--wall] [--iters N] [--impl ours|tokio] [BENCH...]
 //! ```
+//!
+//! `--iters N` runs each rate bench once, with exactly N iterations, instead of calibrating against
+//! the clock: for profilers (`valgrind --tool=callgrind`, `perf`), whose slowdown would otherwise
+//! change how many iterations are measured.
 //!
 //! `--json` prints one line per figure: `{"bench": "...", "impl": "...", "value": N, "unit": "..."}`.
 //! Everything runs on the calling thread (tokio with its current_thread runtime); pin it with
@@ -13,8 +17,8 @@
 //! growth of live heap bytes, and an earlier bench's leftovers (a grown run queue) would skew it.
 //!
 //! Benches (each impl measures those it has):
-//! - `idle_mem_own`: bytes per idle tasklet blocked on a receive from its own channel (tasklet + channel
-//!   + its registration), 1 M of them. Ours: a flow-like main tasklet spawns them into one group and
+//! - `idle_mem_own`: bytes per idle tasklet blocked on a receive from its own channel (tasklet, channel
+//!   and its registration), 1 M of them. Ours: a flow-like main tasklet spawns them into one group and
 //!   joins it; the figure is everything the instance holds, over N. tokio: a task awaiting its own
 //!   oneshot (task + oneshot + the sender kept in a Vec).
 //! - `idle_mem_shared`: bytes per idle tasklet blocked on a receive from one channel they all share
@@ -147,6 +151,8 @@ fn process_cpu_time() -> Option<Duration> {
 struct Config {
     /// Wall time for one rate measurement.
     duration: Duration,
+    /// `--iters N`: one run of exactly N iterations per rate, no calibration.
+    fixed_iters: Option<u64>,
     /// Tasklets for the memory benches.
     idle_n: usize,
     /// Runs of checkpoint and restore (the median is reported).
@@ -156,6 +162,9 @@ struct Config {
 /// Runs `run(iters) -> elapsed` with growing `iters` until one call takes a tenth of the budget, then
 /// five timed calls of about a fifth each; returns the median rate in iterations per second.
 fn rate(cfg: &Config, mut run: impl FnMut(u64) -> Duration) -> f64 {
+    if let Some(iters) = cfg.fixed_iters {
+        return iters as f64 / run(iters).as_secs_f64();
+    }
     let mut iters = 1_000u64;
     loop {
         let took = run(iters);
@@ -354,6 +363,7 @@ const ALL_BENCHES: &[&str] =
 fn main() {
     let mut json = false;
     let mut quick = false;
+    let mut fixed_iters = None;
     let mut impls: Vec<String> = Vec::new();
     let mut benches: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -363,10 +373,17 @@ fn main() {
             "--quick" => quick = true,
             "--impl" => impls.push(args.next().unwrap_or_default()),
             "--wall" => WALL.store(true, std::sync::atomic::Ordering::Relaxed),
+            "--iters" => match args.next().and_then(|n| n.parse::<u64>().ok()).filter(|&n| n > 0) {
+                Some(n) => fixed_iters = Some(n),
+                None => {
+                    eprintln!("runtime bench: --iters needs a positive number");
+                    std::process::exit(2);
+                }
+            },
             "--bench" => {} // cargo bench passes it to harness = false binaries
             "-h" | "--help" => {
                 println!(
-                    "usage: runtime [--json] [--quick] [--wall] [--impl ours|tokio]... [BENCH...]\nbenches: {}",
+                    "usage: runtime [--json] [--quick] [--wall] [--iters N] [--impl ours|tokio]... [BENCH...]\nbenches: {}",
                     ALL_BENCHES.join(" ")
                 );
                 return;
@@ -391,9 +408,9 @@ fn main() {
         benches = ALL_BENCHES.iter().map(|b| b.to_string()).collect();
     }
     let cfg = if quick {
-        Config { duration: Duration::from_millis(200), idle_n: 100_000, checkpoint_runs: 51 }
+        Config { duration: Duration::from_millis(200), fixed_iters, idle_n: 100_000, checkpoint_runs: 51 }
     } else {
-        Config { duration: Duration::from_secs(2), idle_n: 1_000_000, checkpoint_runs: 501 }
+        Config { duration: Duration::from_secs(2), fixed_iters, idle_n: 1_000_000, checkpoint_runs: 501 }
     };
     let out = Out { json };
     let started = Instant::now();

@@ -23,11 +23,15 @@
 //! [`CheckpointError`]; none panics.
 //!
 //! The body is the instance as serde sees it: postcard's varints for integers, sequences with a length
-//! prefix, enum variants by index. The model is never copied: frames refer to activities by
-//! `ActivityId`, and the definition hash ties the file to the process it was made with. The layout of
-//! every type in the body (the runtime's and the program's frames and values) is part of the format:
-//! a change to any of them changes [`FORMAT_VERSION`] (a test fingerprints the layout of a fixed
-//! instance to catch that), and this module keeps a reader for each older version it still supports.
+//! prefix, enum variants by index. [`save`] writes it through serde; [`load`] reads the runtime's own
+//! slabs with a decoder of exactly that layout (`runtime/decode.rs`: one pass, slabs of their exact
+//! size, no visitor per field; a unit test holds it to serde's result on every state of a run and on
+//! thousands of corruptions) and the program's frames, values and keys through serde. The model is
+//! never copied: frames refer to activities by `ActivityId`, and the definition hash ties the file to
+//! the process it was made with. The layout of every type in the body (the runtime's and the
+//! program's frames and values) is part of the format: a change to any of them changes
+//! [`FORMAT_VERSION`] (a test fingerprints the layout of a fixed instance to catch that), and this
+//! module keeps a reader for each older version it still supports.
 //!
 //! # Hashes
 //!
@@ -304,12 +308,10 @@ pub fn load<P: Program>(bytes: &[u8], definition: DefinitionHash) -> Result<Inst
     if header.definition != definition {
         return Err(CheckpointError::DefinitionMismatch { found: header.definition, expected: definition });
     }
-    let (core, rest) = postcard::take_from_bytes(body).map_err(CheckpointError::Decode)?;
-    let (state, rest) = postcard::take_from_bytes(rest).map_err(CheckpointError::Decode)?;
+    let (instance, rest) = Instance::<P>::from_postcard(body).map_err(CheckpointError::Decode)?;
     if !rest.is_empty() {
         return Err(CheckpointError::UnusedBytes { extra: rest.len() });
     }
-    let instance = Instance { core, state };
     instance.validate()?;
     Ok(instance)
 }

@@ -17,8 +17,19 @@
 //! - `channels`: [`Channel`] (20 bytes): the waiters' list and the number of senders and receivers in
 //!   it. Senders and receivers share one list: they can only both be present when a single tasklet's
 //!   choice both sends and receives on the channel (anyone else would have matched at once).
+//! - `queue`: the run queue of tasklet slots, a power-of-two ring ([`RunQueue`]).
 //! - `groups`, `timers` (a slab plus a due-ordered index), the inbox of messages nobody waits for yet,
 //!   the message waits, the open invokes, and the effects not yet drained.
+//!
+//! # The hot path
+//!
+//! A rendezvous round trip is four steps and two hand-overs; what keeps it fast: the run queue is a
+//! mask-and-store ring; waking a tasklet that waits on one thing (`wake`), taking the first waiter of
+//! a channel (`pop_waiter`) and blocking on a channel (`ops::wait_on_channel`) are inline, with the
+//! general cases (choices, mixed waiters) out of line; values are written straight into the resume
+//! slot (`wake_with`, `Slot::set`), never built aside and copied (a value stored in narrow pieces and
+//! copied with one wide load stalls the load: store-to-load forwarding fails), which is also why ids
+//! are single 64-bit words (see `ids.rs`).
 //!
 //! A wait list links "nodes": a tasklet's own registration (the node is its slot) or an extra one
 //! (`EXTRA | index`). A live slot of a channel, group or timer has an odd generation, a free one an
@@ -31,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::Timestamp;
 use super::frames::Frames;
 use super::ids::{ix, ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
+use super::queue::RunQueue;
 use super::{Effect, InstanceStatus, Outcome};
 
 /// A tasklet's life.
@@ -83,6 +95,12 @@ impl Flags {
     const KIND: u8 = 0x38;
     const OWNS: u8 = 0x40;
 
+    /// Flags as stored (checked by [`Flags::is_valid`] when an instance is validated).
+    #[inline]
+    pub fn from_bits(bits: u8) -> Flags {
+        Flags(bits)
+    }
+
     #[inline]
     pub fn new(state: TState, kind: RegKind, owns_groups: bool) -> Flags {
         Flags(state as u8 | (kind as u8) << 3 | u8::from(owns_groups) << 6)
@@ -128,6 +146,12 @@ impl Flags {
         Flags(self.0 & !Self::KIND | (kind as u8) << 3)
     }
 
+    /// Runnable, waiting on nothing, group ownership kept: a tasklet just woken.
+    #[inline(always)]
+    pub fn woken(self) -> Flags {
+        Flags(self.0 & Self::OWNS)
+    }
+
     #[inline]
     pub fn owns_groups(self) -> bool {
         self.0 & Self::OWNS != 0
@@ -153,6 +177,25 @@ pub(crate) enum Slot<V> {
     Offers(Box<[Option<V>]>),
 }
 
+impl<V> Slot<V> {
+    /// Puts `new` in the slot. What was there is dropped out of line, and not at all when the slot
+    /// was empty (the usual case on the hot paths): no call to drop glue, and `new` is written in
+    /// place rather than built aside and copied over.
+    #[inline(always)]
+    pub fn set(&mut self, new: Slot<V>) {
+        let old = std::mem::replace(self, new);
+        if !matches!(old, Slot::Empty) {
+            drop_slot(old);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_slot<V>(old: Slot<V>) {
+    drop(old);
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct TaskletSlot<F, V> {
     pub gen: u32,
@@ -171,6 +214,12 @@ pub(crate) struct TaskletSlot<F, V> {
 }
 
 impl<F, V> TaskletSlot<F, V> {
+    /// A slot holding nothing, to be filled in.
+    #[inline]
+    pub fn vacant() -> TaskletSlot<F, V> {
+        TaskletSlot { gen: 0, flags: Flags(0), arm: 0, link: NONE, extra: NONE, frames: Frames::Empty, slot: Slot::Empty }
+    }
+
     #[inline]
     pub fn state(&self) -> TState {
         self.flags.state()
@@ -239,10 +288,18 @@ impl Serialize for RegKind {
     }
 }
 
+impl RegKind {
+    /// The kind of a stored code, `None` for an unknown one.
+    #[inline]
+    pub fn from_code(code: u8) -> Option<RegKind> {
+        RegKind::ALL.get(usize::from(code)).copied()
+    }
+}
+
 impl<'de> Deserialize<'de> for RegKind {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = u8::deserialize(d)?;
-        RegKind::ALL.get(usize::from(code)).copied().ok_or_else(|| serde::de::Error::custom("unknown registration kind"))
+        RegKind::from_code(code).ok_or_else(|| serde::de::Error::custom("unknown registration kind"))
     }
 }
 
@@ -327,12 +384,17 @@ impl Serialize for Timers {
 impl<'de> Deserialize<'de> for Timers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let TimersIn { slots, free, next_seq } = TimersIn::deserialize(d)?;
-        let order = slots.iter().enumerate().filter(|(_, t)| t.gen % 2 == 1).map(|(i, t)| (t.due, t.seq, i as u32)).collect();
-        Ok(Timers { slots, free, next_seq, order })
+        Ok(Timers::from_parts(slots, free, next_seq))
     }
 }
 
 impl Timers {
+    /// The timers as stored, with their index rebuilt.
+    pub fn from_parts(slots: Vec<Timer>, free: u32, next_seq: u64) -> Timers {
+        let order = slots.iter().enumerate().filter(|(_, t)| t.gen % 2 == 1).map(|(i, t)| (t.due, t.seq, i as u32)).collect();
+        Timers { slots, free, next_seq, order }
+    }
+
     pub fn new() -> Timers {
         Timers { slots: Vec::new(), free: NONE, next_seq: 0, order: BTreeSet::new() }
     }
@@ -416,7 +478,7 @@ pub(crate) struct Core<F, V, K> {
     pub waits: Vec<Wait>,
     #[serde(with = "ix")]
     pub free_tasklet: u32,
-    pub queue: VecDeque<u32>,
+    pub queue: RunQueue,
     pub regs: Vec<Reg>,
     #[serde(with = "ix")]
     pub free_reg: u32,
@@ -446,7 +508,7 @@ impl<F, V, K> Core<F, V, K> {
             tasklets: Vec::new(),
             waits: Vec::new(),
             free_tasklet: NONE,
-            queue: VecDeque::new(),
+            queue: RunQueue::new(),
             regs: Vec::new(),
             free_reg: NONE,
             channels: Vec::new(),
@@ -782,29 +844,36 @@ impl<F, V, K> Core<F, V, K> {
     }
 
     /// Takes the first waiter of `kind` out of a channel's list (`NONE` if there is none).
-    #[inline]
+    #[inline(always)]
     pub fn pop_waiter(&mut self, channel: u32, kind: RegKind) -> u32 {
-        let c = &self.channels[channel as usize];
+        let c = &mut self.channels[channel as usize];
         let others = if kind == RegKind::Send { c.receivers } else { c.senders };
-        if others == 0 && c.head != NONE {
-            // every waiter is of this kind: the head (the usual case, O(1))
-            let node = c.head;
-            let (_, next) = self.node_links(node);
-            let c = &mut self.channels[channel as usize];
-            c.head = next;
-            if kind == RegKind::Send {
-                c.senders -= 1;
-            } else {
-                c.receivers -= 1;
+        let node = c.head;
+        if others == 0 && !is_extra(node) {
+            // every waiter is of this kind and the first is a tasklet's own registration: the usual
+            // case, O(1)
+            if let Some(w) = self.waits.get_mut(node as usize) {
+                let next = w.next;
+                w.next = NONE;
+                c.head = next;
+                if kind == RegKind::Send {
+                    c.senders -= 1;
+                } else {
+                    c.receivers -= 1;
+                }
+                if next == NONE {
+                    c.tail = NONE;
+                } else {
+                    self.set_prev(next, NONE);
+                }
+                return node;
             }
-            if next == NONE {
-                c.tail = NONE;
-            } else {
-                self.set_prev(next, NONE);
-            }
-            self.set_next(node, NONE);
-            return node;
         }
+        self.pop_waiter_slow(channel, kind)
+    }
+
+    #[inline(never)]
+    fn pop_waiter_slow(&mut self, channel: u32, kind: RegKind) -> u32 {
         let node = self.first_waiter(channel, kind);
         if node != NONE {
             self.unregister(node);
@@ -1035,18 +1104,34 @@ impl<F, V, K> Core<F, V, K> {
 
     /// Registration `node` completed (the caller has already unregistered it): its tasklet's other
     /// registrations are withdrawn, the outcome goes to its resume slot, and it joins the run queue.
-    #[inline]
+    #[inline(always)]
     pub fn wake(&mut self, node: u32, outcome: Outcome<V>) {
-        if !is_extra(node) && self.tasklets[node as usize].extra == NONE {
-            // the common case: its only registration
-            self.waits[node as usize] = Wait::NONE;
-            let t = &mut self.tasklets[node as usize];
-            t.flags = Flags(t.flags.0 & Flags::OWNS);
-            t.slot = Slot::Resume(outcome);
-            t.arm = 0;
-            self.queue.push_back(node);
-            return;
+        self.wake_with(node, move || outcome);
+    }
+
+    /// [`Core::wake`] with the outcome made where it is stored: on the hot path it is written straight
+    /// into the slot, never built in a temporary (narrow stores then a wide copy stall the copy).
+    #[inline(always)]
+    pub fn wake_with(&mut self, node: u32, outcome: impl FnOnce() -> Outcome<V>) {
+        if !is_extra(node) {
+            if let Some(t) = self.tasklets.get_mut(node as usize) {
+                if t.extra == NONE {
+                    // the common case: its only registration
+                    t.flags = t.flags.woken();
+                    t.slot.set(Slot::Resume(outcome()));
+                    t.arm = 0;
+                    self.waits[node as usize] = Wait::NONE;
+                    self.queue.push_back(node);
+                    return;
+                }
+            }
         }
+        self.wake_choice(node, outcome());
+    }
+
+    /// [`Core::wake`] for a registration of a choice: the other arms are withdrawn first.
+    #[inline(never)]
+    fn wake_choice(&mut self, node: u32, outcome: Outcome<V>) {
         let (tasklet, arm, _) = self.node_owner(node);
         if self.tasklets[tasklet as usize].extra != NONE {
             // a choice: withdraw the other arms
@@ -1065,7 +1150,7 @@ impl<F, V, K> Core<F, V, K> {
         self.free_node(node);
         let t = &mut self.tasklets[tasklet as usize];
         t.extra = NONE;
-        t.slot = Slot::Resume(outcome);
+        t.slot.set(Slot::Resume(outcome));
         t.arm = arm;
         t.set_state(TState::Runnable);
         self.queue.push_back(tasklet);
@@ -1111,6 +1196,9 @@ mod tests {
         assert_eq!(size_of::<Channel>(), 20);
         assert_eq!(size_of::<Reg>(), 24);
         assert_eq!(size_of::<Group>(), 24);
+        // an id is one word for speed, but packed: no bigger, and no more aligned, than two u32s
+        assert_eq!((size_of::<ChannelId>(), std::mem::align_of::<ChannelId>()), (8, 4));
+        assert_eq!((size_of::<TaskletId>(), std::mem::align_of::<TaskletId>()), (8, 4));
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! [`Instance`]: the public face of an instance's state, its scheduler (the run loop), and the
 //! [`StepContext`] a step works through.
 
-use std::collections::VecDeque;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::clock::{Clock, Timestamp};
 use super::core::{Core, RegKind, Request, Slot, TState, TaskletSlot};
+use super::decode::Reader;
 use super::frames::Frames;
 use super::ids::{ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
+use super::queue::RunQueue;
 use super::validate::InvalidState;
 use super::{BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outcome, Program, Resume, RunOutcome, Step, TaskletState};
 
@@ -80,13 +81,10 @@ impl<P: Program> Instance<P> {
                 return RunOutcome::Finished;
             }
             let slot = loop {
-                match core.queue.front() {
+                match core.queue.pop_front() {
                     None => break NONE,
-                    Some(&s) if core.tasklets[s as usize].flags.is(TState::Dying) => {
-                        core.queue.pop_front();
-                        core.release_dying(s);
-                    }
-                    Some(&s) => break s,
+                    Some(s) if core.tasklets[s as usize].flags.is(TState::Dying) => core.release_dying(s),
+                    Some(s) => break s,
                 }
             };
             if slot == NONE {
@@ -96,14 +94,14 @@ impl<P: Program> Instance<P> {
                 core.now = core.now.max(target);
                 if core.queue.capacity() > 4096 {
                     // a burst of spawns is over: give back its run queue
-                    core.queue = VecDeque::new();
+                    core.queue = RunQueue::new();
                 }
                 return RunOutcome::Idle;
             }
             if budget == 0 {
+                core.queue.push_front(slot);
                 return RunOutcome::BudgetExhausted;
             }
-            core.queue.pop_front();
             loop {
                 budget -= 1;
                 if !step_tasklet(core, state, program, slot) {
@@ -176,7 +174,7 @@ impl<P: Program> Instance<P> {
 
     /// How many tasklets are in the run queue.
     pub fn runnable(&self) -> usize {
-        self.core.queue.iter().filter(|&&s| self.core.tasklets[s as usize].state() == TState::Runnable).count()
+        self.core.queue.iter().filter(|&s| self.core.tasklets[s as usize].state() == TState::Runnable).count()
     }
 
     /// Senders waiting minus receivers waiting; `None` if the channel does not exist.
@@ -224,6 +222,16 @@ impl<P: Program> Instance<P> {
     pub fn validate(&self) -> Result<(), InvalidState> {
         self.core.validate()
     }
+
+    /// Reads an instance from postcard bytes (a checkpoint's body), as `postcard::take_from_bytes`
+    /// would deserialize it, but faster (see `decode.rs`); returns it with the bytes after it. It is
+    /// not validated: the caller does that.
+    pub(crate) fn from_postcard(bytes: &[u8]) -> postcard::Result<(Instance<P>, &[u8])> {
+        let mut r = Reader::new(bytes);
+        let core = Core::read(&mut r)?;
+        let state = r.serde()?;
+        Ok((Instance { core, state }, r.rest()))
+    }
 }
 
 fn channel_balance<F, V, K>(core: &Core<F, V, K>, c: u32) -> i64 {
@@ -267,7 +275,7 @@ fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {
 }
 
 /// One step of tasklet `slot` (just popped from the run queue). True if it keeps running.
-#[inline]
+#[inline(always)]
 fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, state: &mut P::State, program: &P, slot: u32) -> bool {
     core.running = slot;
     if core.tasklets[slot as usize].frames.is_empty() {
@@ -282,6 +290,26 @@ fn step_tasklet<P: Program>(core: &mut Core<P::Frame, P::Value, P::Key>, state: 
         // killed during its own step (by itself, an ancestor's kill, or the instance's end)
         return core.done_running(slot);
     }
+    let again = match step {
+        // the hot path: `block` replaces whatever the step left in the resume slot, and an empty
+        // stack is seen when the tasklet next runs
+        Step::Block(op) => core.block(slot, op),
+        Step::Continue if !t.frames.is_empty() => {
+            if matches!(t.slot, Slot::Resume(_)) {
+                t.slot = Slot::Empty; // a result the step did not read
+            }
+            true
+        }
+        step => return after_step(core, slot, step),
+    };
+    core.running = NONE;
+    again
+}
+
+/// [`step_tasklet`] after a step that did not block on one operation.
+#[inline(never)]
+fn after_step<F, V, K: PartialEq>(core: &mut Core<F, V, K>, slot: u32, step: Step<V, K>) -> bool {
+    let t = &mut core.tasklets[slot as usize];
     if matches!(t.slot, Slot::Resume(_)) {
         t.slot = Slot::Empty; // a result the step did not read
     }

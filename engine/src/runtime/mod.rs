@@ -50,10 +50,12 @@
 
 mod clock;
 mod core;
+mod decode;
 mod frames;
 mod ids;
 mod instance;
 mod ops;
+mod queue;
 mod validate;
 
 use std::fmt::Debug;

@@ -3,8 +3,8 @@
 
 use super::clock::Timestamp;
 use super::core::{is_extra, EXTRA};
-use super::core::{Core, Inbound, List, MsgWait, RegKind, Slot, TState};
-use super::ids::{TaskletId, NONE};
+use super::core::{Core, Flags, Inbound, List, MsgWait, RegKind, Slot, TState, Wait};
+use super::ids::{ChannelId, TaskletId, NONE};
 use super::{Delivery, Effect, Event, Op, Outcome};
 
 impl<F, V, K: PartialEq> Core<F, V, K> {
@@ -25,18 +25,18 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
     }
 
     /// Hands `value` to the first receiver waiting on channel `c`.
-    #[inline]
+    #[inline(always)]
     pub fn send_to_waiter(&mut self, c: u32, value: V) -> Outcome<V> {
         let r = self.pop_waiter(c, RegKind::Recv);
         if r == NONE {
             return Outcome::Closed;
         }
-        self.wake(r, Outcome::Received(value));
+        self.wake_with(r, move || Outcome::Received(value));
         Outcome::Sent
     }
 
     /// Takes the value of the first sender waiting on channel `c`.
-    #[inline]
+    #[inline(always)]
     fn receive_from_waiter(&mut self, c: u32) -> Outcome<V> {
         let r = self.pop_waiter(c, RegKind::Send);
         if r == NONE {
@@ -139,54 +139,90 @@ impl<F, V, K: PartialEq> Core<F, V, K> {
     }
 
     /// The running tasklet has completed an operation at once: the outcome is for its next step.
-    #[inline]
+    #[inline(always)]
     fn resume_now(&mut self, slot: u32, outcome: Outcome<V>, arm: u16) -> bool {
         let t = &mut self.tasklets[slot as usize];
-        t.slot = Slot::Resume(outcome);
+        t.slot.set(Slot::Resume(outcome));
         t.arm = arm;
         true
     }
 
     /// The running tasklet blocks on one operation. True if it completed at once (the outcome is in
-    /// the resume slot and the tasklet keeps running).
-    #[inline]
+    /// the resume slot and the tasklet keeps running). Whatever the step left in the resume slot is
+    /// replaced.
+    #[inline(always)]
     pub fn block(&mut self, slot: u32, op: Op<V, K>) -> bool {
         // sends and receives first, without the general machinery: the rendezvous is the hot path
         match op {
-            Op::Send(ch, value) => {
-                let Some(c) = self.live_channel(ch) else { return self.resume_now(slot, Outcome::Closed, 0) };
-                if self.channels[c as usize].receivers > 0 {
-                    let outcome = self.send_to_waiter(c, value);
-                    return self.resume_now(slot, outcome, 0);
-                }
-                self.register_on_channel(slot, RegKind::Send, c, 0, NONE);
-                let t = &mut self.tasklets[slot as usize];
-                t.slot = Slot::Offer(value);
-                t.set_state(TState::Blocked);
-                false
-            }
-            Op::Recv(ch) => {
-                let Some(c) = self.live_channel(ch) else { return self.resume_now(slot, Outcome::Closed, 0) };
-                if self.channels[c as usize].senders > 0 {
-                    let outcome = self.receive_from_waiter(c);
-                    return self.resume_now(slot, outcome, 0);
-                }
-                self.register_on_channel(slot, RegKind::Recv, c, 0, NONE);
-                self.tasklets[slot as usize].set_state(TState::Blocked);
-                false
-            }
-            op => {
-                if self.ready(&op) {
-                    let outcome = self.complete(op);
-                    return self.resume_now(slot, outcome, 0);
-                }
-                let (_, offered) = self.register(slot, op, 0, NONE);
-                let t = &mut self.tasklets[slot as usize];
-                t.slot = offered.map_or(Slot::Empty, Slot::Offer);
-                t.set_state(TState::Blocked);
-                false
-            }
+            Op::Send(ch, value) => self.block_send(slot, ch, value),
+            Op::Recv(ch) => self.block_recv(slot, ch),
+            op => self.block_other(slot, op),
         }
+    }
+
+    #[inline(always)]
+    fn block_send(&mut self, slot: u32, ch: ChannelId, value: V) -> bool {
+        let Some(c) = self.live_channel(ch) else { return self.resume_now(slot, Outcome::Closed, 0) };
+        if self.channels[c as usize].receivers > 0 {
+            let outcome = self.send_to_waiter(c, value);
+            return self.resume_now(slot, outcome, 0);
+        }
+        self.wait_on_channel(slot, RegKind::Send, c);
+        self.tasklets[slot as usize].slot.set(Slot::Offer(value));
+        false
+    }
+
+    #[inline(always)]
+    fn block_recv(&mut self, slot: u32, ch: ChannelId) -> bool {
+        let Some(c) = self.live_channel(ch) else { return self.resume_now(slot, Outcome::Closed, 0) };
+        if self.channels[c as usize].senders > 0 {
+            let outcome = self.receive_from_waiter(c);
+            return self.resume_now(slot, outcome, 0);
+        }
+        self.wait_on_channel(slot, RegKind::Recv, c);
+        let t = &mut self.tasklets[slot as usize];
+        if !matches!(t.slot, Slot::Empty) {
+            t.slot = Slot::Empty;
+        }
+        false
+    }
+
+    /// Tasklet `slot` (running, no registration) blocks on channel `c` with its own registration,
+    /// appended to the channel's waiters: [`Core::register_on_channel`] for arm 0, in one go.
+    #[inline(always)]
+    fn wait_on_channel(&mut self, slot: u32, kind: RegKind, c: u32) {
+        let chan = &mut self.channels[c as usize];
+        let tail = chan.tail;
+        chan.tail = slot;
+        if kind == RegKind::Send {
+            chan.senders += 1;
+        } else {
+            chan.receivers += 1;
+        }
+        if tail == NONE {
+            chan.head = slot;
+        } else if is_extra(tail) {
+            self.regs[(tail & !EXTRA) as usize].next = slot;
+        } else {
+            self.waits[tail as usize].next = slot;
+        }
+        self.waits[slot as usize] = Wait { target: c, prev: tail, next: NONE };
+        let t = &mut self.tasklets[slot as usize];
+        t.flags = Flags::new(TState::Blocked, kind, t.flags.owns_groups());
+    }
+
+    /// [`Core::block`] on anything but a channel.
+    #[inline(never)]
+    fn block_other(&mut self, slot: u32, op: Op<V, K>) -> bool {
+        if self.ready(&op) {
+            let outcome = self.complete(op);
+            return self.resume_now(slot, outcome, 0);
+        }
+        let (_, offered) = self.register(slot, op, 0, NONE);
+        let t = &mut self.tasklets[slot as usize];
+        t.slot = offered.map_or(Slot::Empty, Slot::Offer);
+        t.set_state(TState::Blocked);
+        false
     }
 
     /// The running tasklet chooses among operations. True if one completed at once.

@@ -19,35 +19,60 @@ macro_rules! ensure {
     };
 }
 
-/// Which registrations are held by a blocked tasklet, and which are listed where they wait.
+/// Marks of a tasklet slot (its own registration) or of an extra registration, one byte each.
+const QUEUED: u8 = 1;
+const HELD: u8 = 2;
+const LISTED: u8 = 4;
+const FREE: u8 = 8;
+
+/// Which registrations are held by a blocked tasklet, and which are listed where they wait: `HELD`
+/// and `LISTED` marks by tasklet slot (its own registration) and by extra registration.
 struct Nodes {
-    /// By tasklet slot: its own registration is held / listed.
-    own_held: Vec<bool>,
-    own_listed: Vec<bool>,
-    /// By registration index.
-    extra_held: Vec<bool>,
-    extra_listed: Vec<bool>,
+    own: Vec<u8>,
+    extra: Vec<u8>,
 }
 
 impl Nodes {
     /// Marks `node` as listed in `what` number `index`; it must be held, and listed only once.
+    #[inline(always)]
     fn list(&mut self, node: u32, what: &str, index: usize) -> Result<(), InvalidState> {
-        let (held, listed) = if is_extra(node) {
-            let i = (node & !EXTRA) as usize;
-            (self.extra_held.get(i).copied().unwrap_or(false), self.extra_listed.get_mut(i))
-        } else {
-            let i = node as usize;
-            (self.own_held.get(i).copied().unwrap_or(false), self.own_listed.get_mut(i))
-        };
-        ensure!(held, "{what} {index}: registration {node:#x} is held by no blocked tasklet");
-        match listed {
-            Some(l) if !*l => {
-                *l = true;
+        let mark = if is_extra(node) { self.extra.get_mut((node & !EXTRA) as usize) } else { self.own.get_mut(node as usize) };
+        match mark {
+            Some(m) if *m & (HELD | LISTED) == HELD => {
+                *m |= LISTED;
                 Ok(())
             }
-            _ => Err(InvalidState(format!("{what} {index}: registration {node:#x} listed twice"))),
+            m => Err(not_listable(m.is_some_and(|m| *m & HELD != 0), node, what, index)),
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_listable(held: bool, node: u32, what: &str, index: usize) -> InvalidState {
+    if held {
+        InvalidState(format!("{what} {index}: registration {node:#x} listed twice"))
+    } else {
+        InvalidState(format!("{what} {index}: registration {node:#x} is held by no blocked tasklet"))
+    }
+}
+
+/// Walks a free list from `head` (`next` gives the following slot, `None` if out of range or not
+/// free) and checks that it holds exactly the `free` free slots: every slot on it is free, it does not
+/// loop (a walk longer than the free slots repeats one), and it misses none (a walk that ends with as
+/// many distinct free slots as there are has them all).
+#[inline]
+fn check_free_list(what: &str, head: u32, free: usize, next: impl Fn(u32) -> Option<u32>) -> Result<(), InvalidState> {
+    let mut walked = 0usize;
+    let mut at = head;
+    while at != NONE {
+        let Some(following) = next(at) else { return Err(InvalidState(format!("free {what} list broken at {at}"))) };
+        walked += 1;
+        ensure!(walked <= free, "free {what} list loops");
+        at = following;
+    }
+    ensure!(walked == free, "free {what} list misses {} slots", free - walked);
+    Ok(())
 }
 
 impl<F, V, K> Core<F, V, K> {
@@ -73,46 +98,33 @@ impl<F, V, K> Core<F, V, K> {
         ensure!(nc < NONE as usize && ng < NONE as usize && nm < NONE as usize, "too many slots");
         ensure!(self.waits.len() == nt, "{} waits for {nt} tasklets", self.waits.len());
 
-        // --- main and status
-        let (mut alive, mut dead) = (0usize, 0usize);
-        for (i, t) in self.tasklets.iter().enumerate() {
-            ensure!(t.flags.is_valid(), "tasklet {i}: invalid flags");
-            alive += usize::from(t.is_alive());
-            dead += usize::from(matches!(t.state(), TState::Finished | TState::Killed));
-        }
-        let main = self.tasklets.get(self.main.slot() as usize);
-        ensure!(main.is_some(), "main tasklet {} out of range", self.main);
-        if self.status == InstanceStatus::Running {
-            ensure!(main.is_some_and(|m| m.gen == self.main.gen() && m.is_alive()), "running instance without its main tasklet");
-        } else {
-            ensure!(alive == 0 && self.queue.is_empty(), "ended instance with live tasklets");
-        }
-
         // --- free registrations
-        let mut nodes =
-            Nodes { own_held: vec![false; nt], own_listed: vec![false; nt], extra_held: vec![false; nr], extra_listed: vec![false; nr] };
-        let mut free_regs = vec![false; nr];
-        let mut free = self.free_reg;
+        let mut nodes = Nodes { own: vec![0; nt], extra: vec![0; nr] };
         let mut free_count = 0usize;
+        let mut free = self.free_reg;
         while free != NONE {
-            let reg = self.regs.get(free as usize);
-            ensure!(reg.is_some_and(|r| r.kind == RegKind::Free), "free registration list broken at {free}");
-            ensure!(!free_regs[free as usize], "free registration list loops");
-            free_regs[free as usize] = true;
+            let Some(mark) = nodes.extra.get_mut(free as usize).filter(|_| self.regs[free as usize].kind == RegKind::Free) else {
+                return Err(InvalidState(format!("free registration list broken at {free}")));
+            };
+            ensure!(*mark & FREE == 0, "free registration list loops");
+            *mark |= FREE;
             free_count += 1;
             free = self.regs[free as usize].sibling;
         }
 
-        // --- tasklets
-        let mut queued = vec![false; nt];
-        for &s in &self.queue {
-            ensure!((s as usize) < nt, "run queue entry {s} out of range");
-            ensure!(!queued[s as usize], "tasklet slot {s} twice in the run queue");
-            queued[s as usize] = true;
+        // --- the run queue
+        for s in self.queue.iter() {
+            let Some(mark) = nodes.own.get_mut(s as usize) else { return Err(InvalidState(format!("run queue entry {s} out of range"))) };
+            ensure!(*mark & QUEUED == 0, "tasklet slot {s} twice in the run queue");
+            *mark |= QUEUED;
         }
-        let mut chained = 0usize;
+
+        // --- tasklets, in one pass: flags, state, registrations, values, groups
+        let (mut alive, mut dead, mut chained) = (0usize, 0usize, 0usize);
+        let mut members = vec![0u32; ng];
         for (i, t) in self.tasklets.iter().enumerate() {
-            let in_queue = queued[i];
+            ensure!(t.flags.is_valid(), "tasklet {i}: invalid flags");
+            let in_queue = nodes.own[i] & QUEUED != 0;
             let kind = t.kind();
             match t.state() {
                 TState::Runnable => {
@@ -127,7 +139,7 @@ impl<F, V, K> Core<F, V, K> {
                     // counted here; the arms are walked again only for the rare several-values case
                     let mut sends = 0usize;
                     if kind != RegKind::Free {
-                        nodes.own_held[i] = true;
+                        nodes.own[i] |= HELD;
                         if kind == RegKind::Send {
                             sends += 1;
                         }
@@ -137,8 +149,9 @@ impl<F, V, K> Core<F, V, K> {
                     while r != NONE {
                         let reg = self.regs.get(r as usize);
                         ensure!(reg.is_some_and(|g| g.kind != RegKind::Free), "tasklet {i}: registration {r} invalid");
-                        ensure!(!nodes.extra_held[r as usize], "registration {r} held twice");
-                        nodes.extra_held[r as usize] = true;
+                        let mark = &mut nodes.extra[r as usize];
+                        ensure!(*mark & HELD == 0, "registration {r} held twice");
+                        *mark |= HELD;
                         chained += 1;
                         let reg = self.regs[r as usize];
                         ensure!(reg.tasklet == i as u32, "registration {r} names tasklet {} not {i}", reg.tasklet);
@@ -177,41 +190,41 @@ impl<F, V, K> Core<F, V, K> {
                     ensure!(kind == RegKind::Free && t.extra == NONE && t.frames.is_empty(), "dead tasklet {i} holds state");
                     ensure!(matches!(t.slot, Slot::Empty), "dead tasklet {i} holds a value");
                     ensure!(state != TState::Dying || t.link == NONE, "dying tasklet {i} still in a group");
+                    dead += usize::from(state != TState::Dying);
                 }
             }
-            if t.is_alive() && t.link != NONE {
-                ensure!(self.groups.get(t.link as usize).is_some_and(|g| g.gen % 2 == 1), "tasklet {i} in a missing group {}", t.link);
+            if t.is_alive() {
+                alive += 1;
+                if t.link != NONE {
+                    let member = members.get_mut(t.link as usize).filter(|_| self.groups[t.link as usize].gen % 2 == 1);
+                    ensure!(member.is_some(), "tasklet {i} in a missing group {}", t.link);
+                    if let Some(m) = member {
+                        *m += 1;
+                    }
+                }
             }
         }
         ensure!(chained + free_count == nr, "{} registrations held by nobody", nr.saturating_sub(chained + free_count));
 
-        // tasklet free list: exactly the dead slots not in the queue
-        let mut seen = vec![false; nt];
-        let mut free = self.free_tasklet;
-        let mut free_tasklets = 0usize;
-        while free != NONE {
-            let t = self.tasklets.get(free as usize);
-            ensure!(t.is_some_and(|t| matches!(t.state(), TState::Finished | TState::Killed)), "free tasklet list broken at {free}");
-            ensure!(!seen[free as usize], "free tasklet list loops");
-            seen[free as usize] = true;
-            free_tasklets += 1;
-            free = self.tasklets[free as usize].link;
+        // --- main and status
+        let main = self.tasklets.get(self.main.slot() as usize);
+        ensure!(main.is_some(), "main tasklet {} out of range", self.main);
+        if self.status == InstanceStatus::Running {
+            ensure!(main.is_some_and(|m| m.gen == self.main.gen() && m.is_alive()), "running instance without its main tasklet");
+        } else {
+            ensure!(alive == 0 && self.queue.is_empty(), "ended instance with live tasklets");
         }
-        ensure!(free_tasklets == dead, "free tasklet list misses {} slots", dead.saturating_sub(free_tasklets));
+
+        // tasklet free list: exactly the dead slots not in the queue
+        check_free_list("tasklet", self.free_tasklet, dead, |s| {
+            self.tasklets.get(s as usize).filter(|t| matches!(t.state(), TState::Finished | TState::Killed)).map(|t| t.link)
+        })?;
 
         // --- channels: lists consistent both ways, counts right
-        let mut seen = vec![false; nc];
-        let mut free = self.free_channel;
-        while free != NONE {
-            let c = self.channels.get(free as usize);
-            ensure!(c.is_some_and(|c| c.gen % 2 == 0), "free channel list broken at {free}");
-            ensure!(!seen[free as usize], "free channel list loops");
-            seen[free as usize] = true;
-            free = self.channels[free as usize].head;
-        }
+        let mut dropped = 0usize;
         for (i, c) in self.channels.iter().enumerate() {
             if c.gen % 2 == 0 {
-                ensure!(seen[i], "dropped channel {i} not in the free list");
+                dropped += 1;
                 continue;
             }
             let (mut senders, mut receivers) = (0u32, 0u32);
@@ -237,24 +250,15 @@ impl<F, V, K> Core<F, V, K> {
             ensure!(c.tail == prev, "channel {i}: wrong tail");
             ensure!(c.senders == senders && c.receivers == receivers, "channel {i}: wrong counts");
         }
+        check_free_list("channel", self.free_channel, dropped, |s| {
+            self.channels.get(s as usize).filter(|c| c.gen % 2 == 0).map(|c| c.head)
+        })?;
 
         // --- groups: member counts, joiners
-        let mut members = vec![0u32; ng];
-        for t in self.tasklets.iter().filter(|t| t.is_alive() && t.link != NONE) {
-            members[t.link as usize] += 1;
-        }
-        let mut seen = vec![false; ng];
-        let mut free = self.free_group;
-        while free != NONE {
-            let g = self.groups.get(free as usize);
-            ensure!(g.is_some_and(|g| g.gen % 2 == 0), "free group list broken at {free}");
-            ensure!(!seen[free as usize], "free group list loops");
-            seen[free as usize] = true;
-            free = self.groups[free as usize].head;
-        }
+        let mut freed = 0usize;
         for (i, g) in self.groups.iter().enumerate() {
             if g.gen % 2 == 0 {
-                ensure!(seen[i], "freed group {i} not in the free list");
+                freed += 1;
                 continue;
             }
             ensure!(g.remaining == members[i], "group {i}: {} members counted, {} alive", g.remaining, members[i]);
@@ -262,36 +266,30 @@ impl<F, V, K> Core<F, V, K> {
             let mut node = g.head;
             while node != NONE {
                 nodes.list(node, "group", i)?;
-                let (_, _, target) = self.node_owner(node);
-                ensure!(self.node_kind(node) == RegKind::Join && target == i as u32, "group {i}: joiner {node:#x} waits elsewhere");
-                ensure!(self.node_links(node).0 == prev, "group {i}: joiner {node:#x} has a wrong back link");
+                let (kind, target, back, next) = self.node_all(node);
+                ensure!(kind == RegKind::Join && target == i as u32, "group {i}: joiner {node:#x} waits elsewhere");
+                ensure!(back == prev, "group {i}: joiner {node:#x} has a wrong back link");
                 prev = node;
-                node = self.node_links(node).1;
+                node = next;
             }
             ensure!(g.tail == prev, "group {i}: wrong tail");
             ensure!(g.head == NONE || g.remaining > 0, "group {i}: joiners of a group with no members");
         }
+        check_free_list("group", self.free_group, freed, |s| self.groups.get(s as usize).filter(|g| g.gen % 2 == 0).map(|g| g.head))?;
 
         // --- timers
-        let mut seen = vec![false; nm];
-        let mut free = self.timers.free;
-        while free != NONE {
-            let t = self.timers.slots.get(free as usize);
-            ensure!(t.is_some_and(|t| t.gen % 2 == 0), "free timer list broken at {free}");
-            ensure!(!seen[free as usize], "free timer list loops");
-            seen[free as usize] = true;
-            free = self.timers.slots[free as usize].reg;
-        }
+        let mut unset = 0usize;
         for (i, t) in self.timers.slots.iter().enumerate() {
             if t.gen % 2 == 0 {
-                ensure!(seen[i], "unset timer {i} not in the free list");
+                unset += 1;
                 continue;
             }
             ensure!(t.seq < self.timers.next_seq, "timer {i}: sequence number from the future");
             nodes.list(t.reg, "timer", i)?;
-            let (_, _, target) = self.node_owner(t.reg);
-            ensure!(self.node_kind(t.reg) == RegKind::Timer && target == i as u32, "timer {i}: waiter {:#x} waits elsewhere", t.reg);
+            let (kind, target, _, _) = self.node_all(t.reg);
+            ensure!(kind == RegKind::Timer && target == i as u32, "timer {i}: waiter {:#x} waits elsewhere", t.reg);
         }
+        check_free_list("timer", self.timers.free, unset, |s| self.timers.slots.get(s as usize).filter(|t| t.gen % 2 == 0).map(|t| t.reg))?;
 
         // --- message waits and requests
         for w in &self.msg_waits {
@@ -310,8 +308,9 @@ impl<F, V, K> Core<F, V, K> {
         }
 
         // every registration held by a tasklet is listed where it waits
-        ensure!(nodes.own_held == nodes.own_listed, "a tasklet's registration waits nowhere");
-        ensure!(nodes.extra_held == nodes.extra_listed, "a choice's registration waits nowhere");
+        let unlisted = |m: &u8| (m & HELD != 0) != (m & LISTED != 0);
+        ensure!(!nodes.own.iter().any(unlisted), "a tasklet's registration waits nowhere");
+        ensure!(!nodes.extra.iter().any(unlisted), "a choice's registration waits nowhere");
         Ok(())
     }
 }
