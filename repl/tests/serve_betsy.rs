@@ -5,13 +5,12 @@
 //! fails over HTTP. `UPDATE_BETSY_HTTP=1` also writes the HTTP passing set to
 //! `tests/betsy-http-passing.txt`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use bpel_tests::betsy::{cases, Outcome};
+use bpel_tests::betsy::{cases, Outcome, Tally};
 use bpel_tests::betsy_http::run_http;
 use bpel_tests::{betsy_dir, workspace_dir};
 
@@ -43,42 +42,22 @@ fn betsy_over_http() {
     });
     let outcomes = outcomes.into_inner().unwrap_or_else(|p| p.into_inner());
 
-    let mut groups: BTreeMap<String, (usize, usize, Vec<String>)> = BTreeMap::new();
-    let mut passing = Vec::new();
+    let mut tally = Tally::default();
     for (case, outcome) in all.iter().zip(outcomes) {
         let (outcome, _) = outcome.unwrap_or((Outcome { passed: false, reason: "not run".into() }, 0.0));
-        let entry = groups.entry(case.group.clone()).or_default();
-        entry.1 += 1;
-        if outcome.passed {
-            entry.0 += 1;
-            passing.push(format!("{}/{}", case.group, case.name));
-        } else {
-            entry.2.push(format!("{}: {}", case.name, outcome.reason.replace('\n', " ⏎ ")));
-        }
+        tally.add(case, &outcome);
     }
-    let mut report = String::from("betsy over HTTP (`bpel serve`, one server per test)\n\n| group | passed | total |\n|---|---|---|\n");
-    let (mut p, mut t) = (0, 0);
-    for (group, (passed, total, _)) in &groups {
-        report.push_str(&format!("| {group} | {passed} | {total} |\n"));
-        p += passed;
-        t += total;
-    }
-    report.push_str(&format!("| **all** | **{p}** | **{t}** |\n\nFailing:\n"));
-    for (group, (_, _, failing)) in &groups {
-        for f in failing {
-            report.push_str(&format!("- {group}/{f}\n"));
-        }
-    }
+    let mut report = format!("betsy over HTTP (`bpel serve`, one server per test)\n\n{}", tally.table());
     report.push_str(&format!("\nRun time: {:.1} s with {WORKERS} workers\n", started.elapsed().as_secs_f64()));
     println!("{report}");
     let target = workspace_dir().join("target");
     let _ = std::fs::create_dir_all(&target);
     let _ = std::fs::write(target.join("betsy-http.md"), &report);
     if std::env::var_os("UPDATE_BETSY_HTTP").is_some() {
-        std::fs::write(workspace_dir().join("tests/betsy-http-passing.txt"), passing.join("\n") + "\n").unwrap();
+        std::fs::write(workspace_dir().join("tests/betsy-http-passing.txt"), tally.passing.join("\n") + "\n").unwrap();
     }
 
     let gate = std::fs::read_to_string(workspace_dir().join("tests/betsy-passing.txt")).unwrap_or_default();
-    let lost: Vec<&str> = gate.lines().map(str::trim).filter(|l| !l.is_empty() && !passing.iter().any(|p| p == l)).collect();
+    let lost = tally.lost(&gate);
     assert!(lost.is_empty(), "tests that pass in process fail over HTTP: {lost:?}\n{report}");
 }

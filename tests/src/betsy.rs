@@ -359,7 +359,8 @@ fn judge(expect: &Json, _partner_output: Option<i64>, reply: Option<Result<Messa
     }
 }
 
-fn check_value(expect: &Json, number: Option<i64>, text: Option<&str>) -> Result<(), String> {
+/// The value expectations of a step (output, output_string, at least, the partner's answers).
+pub fn check_value(expect: &Json, number: Option<i64>, text: Option<&str>) -> Result<(), String> {
     if let Some(output) = expect["output"].as_i64() {
         if number != Some(output) {
             return Err(format!("expected {output}, got {}", text.map_or(format!("{number:?}"), str::to_string)));
@@ -401,4 +402,49 @@ pub fn fault_text(fault: &Fault) -> String {
         None => String::new(),
     };
     format!("{} {} {}", fault.name.local, fault.message, detail)
+}
+
+/// Outcomes per group, for the table the betsy tests print.
+#[derive(Default)]
+pub struct Tally {
+    /// Group → (passed, total, failing names with reasons).
+    groups: BTreeMap<String, (usize, usize, Vec<String>)>,
+    /// `group/name` of every test that passed.
+    pub passing: Vec<String>,
+}
+
+impl Tally {
+    pub fn add(&mut self, case: &Case, outcome: &Outcome) {
+        let entry = self.groups.entry(case.group.clone()).or_default();
+        entry.1 += 1;
+        if outcome.passed {
+            entry.0 += 1;
+            self.passing.push(format!("{}/{}", case.group, case.name));
+        } else {
+            entry.2.push(format!("{}: {}", case.name, outcome.reason.replace('\n', " ⏎ ")));
+        }
+    }
+
+    /// A markdown table per group, then the failing tests with their reasons.
+    pub fn table(&self) -> String {
+        let mut out = String::from("| group | passed | total |\n|---|---|---|\n");
+        let (mut passed_all, mut total_all) = (0, 0);
+        for (group, (passed, total, _)) in &self.groups {
+            out.push_str(&format!("| {group} | {passed} | {total} |\n"));
+            passed_all += passed;
+            total_all += total;
+        }
+        out.push_str(&format!("| **all** | **{passed_all}** | **{total_all}** |\n\nFailing:\n"));
+        for (group, (_, _, failing)) in &self.groups {
+            for failure in failing {
+                out.push_str(&format!("- {group}/{failure}\n"));
+            }
+        }
+        out
+    }
+
+    /// The lines of a passing-set file (`group/name`) that did not pass here.
+    pub fn lost(&self, gate: &str) -> Vec<String> {
+        gate.lines().map(str::trim).filter(|l| !l.is_empty() && !self.passing.iter().any(|p| p == l)).map(str::to_string).collect()
+    }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use bpel_engine::xml::XmlElement;
 use serde_json::Value as Json;
 
-use crate::betsy::{Case, Outcome};
+use crate::betsy::{check_value, Case, Outcome};
 use crate::partner::TestPartner;
 
 const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -200,36 +200,6 @@ fn soap_body(text: &str) -> Result<XmlElement, String> {
     }
     let body = envelope.child_elements().find(|c| c.is(Some(SOAP_ENV_NS), "Body")).cloned();
     body.ok_or_else(|| "the envelope has no Body".to_string())
-}
-
-/// The same as `crate::betsy`'s `check_value`.
-fn check_value(expect: &Json, number: Option<i64>, text: Option<&str>) -> Result<(), String> {
-    if let Some(output) = expect["output"].as_i64() {
-        if number != Some(output) {
-            return Err(format!("expected {output}, got {}", text.map_or(format!("{number:?}"), str::to_string)));
-        }
-    }
-    if let Some(output) = expect["output_string"].as_str().filter(|o| *o != "unchecked") {
-        if text != Some(output) {
-            return Err(format!("expected `{output}`, got {text:?}"));
-        }
-    }
-    if let Some(least) = expect["output_at_least"].as_i64() {
-        if number.is_none_or(|n| n < least) {
-            return Err(format!("expected at least {least}, got {number:?}"));
-        }
-    }
-    if let Some(gt) = expect["partner_output_gt"].as_i64() {
-        if number.is_none_or(|n| n <= gt) {
-            return Err(format!("the partner says {number:?}, expected more than {gt}"));
-        }
-    }
-    if let Some(output) = expect["partner_output"].as_i64() {
-        if number != Some(output) {
-            return Err(format!("the partner says {number:?}, expected {output}"));
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,43 +2,21 @@
 //! table per group with the failing tests and why; fails if a test of the passing set
 //! (`tests/betsy-passing.txt`) no longer passes. `UPDATE_BETSY=1` rewrites the set.
 
-use std::collections::BTreeMap;
-
-use bpel_tests::betsy::{cases, run};
+use bpel_tests::betsy::{cases, run, Tally};
 use bpel_tests::{betsy_dir, workspace_dir};
 
 fn table(checkpoint_every_step: bool) -> (Vec<String>, String) {
     let betsy = betsy_dir();
-    let mut groups: BTreeMap<String, (usize, usize, Vec<String>)> = BTreeMap::new();
-    let mut passing = Vec::new();
+    let mut tally = Tally::default();
     for case in cases(&betsy) {
         let outcome = std::panic::catch_unwind(|| run(&betsy, &case, checkpoint_every_step)).unwrap_or_else(|panic| {
             let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
             bpel_tests::betsy::Outcome { passed: false, reason: format!("PANIC: {}", why.unwrap_or_default()) }
         });
-        let entry = groups.entry(case.group.clone()).or_default();
-        entry.1 += 1;
-        if outcome.passed {
-            entry.0 += 1;
-            passing.push(format!("{}/{}", case.group, case.name));
-        } else {
-            entry.2.push(format!("{}: {}", case.name, outcome.reason));
-        }
+        tally.add(&case, &outcome);
     }
-    let mut out = String::from("| group | passed | total |\n|---|---|---|\n");
-    let (mut p, mut t) = (0, 0);
-    for (group, (passed, total, _)) in &groups {
-        out.push_str(&format!("| {group} | {passed} | {total} |\n"));
-        p += passed;
-        t += total;
-    }
-    out.push_str(&format!("| **all** | **{p}** | **{t}** |\n\nFailing:\n"));
-    for (group, (_, _, failing)) in &groups {
-        for f in failing {
-            out.push_str(&format!("- {group}/{f}\n"));
-        }
-    }
-    (passing, out)
+    let report = tally.table();
+    (tally.passing, report)
 }
 
 #[test]

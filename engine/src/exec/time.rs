@@ -99,20 +99,9 @@ pub fn date_time(text: &str) -> Option<Timestamp> {
             sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?)
         }
     };
-    let days = days_from_civil(year, month, day);
+    let days = crate::model::xsd::days_from_civil(year, month, day);
     let millis = days as f64 * 86_400_000.0 + seconds_of_day * 1000.0 - offset_minutes as f64 * 60_000.0;
     Some(Timestamp(millis.round() as i64))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

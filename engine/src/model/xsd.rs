@@ -12,6 +12,7 @@ pub(crate) mod builtin;
 mod sample;
 mod validate;
 
+pub(crate) use builtin::days_from_civil;
 pub use builtin::BuiltinType;
 pub use sample::{sample_element, sample_of_type, Sample, SampleError};
 pub use validate::{validate_element_text, validate_simple_type, validate_simple_value, ValueError};

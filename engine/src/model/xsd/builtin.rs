@@ -925,7 +925,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if year < 0 { year + 1 } else { year };
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
