@@ -190,39 +190,7 @@ impl Program for Deployed {
             }
             budget = budget.saturating_sub(1);
             let mut frame = frame;
-            let act = activities::step(self, cx, &mut frame, input);
-            match act {
-                Act::Push(child) => {
-                    if let Some(top) = cx.frame_mut() {
-                        *top = frame;
-                    }
-                    cx.push(child);
-                    input = Input::None;
-                }
-                Act::Again => {
-                    if let Some(top) = cx.frame_mut() {
-                        *top = frame;
-                    }
-                    input = Input::None;
-                }
-                Act::Yield => {
-                    if let Some(top) = cx.frame_mut() {
-                        *top = frame;
-                    }
-                    return Step::Yield;
-                }
-                Act::Block(op) => {
-                    if let Some(top) = cx.frame_mut() {
-                        *top = frame;
-                    }
-                    return Step::Block(op);
-                }
-                Act::Choose(ops) => {
-                    if let Some(top) = cx.frame_mut() {
-                        *top = frame;
-                    }
-                    return Step::Choose(ops);
-                }
+            let act = match activities::step(self, cx, &mut frame, input) {
                 Act::Done => {
                     cx.pop();
                     links::completed(self, cx, &frame);
@@ -230,6 +198,7 @@ impl Program for Deployed {
                         return Step::Finish;
                     }
                     input = Input::Child(Ok(()));
+                    continue;
                 }
                 Act::Fault(fault) => {
                     cx.pop();
@@ -237,7 +206,22 @@ impl Program for Deployed {
                         return Step::Fault(Payload::Fault(fault));
                     }
                     input = Input::Child(Err(fault));
+                    continue;
                 }
+                act => act,
+            };
+            // the frame stays on the stack: keep its progress
+            if let Some(top) = cx.frame_mut() {
+                *top = frame;
+            }
+            input = Input::None;
+            match act {
+                Act::Push(child) => cx.push(child),
+                Act::Yield => return Step::Yield,
+                Act::Block(op) => return Step::Block(op),
+                Act::Choose(ops) => return Step::Choose(ops),
+                // Again steps the frame at once; Done and Fault left above
+                Act::Again | Act::Done | Act::Fault(_) => {}
             }
         }
     }

@@ -40,7 +40,7 @@ use super::time::{date_time, duration_millis};
 use crate::fault::Fault;
 use crate::http::soap;
 use crate::model::QName;
-use crate::runtime::{ExchangeId, InstanceStatus};
+use crate::runtime::ExchangeId;
 use crate::xml::{Message, Value, XmlElement};
 
 /// A scenario file, as written.
@@ -242,10 +242,10 @@ impl Runner<'_> {
             }
         }
         if let Some(expected) = &step.expect_status {
-            let actual = self.current.and_then(|id| self.engine.instance(id)).map(|l| status_name(l.instance.status()));
-            let actual = actual.unwrap_or("no instance");
+            let actual = self.current.and_then(|id| self.engine.instance(id)).map(|l| l.instance.status().to_string());
+            let actual = actual.unwrap_or_else(|| "no instance".to_string());
             if !actual.eq_ignore_ascii_case(expected.trim()) {
-                out.failures.push(mismatch("the instance's status", expected, actual));
+                out.failures.push(mismatch("the instance's status", expected, &actual));
             }
         }
         if let Some(condition) = &step.assert {
@@ -480,15 +480,6 @@ fn describe(step: &StepSpec) -> String {
         "nothing".to_string()
     } else {
         parts.join(", ")
-    }
-}
-
-fn status_name(status: InstanceStatus) -> &'static str {
-    match status {
-        InstanceStatus::Running => "running",
-        InstanceStatus::Completed => "completed",
-        InstanceStatus::Faulted => "faulted",
-        InstanceStatus::Terminated => "terminated",
     }
 }
 

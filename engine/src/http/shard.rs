@@ -14,7 +14,7 @@ use super::router::Router;
 use crate::exec::inspect::InstanceReport;
 use crate::exec::{Engine, InstanceId, Invocation, ProcessId, RequestId};
 use crate::fault::Fault;
-use crate::runtime::{Clock, ExchangeId, InstanceStatus, SystemClock};
+use crate::runtime::{Clock, ExchangeId, SystemClock};
 use crate::store::{Batch, SavedCall, SavedInstance, Store};
 use crate::xml::{Message, XmlElement};
 
@@ -232,7 +232,7 @@ impl Shard {
                         InstanceSummary {
                             id: id.0,
                             process: report.as_ref().map(|r| r.process.clone()).unwrap_or_default(),
-                            status: status_name(live.instance.status()).to_string(),
+                            status: live.instance.status().to_string(),
                             waiting: report.map(|r| r.waiting).unwrap_or_default(),
                         }
                     })
@@ -268,14 +268,5 @@ impl Shard {
     /// Sends this shard's commands.
     pub fn channel() -> (Sender<Command>, Receiver<Command>) {
         std::sync::mpsc::channel()
-    }
-}
-
-pub fn status_name(status: InstanceStatus) -> &'static str {
-    match status {
-        InstanceStatus::Running => "running",
-        InstanceStatus::Completed => "completed",
-        InstanceStatus::Faulted => "faulted",
-        InstanceStatus::Terminated => "terminated",
     }
 }

@@ -199,13 +199,7 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         ScopeStage::Compensate => {
             frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Compensating, handlers: None });
             let handler = decls(d, frame.activity).and_then(|s| s.compensation_handler.as_ref()).and_then(|h| h.activity);
-            match handler {
-                Some(handler) => Act::Push(fresh(handler, own)),
-                None => {
-                    let pending = take_completed(cx, own);
-                    Act::Push(Frame { activity: frame.activity, env: own, phase: Phase::Compensating { pending } })
-                }
-            }
+            handler_or_default(cx, frame.activity, own, handler)
         }
         ScopeStage::Compensating => {
             close(cx, own);
@@ -217,13 +211,7 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         ScopeStage::Terminate => {
             frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Terminating, handlers: None });
             let handler = decls(d, frame.activity).and_then(|s| s.termination_handler.as_ref()).and_then(|h| h.activity);
-            match handler {
-                Some(handler) => Act::Push(fresh(handler, own)),
-                None => {
-                    let pending = take_completed(cx, own);
-                    Act::Push(Frame { activity: frame.activity, env: own, phase: Phase::Compensating { pending } })
-                }
-            }
+            handler_or_default(cx, frame.activity, own, handler)
         }
         ScopeStage::Terminating => {
             // a fault in a termination handler is not propagated (WS-BPEL 2.0 §12.6)
@@ -271,6 +259,18 @@ fn release_isolation(cx: &mut StepContext<'_, Deployed>) {
     cx.shared_mut().isolation = None;
     if let Some(channel) = cx.shared().isolation_waiters {
         cx.offer(channel, Payload::Done);
+    }
+}
+
+/// Runs a scope's handler activity, or the default handler of every kind: compensate the scope's
+/// completed children, latest first.
+fn handler_or_default(cx: &mut StepContext<'_, Deployed>, scope: ActivityId, own: EnvId, handler: Option<ActivityId>) -> Act {
+    match handler {
+        Some(handler) => Act::Push(fresh(handler, own)),
+        None => {
+            let pending = take_completed(cx, own);
+            Act::Push(Frame { activity: scope, env: own, phase: Phase::Compensating { pending } })
+        }
     }
 }
 
@@ -335,8 +335,7 @@ fn handle_fault(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Fr
         }
         None => {
             frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Defaulting, handlers: None });
-            let pending = take_completed(cx, own);
-            Act::Push(Frame { activity: frame.activity, env: own, phase: Phase::Compensating { pending } })
+            handler_or_default(cx, frame.activity, own, None)
         }
     }
 }
