@@ -57,9 +57,14 @@ use crate::runtime::{Instance, InvalidState, Program};
 pub const MAGIC: [u8; 8] = *b"BPELCKPT";
 
 /// The format this build writes.
-pub const FORMAT_VERSION: u16 = 1;
+///
+/// - 1: the first.
+/// - 2: WS-BPEL instances: frames hold typed per-activity states, scope instances are freed and
+///   their slots reused, the trace is a bounded queue. The runtime's own layout is unchanged, so a
+///   program whose state did not change (see [`Program::OLDEST_READABLE_FORMAT`]) still reads 1.
+pub const FORMAT_VERSION: u16 = 2;
 
-/// The oldest format this build still reads.
+/// The oldest format this build still reads for any program.
 pub const OLDEST_READABLE: u16 = 1;
 
 /// The header's size in format version 1.
@@ -173,6 +178,11 @@ pub enum CheckpointError {
     TruncatedHeader { len: usize, needed: usize },
     #[error("checkpoint format version {found} is not supported: this build reads versions {oldest} to {newest}")]
     UnsupportedVersion { found: u16, oldest: u16, newest: u16 },
+    #[error(
+        "checkpoint format version {found} is too old for this kind of instance: its layout changed in version {oldest} \
+         (this build reads {oldest} to {newest}); finish the instance with the release that saved it, or start it anew"
+    )]
+    ProgramLayoutChanged { found: u16, oldest: u16, newest: u16 },
     #[error("checkpoint truncated: the header announces a body of {expected} bytes, only {found} follow it")]
     TruncatedBody { expected: u64, found: usize },
     #[error("checkpoint has {extra} unexpected bytes after its body")]
@@ -293,6 +303,13 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, CheckpointError> {
 /// `definition`, and any corrupt, truncated or inconsistent data.
 pub fn load<P: Program>(bytes: &[u8], definition: DefinitionHash) -> Result<Instance<P>, CheckpointError> {
     let header = read_header(bytes)?;
+    if header.version < P::OLDEST_READABLE_FORMAT {
+        return Err(CheckpointError::ProgramLayoutChanged {
+            found: header.version,
+            oldest: P::OLDEST_READABLE_FORMAT,
+            newest: FORMAT_VERSION,
+        });
+    }
     let body = &bytes[HEADER_LEN..];
     let expected = header.body_len;
     if (body.len() as u64) < expected {

@@ -75,11 +75,14 @@ pub struct Deployed {
     pub stylesheets: StylesheetCache,
     pub decls: Vec<Decl>,
     /// The declaration of each scope-like owner: the process, a scope, a catch (scope, index), a flow.
-    pub decl_of: BTreeMap<(ActivityId, u32), DeclId>,
+    pub decl_of: BTreeMap<(ActivityId, DeclOwner), DeclId>,
     /// For each activity, the links whose source lies in its subtree (itself included).
     pub sourced_links: BTreeMap<ActivityId, Vec<String>>,
     /// The address this process is served at (its myRole endpoints' base), if a host said.
     pub base_address: String,
+    /// How many completed activities an instance's trace keeps (the last ones; older ones are
+    /// dropped, so the trace does not grow with an instance's life). Set before deploying.
+    pub trace_limit: usize,
     /// Line starts of the process text, for messages that name an activity's line.
     pub lines: crate::span::LineIndex,
     /// For each (partner link, operation) the process receives on: how to route a message.
@@ -87,6 +90,9 @@ pub struct Deployed {
     /// Every WSDL message of the imports, resolved once (messages are built on every request).
     message_types: BTreeMap<QName, std::sync::Arc<MessageType>>,
 }
+
+/// How many completed activities an instance's trace keeps unless the host says otherwise.
+pub const DEFAULT_TRACE_LIMIT: usize = 128;
 
 /// What the activities receiving on one operation say about routing its messages.
 #[derive(Clone, Debug, Default)]
@@ -106,9 +112,16 @@ pub struct Routing {
     pub creates: bool,
 }
 
-/// The kind of owner of a declaration, as the second half of a [`Deployed::decl_of`] key.
-pub const OWNER_SCOPE: u32 = u32::MAX;
-pub const OWNER_FLOW: u32 = u32::MAX - 1;
+/// What of an activity owns a declaration, as the second half of a [`Deployed::decl_of`] key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeclOwner {
+    /// The scope itself (or the process): its variables, partner links, correlation sets.
+    Scope,
+    /// A flow: its links.
+    Flow,
+    /// A catch of a scope or an invoke (by index): its fault variable.
+    Catch(u32),
+}
 
 impl Deployed {
     /// Loads, checks and compiles the process at `path`. A process with errors is refused with them.
@@ -139,6 +152,7 @@ impl Deployed {
             decl_of: BTreeMap::new(),
             sourced_links: BTreeMap::new(),
             base_address: "http://localhost:8080".to_string(),
+            trace_limit: DEFAULT_TRACE_LIMIT,
             lines: crate::span::LineIndex::new(&unit.text),
             inbound: BTreeMap::new(),
             message_types: BTreeMap::new(),
@@ -223,13 +237,15 @@ impl Deployed {
         self.unit.process.as_ref().expect("Deployed::new refuses a unit without a process model")
     }
 
-    pub fn decl(&self, id: DeclId) -> &Decl {
+    /// The declarations of a scope instance (`None`: one that declares nothing, e.g. an invoke's
+    /// implicit scope or a catch without a fault variable).
+    pub fn decl(&self, id: Option<DeclId>) -> &Decl {
         static EMPTY: Decl = Decl { variables: Vec::new(), partner_links: Vec::new(), correlation_sets: Vec::new(), links: Vec::new() };
-        self.decls.get(id.0 as usize).unwrap_or(&EMPTY)
+        id.and_then(|id| self.decls.get(id.0 as usize)).unwrap_or(&EMPTY)
     }
 
-    pub fn decl_for(&self, owner: ActivityId, kind: u32) -> Option<DeclId> {
-        self.decl_of.get(&(owner, kind)).copied()
+    pub fn decl_for(&self, activity: ActivityId, owner: DeclOwner) -> Option<DeclId> {
+        self.decl_of.get(&(activity, owner)).copied()
     }
 
     pub fn xpath_env(&self) -> XPathEnv<'_> {
@@ -248,7 +264,7 @@ impl Deployed {
     fn build_tables(&mut self) {
         let Some(process) = self.unit.process.take() else { return };
         let root = self.scope_decl(PROCESS, &process.scope, Vec::new());
-        self.add_decl((PROCESS, OWNER_SCOPE), root);
+        self.add_decl((PROCESS, DeclOwner::Scope), root);
         self.catch_decls(PROCESS, &process.scope);
         for id in process.activity_ids() {
             let activity = process.activity(id);
@@ -268,7 +284,7 @@ impl Deployed {
                         extra.extend(self.event_variable(event));
                     }
                     let decl = self.scope_decl(id, &scope.decls, extra);
-                    self.add_decl((id, OWNER_SCOPE), decl);
+                    self.add_decl((id, DeclOwner::Scope), decl);
                     self.catch_decls(id, &scope.decls);
                 }
                 ActivityKind::Flow(flow) => {
@@ -276,7 +292,7 @@ impl Deployed {
                         links: flow.links.iter().filter_map(|l| l.name.as_ref().map(|n| n.value.clone())).collect(),
                         ..Decl::default()
                     };
-                    self.add_decl((id, OWNER_FLOW), decl);
+                    self.add_decl((id, DeclOwner::Flow), decl);
                 }
                 ActivityKind::Invoke(invoke) => self.catch_decls(id, &invoke.handlers),
                 _ => {}
@@ -294,7 +310,7 @@ impl Deployed {
         self.unit.process = Some(process);
     }
 
-    fn add_decl(&mut self, key: (ActivityId, u32), decl: Decl) {
+    fn add_decl(&mut self, key: (ActivityId, DeclOwner), decl: Decl) {
         self.decls.push(decl);
         self.decl_of.insert(key, DeclId(self.decls.len() as u32 - 1));
     }
@@ -319,7 +335,7 @@ impl Deployed {
                 catch.fault_element.as_ref().and_then(|e| e.name.clone()).map(VarType::Element)
             };
             let decl = Decl { variables: vec![VariableDecl { name: variable.value.clone(), ty, init: None }], ..Decl::default() };
-            self.add_decl((owner, index as u32), decl);
+            self.add_decl((owner, DeclOwner::Catch(index as u32)), decl);
         }
     }
 
@@ -371,36 +387,53 @@ impl Deployed {
     }
 
     /// Checks what the runtime cannot: that a restored instance's frames name activities of this
-    /// process and scope instances it has (a checkpoint with a valid checksum can still be forged).
+    /// process and scope instances it has, and that each scope instance fits its declarations (a
+    /// checkpoint with a valid checksum can still be forged).
     pub fn check_instance(&self, instance: &crate::runtime::Instance<Deployed>) -> Result<(), String> {
         let state = instance.shared();
-        let envs = state.envs.len() as u32;
         let activities = self.process().activities.len() as u32;
-        let env_ok = |e: &super::EnvId| e.0 < envs;
+        let activity_ok = |a: ActivityId| a == PROCESS || a.0 < activities;
+        let env_ok = |e: super::EnvId| state.env(e).is_some();
         for tasklet in instance.tasklets() {
             for frame in tasklet.frames {
-                if frame.activity != PROCESS && frame.activity.0 >= activities {
+                if !activity_ok(frame.activity) {
                     return Err(format!("a frame names activity #{}, the process has {activities}", frame.activity.0));
                 }
-                if !(env_ok(&frame.env) || frame.activity == PROCESS && state.envs.is_empty()) {
-                    return Err(format!("a frame names scope instance #{}, the instance has {envs}", frame.env.0));
+                let unstarted_process = frame.activity == PROCESS && state.envs.is_empty();
+                if let Some(missing) = frame.env_ids().find(|e| !env_ok(*e)).filter(|_| !unstarted_process) {
+                    return Err(format!("a frame names scope instance #{}, which the instance does not have", missing.0));
                 }
             }
         }
-        for env in &state.envs {
+        for (id, env) in state.scope_instances() {
+            if env.decl.is_some_and(|d| d.0 as usize >= self.decls.len()) {
+                return Err(format!("scope instance #{} names declarations the process does not have", id.0));
+            }
             let decl = self.decl(env.decl);
             if env.values.len() != decl.variables.len()
                 || env.partners.len() != decl.partner_links.len()
+                || env.correlations.len() != decl.correlation_sets.len()
                 || env.links.len() != decl.links.len()
             {
-                return Err("a scope instance does not fit its declarations".to_string());
+                return Err(format!("scope instance #{} does not fit its declarations", id.0));
             }
-            if env.parent.is_some_and(|p| !env_ok(&p)) || env.completed.iter().any(|c| !env_ok(c)) {
-                return Err("a scope instance names one that does not exist".to_string());
+            if env.parent.is_some_and(|p| !env_ok(p)) || env.completed.iter().any(|c| !env_ok(*c)) {
+                return Err(format!("scope instance #{} names one that does not exist", id.0));
             }
-            if env.scope.is_some_and(|a| a != PROCESS && a.0 >= activities) {
-                return Err("a scope instance names an activity that does not exist".to_string());
+            if env.scope.is_some_and(|a| !activity_ok(a)) {
+                return Err(format!("scope instance #{} names an activity that does not exist", id.0));
             }
+        }
+        if state.free_envs.iter().any(|e| env_ok(*e) || e.0 as usize >= state.envs.len()) {
+            return Err("the free list names a scope instance in use or past the end".to_string());
+        }
+        if state.waiting.iter().any(|w| !env_ok(w.env) || !activity_ok(w.activity))
+            || state.deferred_handlers.is_some_and(|(_, _, own)| !env_ok(own))
+        {
+            return Err("a waiting receive or event handler names a scope instance or activity that does not exist".to_string());
+        }
+        if state.trace.iter().any(|a| !activity_ok(*a)) {
+            return Err("the trace names an activity that does not exist".to_string());
         }
         Ok(())
     }

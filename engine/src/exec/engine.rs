@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::activities::messaging::{self, message_from_body, message_type, operation, Direction};
 use super::deploy::{DeployError, Deployed};
-use super::{Frame, MessageKey, Payload, Phase, PROCESS};
+use super::{Frame, FrameState, MessageKey, Payload, PROCESS};
 use crate::checkpoint::{self, CheckpointError};
 use crate::fault::{Fault, StandardFault};
 use crate::model::QName;
@@ -85,6 +85,19 @@ pub struct Correlated {
 
 /// How far one run of the instances may go before the engine reports a runaway instance.
 const STEPS_PER_RUN: u64 = 5_000_000;
+
+/// How many steps an instance runs between two collections of its finished scope instances (a
+/// loop that opens a scope per round stays bounded within one run, too).
+const STEPS_PER_COLLECTION: u64 = 4096;
+
+/// Frees the scope instances nothing refers to any more ([`super::ProcessState::collect`]).
+fn collect_scope_instances(instance: &mut Instance<Deployed>) {
+    if instance.shared().envs.len() <= 1 {
+        return;
+    }
+    let roots: Vec<super::EnvId> = instance.tasklets().flat_map(|t| t.frames.iter().flat_map(Frame::env_ids)).collect();
+    instance.shared_mut().collect(roots);
+}
 
 pub struct Engine {
     processes: Vec<Arc<Deployed>>,
@@ -248,7 +261,7 @@ impl Engine {
 
     fn create(&mut self, process: ProcessId) -> InstanceId {
         let id = self.new_instance_id();
-        let main = Frame { activity: PROCESS, env: super::EnvId(0), phase: Phase::Start };
+        let main = Frame { activity: PROCESS, env: super::EnvId(0), state: FrameState::Start };
         let instance = Instance::new(main, self.clock.now());
         self.instances.insert(id, Live { process, instance });
         id
@@ -288,7 +301,7 @@ impl Engine {
         let Some(deployed) = self.processes.get(live.process.0) else { return };
         let process = live.process;
         let mut keys = Vec::new();
-        for env in &live.instance.shared().envs {
+        for (_, env) in live.instance.shared().scope_instances() {
             for (set, values) in deployed.decl(env.decl).correlation_sets.iter().zip(&env.correlations) {
                 if let Some(values) = values {
                     keys.push((set.name.clone(), values.clone()));
@@ -370,9 +383,10 @@ impl Engine {
         let Some(deployed) = self.processes.get(live.process.0).cloned() else { return };
         let mut steps = 0;
         loop {
-            let budget = if self.checkpoint_every_step { 1 } else { STEPS_PER_RUN };
+            let budget = if self.checkpoint_every_step { 1 } else { STEPS_PER_COLLECTION.min(STEPS_PER_RUN - steps) };
             let outcome = live.instance.run(&*deployed, &self.clock, budget);
             steps += budget;
+            collect_scope_instances(&mut live.instance);
             if self.checkpoint_every_step {
                 // a restored copy carries on: whatever the instance is, it survives the round trip
                 let round_trip = checkpoint::save(&live.instance, deployed.hash)
@@ -546,7 +560,7 @@ impl Engine {
         let live = self.instances.get(&id)?;
         let deployed = self.processes.get(live.process.0)?;
         let state = live.instance.shared();
-        state.envs.iter().rev().find_map(|env| {
+        state.scope_instances().rev().find_map(|(_, env)| {
             let index = deployed.decl(env.decl).variables.iter().position(|v| v.name == name)?;
             env.values.get(index)?.as_ref()
         })

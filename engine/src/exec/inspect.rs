@@ -3,7 +3,7 @@
 //! language server and `serve`'s admin endpoints.
 
 use super::state::ProcessState;
-use super::{Deployed, Frame, Phase, PROCESS};
+use super::{Deployed, Frame, FrameState, PROCESS};
 use crate::model::process::ActivityId;
 use crate::runtime::{Instance, InstanceStatus, TaskletId, TaskletState, Timestamp};
 use crate::xml::Value;
@@ -59,13 +59,18 @@ impl Deployed {
 
     fn describe_frame(&self, frame: &Frame) -> String {
         let what = self.describe(frame.activity);
-        match &frame.phase {
-            Phase::Branch { .. } => format!("branch running {what}"),
-            Phase::Event { .. } => format!("event handler of {what}"),
-            Phase::Alarm { .. } => format!("alarm of {what}"),
-            Phase::Compensating { .. } => format!("compensating for {what}"),
-            Phase::Terminating { .. } => format!("terminating inside {what}"),
-            Phase::Waiting(_) => format!("{what}, waiting"),
+        match &frame.state {
+            FrameState::Branch(_) => format!("branch running {what}"),
+            FrameState::EventHandler(super::activities::EventHandlerState::Event { .. }) => format!("event handler of {what}"),
+            FrameState::EventHandler(super::activities::EventHandlerState::Alarm { .. }) => format!("alarm of {what}"),
+            FrameState::Compensating(_) => format!("compensating for {what}"),
+            FrameState::Terminating(_) => format!("terminating inside {what}"),
+            FrameState::Receive(_)
+            | FrameState::Pick(super::activities::PickState::Waiting)
+            | FrameState::Wait(_)
+            | FrameState::Invoke(super::activities::InvokeState::Waiting) => {
+                format!("{what}, waiting")
+            }
             _ => what,
         }
     }
@@ -77,7 +82,7 @@ impl Deployed {
             .map(|t| TaskletReport { id: t.id, state: t.state, frames: t.frames.iter().map(|f| self.describe_frame(f)).collect() })
             .collect();
         let mut variables = Vec::new();
-        for env in &state.envs {
+        for (_, env) in state.scope_instances() {
             let scope = match env.scope {
                 Some(PROCESS) => "process".to_string(),
                 Some(id) => {

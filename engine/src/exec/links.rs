@@ -4,7 +4,7 @@
 //! to false (dead-path elimination).
 
 use super::state::View;
-use super::{Deployed, Frame, Payload, Phase, PROCESS};
+use super::{Deployed, Frame, FrameState, Payload, PROCESS};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::ActivityId;
 use crate::runtime::{Op, StepContext};
@@ -99,10 +99,10 @@ fn set(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: super::EnvId, name
 /// After an activity completed normally: its outgoing links, by their transition conditions (a
 /// condition that cannot be evaluated counts as false), and the trace.
 pub fn completed(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame) {
-    if frame.activity == PROCESS || matches!(frame.phase, Phase::Branch { .. } | Phase::Skipped) {
+    if frame.activity == PROCESS || matches!(frame.state, FrameState::Branch(_) | FrameState::Skipped) {
         return;
     }
-    cx.shared_mut().record(frame.activity);
+    cx.shared_mut().record(frame.activity, d.trace_limit);
     let activity = d.process().activity(frame.activity);
     let Some(sources) = &activity.sources else { return };
     for source in &sources.sources {

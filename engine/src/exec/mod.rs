@@ -2,7 +2,7 @@
 //!
 //! A deployed process ([`Deployed`]) is the runtime's [`Program`]. Each tasklet's stack holds
 //! [`Frame`]s: one activity in progress each, with the scope instance ([`EnvId`]) it runs in and its
-//! progress ([`Phase`]). One step looks at the top frame and does what that kind of activity does
+//! progress ([`FrameState`], whose variants each activity kind defines for itself). One step looks at the top frame and does what that kind of activity does
 //! ([`activities`], one kind per file); the result is an [`Act`]: push a child, complete, fault,
 //! block on an operation... A child's completion (or fault) is handed to its parent frame in the same
 //! step, so a result is never left lying around between steps.
@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
 use crate::model::process::ActivityId;
-use crate::runtime::{ChannelId, GroupId, Op, Program, Resume, Step, StepContext};
+use crate::runtime::{Op, Program, Resume, Step, StepContext};
 use crate::xml::Message;
 
 pub use crate::runtime::{ExchangeId, RequestId};
@@ -71,73 +71,53 @@ pub struct Frame {
     pub activity: ActivityId,
     /// The scope instance the activity runs in.
     pub env: EnvId,
-    pub phase: Phase,
+    pub state: FrameState,
 }
 
-/// How far an activity has come. Most kinds need a counter; the concurrent ones remember their
-/// group and report channel.
+/// How far a frame's activity has come: the start every activity shares (its incoming links),
+/// then the state of its kind, each defined beside the kind's semantics in [`activities`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Phase {
+pub enum FrameState {
     /// Not started: incoming links not yet looked at.
     Start,
     /// Skipped by its join condition (dead path): completes without running.
     Skipped,
     /// Links done, the activity itself has not begun.
     Ready,
-    /// A counter: the sequence's next child, a loop's state, which branch an if or a pick took...
-    At(u32),
-    /// Waiting for the operation it blocked on.
-    Waiting(u32),
-    /// Spawned branches that report on `report`: `open` still running, `succeeded` completed;
-    /// done when `succeeded` reaches `target` (a forEach's completion condition; `u32::MAX`: none).
-    Branches { group: GroupId, report: ChannelId, open: u32, succeeded: u32, target: u32 },
-    /// A serial forEach: the next counter value, the last, how many iterations completed, and the
-    /// completion condition's target (`u32::MAX`: none).
-    Counter { next: u64, last: u64, succeeded: u32, target: u32, current: Option<EnvId> },
-    /// A scope: its own scope instance, what it is doing, its event handlers.
-    Scope(ScopePhase),
-    /// The bottom frame of a spawned branch: report the end of the frame above on `report`.
-    Branch { report: ChannelId },
-    /// Run the compensation handlers of these scope instances, first in the list first.
-    Compensating { pending: Vec<EnvId> },
-    /// Run the termination handlers of these scope instances (terminated with their branches),
-    /// then propagate the fault that terminated them.
-    Terminating { pending: Vec<EnvId>, fault: Fault },
-    /// An onEvent of a scope's event handlers (by index), spawning a handler per message into the
-    /// event handlers' group.
-    Event { index: u32, group: GroupId, report: ChannelId },
-    /// An onAlarm of a scope's event handlers (by index); `fired` once its activity runs.
-    Alarm { index: u32, fired: bool },
+    Sequence(activities::SequenceState),
+    If(activities::IfState),
+    Loop(activities::LoopState),
+    Receive(activities::ReceiveState),
+    Pick(activities::PickState),
+    Invoke(activities::InvokeState),
+    Wait(activities::WaitState),
+    Flow(activities::Branches),
+    ForEach(activities::ForEachState),
+    /// A scope, the process, or an invoke's implicit scope asked to compensate or terminate.
+    Scope(activities::ScopeState),
+    /// An onEvent or onAlarm of a scope's event handlers.
+    EventHandler(activities::EventHandlerState),
+    /// The bottom frame of a spawned branch: reports the end of the frame above.
+    Branch(activities::BranchState),
+    /// Running compensation handlers, one scope instance after the other.
+    Compensating(activities::CompensatingState),
+    /// Running the termination handlers of a terminated group's scopes, then the fault.
+    Terminating(activities::TerminatingState),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScopePhase {
-    pub own: EnvId,
-    pub stage: ScopeStage,
-    /// With event handlers, the body runs as a tasklet of their group: the group, the channel
-    /// the event handlers report on, and the body's.
-    pub handlers: Option<(GroupId, ChannelId, ChannelId)>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ScopeStage {
-    /// The scope instance exists (made by a forEach or onEvent that set its first variable), the
-    /// body has not started.
-    Init,
-    /// The main activity runs.
-    Body,
-    /// A fault handler runs.
-    Handling,
-    /// The default fault handler compensates the children; the fault is rethrown after.
-    Defaulting,
-    /// Asked to compensate: the compensation handler (explicit or default) is about to run.
-    Compensate,
-    /// The compensation handler runs.
-    Compensating,
-    /// Terminated: the termination handler (explicit or default) is about to run.
-    Terminate,
-    /// The termination handler runs; its faults go nowhere.
-    Terminating,
+impl Frame {
+    /// Every scope instance the frame refers to (for the collector of finished scope instances and
+    /// for checking a restored instance).
+    pub fn env_ids(&self) -> impl Iterator<Item = EnvId> + '_ {
+        let held: &[EnvId] = match &self.state {
+            FrameState::Scope(scope) => std::slice::from_ref(&scope.own),
+            FrameState::ForEach(activities::ForEachState::Serial(serial)) => serial.current.as_slice(),
+            FrameState::Compensating(c) => &c.pending,
+            FrameState::Terminating(t) => &t.pending,
+            _ => &[],
+        };
+        std::iter::once(self.env).chain(held.iter().copied())
+    }
 }
 
 /// What a step's input is: nothing (a fresh or continuing frame), the result of the operation the
@@ -177,6 +157,8 @@ impl Program for Deployed {
     type Value = Payload;
     type Key = MessageKey;
     type State = ProcessState;
+    /// Format 2 typed the activity states and made scope instances reusable slots.
+    const OLDEST_READABLE_FORMAT: u16 = 2;
 
     fn step(&self, cx: &mut StepContext<'_, Self>) -> Step<Payload, MessageKey> {
         let mut input = cx.resume().map_or(Input::None, Input::Resumed);

@@ -1,6 +1,8 @@
 //! What the tasklets of one instance share: scope instances ([`Env`]) with their variables, partner
 //! link endpoints, correlation sets and link statuses; the open message exchanges; the trace.
 
+use std::collections::VecDeque;
+
 use serde::{Deserialize, Serialize};
 
 use super::deploy::{DeclId, Deployed};
@@ -16,7 +18,9 @@ pub struct EnvId(pub u32);
 /// One scope instance: the values of what its declaration ([`DeclId`]) declares.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Env {
-    pub decl: DeclId,
+    /// `None`: a scope instance that declares nothing (an invoke's implicit scope, a catch without
+    /// a fault variable, a flow without links).
+    pub decl: Option<DeclId>,
     pub parent: Option<EnvId>,
     pub values: Vec<Option<Value>>,
     /// The partner role endpoint of each partner link, once assigned (or from the deployment).
@@ -70,7 +74,10 @@ pub struct Race {
 /// Everything an instance's activities share.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessState {
-    pub envs: Vec<Env>,
+    /// Scope instances by [`EnvId`]; `None`: a slot freed by [`ProcessState::collect`], to be reused.
+    pub envs: Vec<Option<Env>>,
+    /// The free slots of `envs`, the next to reuse last.
+    pub free_envs: Vec<EnvId>,
     pub exchanges: Vec<OpenExchange>,
     pub waiting: Vec<Waiter>,
     /// Parallel forEach iterations racing to a completion condition.
@@ -84,16 +91,14 @@ pub struct ProcessState {
     /// The process's event handlers wait for the start activity: their group, report channel and
     /// the process's scope instance.
     pub deferred_handlers: Option<(crate::runtime::GroupId, ChannelId, EnvId)>,
-    /// Activities in the order they completed (bounded: the last [`TRACE_LEN`]).
-    pub trace: Vec<ActivityId>,
+    /// The last activities to complete, oldest first (at most the deployment's
+    /// [`Deployed::trace_limit`]; older ones are dropped).
+    pub trace: VecDeque<ActivityId>,
 }
-
-/// How many completed activities the trace keeps.
-pub const TRACE_LEN: usize = 4096;
 
 impl ProcessState {
     /// A new scope instance of `decl` under `parent`, its variables and links unset.
-    pub fn new_env(&mut self, deployed: &Deployed, decl: DeclId, parent: Option<EnvId>, scope: Option<ActivityId>) -> EnvId {
+    pub fn new_env(&mut self, deployed: &Deployed, decl: Option<DeclId>, parent: Option<EnvId>, scope: Option<ActivityId>) -> EnvId {
         let d = deployed.decl(decl);
         let env = Env {
             decl,
@@ -107,16 +112,71 @@ impl ProcessState {
             scope,
             live: true,
         };
-        self.envs.push(env);
+        if let Some(id) = self.free_envs.pop() {
+            if let Some(slot) = self.envs.get_mut(id.0 as usize).filter(|slot| slot.is_none()) {
+                *slot = Some(env);
+                return id;
+            }
+        }
+        self.envs.push(Some(env));
         EnvId(self.envs.len() as u32 - 1)
     }
 
     pub fn env(&self, id: EnvId) -> Option<&Env> {
-        self.envs.get(id.0 as usize)
+        self.envs.get(id.0 as usize)?.as_ref()
     }
 
     pub fn env_mut(&mut self, id: EnvId) -> Option<&mut Env> {
-        self.envs.get_mut(id.0 as usize)
+        self.envs.get_mut(id.0 as usize)?.as_mut()
+    }
+
+    /// The scope instances in use, by id.
+    pub fn scope_instances(&self) -> impl DoubleEndedIterator<Item = (EnvId, &Env)> + '_ {
+        self.envs.iter().enumerate().filter_map(|(i, env)| Some((EnvId(i as u32), env.as_ref()?)))
+    }
+
+    /// How many scope instances are in use.
+    pub fn scope_instance_count(&self) -> usize {
+        self.envs.len() - self.free_envs.len()
+    }
+
+    /// Frees every scope instance that nothing can reach any more, so that an instance's state stays
+    /// bounded however long it runs: `roots` are the instances its frames refer to; from them, their
+    /// enclosing instances and the completed child scopes whose compensation handlers may still run
+    /// (WS-BPEL 2.0 §12.4) are reachable. A finished scope without a compensation handler that can
+    /// run, a finished flow's links and a finished forEach iteration are not.
+    pub fn collect(&mut self, roots: impl IntoIterator<Item = EnvId>) {
+        let mut reachable = vec![false; self.envs.len()];
+        let mut pending: Vec<EnvId> = roots.into_iter().collect();
+        if let Some((_, _, own)) = self.deferred_handlers {
+            pending.push(own);
+        }
+        while let Some(id) = pending.pop() {
+            let Some(mark) = reachable.get_mut(id.0 as usize) else { continue };
+            if *mark {
+                continue;
+            }
+            let Some(env) = self.env(id) else { continue };
+            *mark = true;
+            pending.extend(env.parent);
+            pending.extend(env.completed.iter().copied());
+        }
+        for (index, slot) in self.envs.iter_mut().enumerate() {
+            if slot.is_some() && !reachable[index] {
+                *slot = None;
+                self.free_envs.push(EnvId(index as u32));
+            }
+        }
+        // free slots at the end are dropped rather than kept for reuse
+        while matches!(self.envs.last(), Some(None)) {
+            self.envs.pop();
+        }
+        let len = self.envs.len() as u32;
+        self.free_envs.retain(|id| id.0 < len);
+        // reuse low slots first: the state's size follows what is in use
+        self.free_envs.sort_unstable_by(|a, b| b.cmp(a));
+        let envs = &self.envs;
+        self.waiting.retain(|w| envs.get(w.env.0 as usize).is_some_and(Option::is_some));
     }
 
     /// The scope instances from `env` outward.
@@ -131,11 +191,15 @@ impl ProcessState {
         })
     }
 
-    pub fn record(&mut self, activity: ActivityId) {
-        if self.trace.len() >= TRACE_LEN {
-            self.trace.drain(..TRACE_LEN / 2);
+    /// Records a completed activity in the trace, which keeps the last `limit`.
+    pub fn record(&mut self, activity: ActivityId, limit: usize) {
+        if limit == 0 {
+            return;
         }
-        self.trace.push(activity);
+        while self.trace.len() >= limit {
+            self.trace.pop_front();
+        }
+        self.trace.push_back(activity);
     }
 }
 

@@ -296,9 +296,7 @@ fn routes_of(deployed: &Deployed, id: ProcessId) -> Vec<(String, Route)> {
     let definitions = &deployed.unit.definitions;
     let endpoints = soap::endpoints(definitions);
     let mut out = Vec::new();
-    for partner_link in
-        &deployed.decl(deployed.decl_for(crate::exec::PROCESS, crate::exec::deploy::OWNER_SCOPE).unwrap_or_default()).partner_links
-    {
+    for partner_link in &deployed.decl(deployed.decl_for(crate::exec::PROCESS, crate::exec::deploy::DeclOwner::Scope)).partner_links {
         let Some(port_type) = &partner_link.my_port_type else { continue };
         for endpoint in endpoints.iter().filter(|e| e.port_type == *port_type) {
             let path = url_path(&endpoint.address).unwrap_or_else(|| format!("/{}/{}", deployed.name(), partner_link.name));

@@ -84,6 +84,10 @@ pub trait Program {
     /// a `()` state adds no byte to a checkpoint.
     type State: Clone + Debug + Default + Serialize + DeserializeOwned;
 
+    /// The oldest checkpoint format version whose body this program's frames, values, keys and
+    /// state still decode from (raise it when their layout changes; see `checkpoint::FORMAT_VERSION`).
+    const OLDEST_READABLE_FORMAT: u16 = 1;
+
     /// Advances the running tasklet. `cx` gives its frames (the top one is the current), the result
     /// of the operation it blocked on (if any), and the operations on the instance.
     fn step(&self, cx: &mut StepContext<'_, Self>) -> Step<Self::Value, Self::Key>;

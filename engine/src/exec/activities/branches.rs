@@ -1,12 +1,40 @@
 //! Spawned branches (flow, parallel forEach, event handlers): the bottom frame of each reports how
 //! the branch ended to the tasklet that spawned it, which waits for the reports.
 
-use crate::exec::{Act, Frame, Input, Payload, Phase};
+use serde::{Deserialize, Serialize};
+
+use crate::exec::{Act, Deployed, EnvId, Frame, FrameState, Input, Payload};
 use crate::fault::{Fault, StandardFault};
-use crate::runtime::{ChannelId, Op, Outcome, StepContext};
+use crate::runtime::{ChannelId, GroupId, Op, Outcome, StepContext};
+
+/// Branches spawned into `group` that report on `report`: `open` still running, `succeeded`
+/// completed; done when `succeeded` reaches `target` (a forEach's completion condition), or when
+/// none is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branches {
+    pub group: GroupId,
+    pub report: ChannelId,
+    pub open: u32,
+    pub succeeded: u32,
+    pub target: Option<u32>,
+}
+
+/// The bottom frame of a branch: reports the end of the frame above on `report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchState {
+    pub report: ChannelId,
+}
+
+/// The termination handlers of these scope instances (terminated with their branches) still to
+/// run, then the fault that terminated them propagates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TerminatingState {
+    pub pending: Vec<EnvId>,
+    pub fault: Fault,
+}
 
 /// The bottom frame of a branch: start the activity above it, then report its end.
-pub fn branch_step(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, report: ChannelId, input: Input) -> Act {
+pub fn branch_step(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, report: ChannelId, input: Input) -> Act {
     match input {
         Input::None => Act::Push(super::frame(frame.activity, frame.env)),
         Input::Child(Ok(())) => {
@@ -31,34 +59,36 @@ pub fn branch_step(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut 
     }
 }
 
-/// Spawns one branch per frame into a new group; the phase to wait for them in.
-/// `bottom_env` gives each branch's bottom frame its scope instance (a forEach iteration's own, to
-/// tell a handled fault); `race` a completion condition the branches race to.
-pub fn spawn(
-    cx: &mut StepContext<'_, crate::exec::Deployed>,
-    branches: Vec<(Frame, crate::exec::EnvId)>,
-    target: u32,
-    successful_only: bool,
-) -> Phase {
+/// The bottom frame of a branch that runs `top`, in scope instance `env`.
+pub fn bottom(top: &Frame, env: EnvId, report: ChannelId) -> Frame {
+    Frame { activity: top.activity, env, state: FrameState::Branch(BranchState { report }) }
+}
+
+/// Spawns one branch per frame into a new group; what to wait for them with.
+/// Each branch's bottom frame gets the scope instance paired with it (a forEach iteration's own, to
+/// tell a handled fault); `target` is a completion condition the branches race to.
+pub fn spawn(cx: &mut StepContext<'_, Deployed>, branches: Vec<(Frame, EnvId)>, target: Option<u32>, successful_only: bool) -> Branches {
     let group = cx.new_group();
     let report = cx.new_channel();
     let open = branches.len() as u32;
-    if target != u32::MAX {
-        cx.shared_mut().races.push(crate::exec::state::Race { report, group, remaining: target, successful_only });
+    if let Some(remaining) = target {
+        cx.shared_mut().races.push(crate::exec::state::Race { report, group, remaining, successful_only });
     }
     for (top, bottom_env) in branches {
-        let bottom = Frame { activity: top.activity, env: bottom_env, phase: Phase::Branch { report } };
+        let bottom = bottom(&top, bottom_env, report);
         cx.spawn_frames(group, vec![bottom, top]);
     }
-    Phase::Branches { group, report, open, succeeded: 0, target }
+    Branches { group, report, open, succeeded: 0, target }
 }
 
-/// Waits for the branches' reports: done when all completed or the target is reached; the first
-/// fault kills the others and propagates.
-pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, input: Input, successful_only: bool) -> Act {
-    let Phase::Branches { group, report, open, succeeded, target } = frame.phase.clone() else {
-        return Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "branches in an unexpected phase"));
+/// Waits for the branches' reports (the frame's state is a flow's or a parallel forEach's
+/// [`Branches`]): done when all completed or the target is reached; the first fault kills the
+/// others and propagates.
+pub fn await_reports(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, successful_only: bool) -> Act {
+    let Some(branches) = branches_of(frame) else {
+        return Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "branches awaited by a frame that spawned none"));
     };
+    let Branches { group, report, open, succeeded, target } = *branches;
     let (open, succeeded) = match input {
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Received(Payload::Fault(fault)) => {
@@ -72,8 +102,9 @@ pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mu
         },
         _ => (open, succeeded),
     };
-    frame.phase = Phase::Branches { group, report, open, succeeded, target };
-    if succeeded >= target {
+    branches.open = open;
+    branches.succeeded = succeeded;
+    if target.is_some_and(|target| succeeded >= target) {
         cx.kill_group(group);
         forget_race(cx, report);
         return Act::Done;
@@ -85,41 +116,48 @@ pub fn await_reports(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mu
     Act::Block(Op::Recv(report))
 }
 
-fn finished(succeeded: u32, target: u32) -> Act {
-    if target != u32::MAX && succeeded < target {
-        return Act::Fault(Fault::standard(
-            StandardFault::CompletionConditionFailure,
-            format!("only {succeeded} branch(es) completed; the completion condition needs {target}"),
-        ));
+fn branches_of(frame: &mut Frame) -> Option<&mut Branches> {
+    match &mut frame.state {
+        FrameState::Flow(branches) | FrameState::ForEach(super::for_each::ForEachState::Parallel(branches)) => Some(branches),
+        _ => None,
     }
-    Act::Done
 }
 
-fn forget_race(cx: &mut StepContext<'_, crate::exec::Deployed>, report: ChannelId) {
+fn finished(succeeded: u32, target: Option<u32>) -> Act {
+    match target {
+        Some(target) if succeeded < target => Act::Fault(Fault::standard(
+            StandardFault::CompletionConditionFailure,
+            format!("only {succeeded} branch(es) completed; the completion condition needs {target}"),
+        )),
+        _ => Act::Done,
+    }
+}
+
+fn forget_race(cx: &mut StepContext<'_, Deployed>, report: ChannelId) {
     cx.shared_mut().races.retain(|r| r.report != report);
 }
 
 /// Terminates a group of branches because of `fault`: kills them, runs the termination handlers of
 /// the scopes they were running (innermost first), then propagates the fault.
-pub fn terminate(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, group: crate::runtime::GroupId, fault: Fault) -> Act {
+pub fn terminate(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, group: GroupId, fault: Fault) -> Act {
     let pending = running_scopes(cx, group);
     cx.kill_group(group);
     if pending.is_empty() {
         return Act::Fault(fault);
     }
-    frame.phase = Phase::Terminating { pending, fault };
+    frame.state = FrameState::Terminating(TerminatingState { pending, fault });
     Act::Again
 }
 
 /// The scope instances running their main activity in the tasklets of `group`, innermost first.
-fn running_scopes(cx: &StepContext<'_, crate::exec::Deployed>, group: crate::runtime::GroupId) -> Vec<crate::exec::EnvId> {
+fn running_scopes(cx: &StepContext<'_, Deployed>, group: GroupId) -> Vec<EnvId> {
     let mut out = Vec::new();
     for tasklet in cx.group_tasklets(group).into_iter().rev() {
         let Some(frames) = cx.frames_of(tasklet) else { continue };
         for frame in frames.iter().rev() {
-            if let Phase::Scope(crate::exec::ScopePhase { own, stage: crate::exec::ScopeStage::Body, .. }) = &frame.phase {
-                if frame.activity != crate::exec::PROCESS {
-                    out.push(*own);
+            if let FrameState::Scope(scope) = &frame.state {
+                if scope.stage == super::scope::ScopeStage::Body && frame.activity != crate::exec::PROCESS {
+                    out.push(scope.own);
                 }
             }
         }
@@ -127,18 +165,14 @@ fn running_scopes(cx: &StepContext<'_, crate::exec::Deployed>, group: crate::run
     out
 }
 
-/// Steps a [`Phase::Terminating`] frame: the next termination handler, then the fault.
-pub fn terminate_step(cx: &mut StepContext<'_, crate::exec::Deployed>, frame: &mut Frame, _input: Input) -> Act {
-    let Phase::Terminating { pending, fault } = &mut frame.phase else { return Act::Done };
+/// Steps a terminating frame: the next termination handler, then the fault.
+pub fn terminate_step(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame) -> Act {
+    let FrameState::Terminating(TerminatingState { pending, fault }) = &mut frame.state else { return Act::Done };
     if pending.is_empty() {
         return Act::Fault(fault.clone());
     }
     let own = pending.remove(0);
     let Some(env) = cx.shared().env(own) else { return Act::Again };
     let (Some(scope), parent) = (env.scope, env.parent.unwrap_or(own)) else { return Act::Again };
-    Act::Push(Frame {
-        activity: scope,
-        env: parent,
-        phase: Phase::Scope(crate::exec::ScopePhase { own, stage: crate::exec::ScopeStage::Terminate, handlers: None }),
-    })
+    Act::Push(super::scope::stage_frame(scope, parent, own, super::scope::ScopeStage::Terminate))
 }

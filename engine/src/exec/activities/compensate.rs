@@ -1,8 +1,9 @@
 //! `<compensate>` and `<compensateScope>`: run the compensation handlers of completed child scopes
-//! of the scope whose handler this is, latest completed first.
+//! of the scope whose handler this is, latest completed first (running them is the scope's part:
+//! [`scope::run_compensations`]).
 
-use super::scope::take_completed;
-use crate::exec::{Act, Deployed, EnvId, Frame, Input, Phase, ScopePhase, ScopeStage};
+use super::scope::{self, take_completed, CompensatingState};
+use crate::exec::{Act, Deployed, EnvId, Frame, FrameState, Input};
 use crate::model::process::CompensateScope;
 use crate::runtime::StepContext;
 
@@ -13,11 +14,11 @@ fn enclosing_scope(cx: &StepContext<'_, Deployed>, env: EnvId) -> Option<EnvId> 
 }
 
 pub fn compensate_all(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
-    if !matches!(frame.phase, Phase::Compensating { .. }) {
+    if !matches!(frame.state, FrameState::Compensating(_)) {
         let pending = enclosing_scope(cx, frame.env).map(|s| take_completed(cx, s)).unwrap_or_default();
-        frame.phase = Phase::Compensating { pending };
+        frame.state = FrameState::Compensating(CompensatingState { pending });
     }
-    run_list(cx, frame, input)
+    scope::run_compensations(cx, frame, input)
 }
 
 pub fn compensate_scope(
@@ -27,7 +28,7 @@ pub fn compensate_scope(
     input: Input,
     target: &CompensateScope,
 ) -> Act {
-    if !matches!(frame.phase, Phase::Compensating { .. }) {
+    if !matches!(frame.state, FrameState::Compensating(_)) {
         let name = target.target.as_ref().map(|t| t.value.as_str()).unwrap_or("");
         let mut pending = Vec::new();
         if let Some(scope) = enclosing_scope(cx, frame.env) {
@@ -45,26 +46,7 @@ pub fn compensate_scope(
                 e.completed.retain(|id| !pending.contains(id));
             }
         }
-        frame.phase = Phase::Compensating { pending };
+        frame.state = FrameState::Compensating(CompensatingState { pending });
     }
-    run_list(cx, frame, input)
-}
-
-/// Steps a [`Phase::Compensating`] frame: the next scope instance's compensation handler.
-pub fn run_list(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
-    if let Input::Child(Err(fault)) = input {
-        return Act::Fault(fault);
-    }
-    let Phase::Compensating { pending } = &mut frame.phase else { return Act::Done };
-    if pending.is_empty() {
-        return Act::Done;
-    }
-    let next = pending.remove(0);
-    let Some(scope) = cx.shared().env(next).and_then(|e| e.scope) else { return Act::Again };
-    let parent = cx.shared().env(next).and_then(|e| e.parent).unwrap_or(next);
-    Act::Push(Frame {
-        activity: scope,
-        env: parent,
-        phase: Phase::Scope(ScopePhase { own: next, stage: ScopeStage::Compensate, handlers: None }),
-    })
+    scope::run_compensations(cx, frame, input)
 }

@@ -1,34 +1,58 @@
 //! `<forEach>`: its scope once per counter value, one after the other or all at once, until the
 //! completion condition holds.
 
-use super::branches::{await_reports, spawn};
+use serde::{Deserialize, Serialize};
+
+use super::branches::{await_reports, spawn, Branches};
 use super::scope::{new_instance, start_frame};
 use super::{on_child, unsigned};
-use crate::exec::{Act, Deployed, EnvId, Frame, Input, Phase};
+use crate::exec::{Act, Deployed, EnvId, Frame, FrameState, Input};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::ForEach;
 use crate::runtime::StepContext;
 use crate::xml::Value;
 
+/// A forEach runs its iterations one after the other, or all at once as branches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ForEachState {
+    Serial(SerialState),
+    Parallel(Branches),
+}
+
+/// A serial forEach: the next counter value, the last, how many iterations completed, the
+/// completion condition's target, and the scope instance of the iteration running now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SerialState {
+    pub next: u64,
+    pub last: u64,
+    pub succeeded: u32,
+    pub target: Option<u32>,
+    pub current: Option<EnvId>,
+}
+
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, for_each: &ForEach) -> Act {
-    match frame.phase.clone() {
-        Phase::Branches { .. } => await_reports(cx, frame, input, successful_only(for_each)),
-        Phase::Counter { next, last, succeeded, target, current } => {
+    match frame.state.clone() {
+        FrameState::ForEach(ForEachState::Parallel(_)) => await_reports(cx, frame, input, successful_only(for_each)),
+        FrameState::ForEach(ForEachState::Serial(SerialState { next, last, succeeded, target, current })) => {
             if let Some(act) = on_child(&input) {
                 return act;
             }
             let handled = current.and_then(|c| cx.shared().env(c)).is_some_and(|e| e.fault.is_some());
             let counts = matches!(input, Input::Child(Ok(()))) && !(handled && successful_only(for_each));
             let succeeded = succeeded + u32::from(counts);
-            if succeeded >= target {
+            if target.is_some_and(|target| succeeded >= target) {
                 return Act::Done;
             }
             if next > last {
-                return if target != u32::MAX && succeeded < target { failure(succeeded, target) } else { Act::Done };
+                return match target {
+                    Some(target) if succeeded < target => failure(succeeded, target),
+                    _ => Act::Done,
+                };
             }
             match iteration(d, cx, frame.env, for_each, next) {
                 Some((child, own)) => {
-                    frame.phase = Phase::Counter { next: next + 1, last, succeeded, target, current: Some(own) };
+                    let serial = SerialState { next: next + 1, last, succeeded, target, current: Some(own) };
+                    frame.state = FrameState::ForEach(ForEachState::Serial(serial));
                     Act::Push(child)
                 }
                 None => Act::Done,
@@ -39,14 +63,14 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
 }
 
 fn start(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, for_each: &ForEach) -> Act {
-    let bounds = (|| -> Result<(u64, u64, u32), Fault> {
+    let bounds = (|| -> Result<(u64, u64, Option<u32>), Fault> {
         let start = for_each.start.as_ref().ok_or_else(|| invalid("no <startCounterValue>"))?;
         let last = for_each.final_.as_ref().ok_or_else(|| invalid("no <finalCounterValue>"))?;
         let start = u64::from(unsigned(d, cx, frame.env, start)?);
         let last = u64::from(unsigned(d, cx, frame.env, last)?);
         let target = match for_each.completion_condition.as_ref().and_then(|c| c.branches.as_ref()) {
-            Some(branches) => unsigned(d, cx, frame.env, branches)?,
-            None => u32::MAX,
+            Some(branches) => Some(unsigned(d, cx, frame.env, branches)?),
+            None => None,
         };
         Ok((start, last, target))
     })();
@@ -55,23 +79,23 @@ fn start(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, fo
         Err(fault) => return Act::Fault(fault),
     };
     let count = if last >= first { last - first + 1 } else { 0 };
-    if target != u32::MAX && u64::from(target) > count {
+    if let Some(target) = target.filter(|target| u64::from(*target) > count) {
         return Act::Fault(Fault::standard(
             StandardFault::InvalidBranchCondition,
             format!("the completion condition asks for {target} branches of {count}"),
         ));
     }
-    if target == 0 || count == 0 {
+    if target == Some(0) || count == 0 {
         return Act::Done;
     }
     let parallel = for_each.parallel.as_ref().is_some_and(|p| p.value);
     if !parallel {
-        frame.phase = Phase::Counter { next: first, last, succeeded: 0, target, current: None };
+        frame.state = FrameState::ForEach(ForEachState::Serial(SerialState { next: first, last, succeeded: 0, target, current: None }));
         return Act::Again;
     }
     let branches = (first..=last).filter_map(|n| iteration(d, cx, frame.env, for_each, n)).collect();
     let only = successful_only(for_each);
-    frame.phase = spawn(cx, branches, target, only);
+    frame.state = FrameState::ForEach(ForEachState::Parallel(spawn(cx, branches, target, only)));
     await_reports(cx, frame, Input::None, only)
 }
 

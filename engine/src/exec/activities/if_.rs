@@ -1,17 +1,26 @@
 //! `<if>`: the first branch whose condition holds; the others' links are dead paths.
 
+use serde::{Deserialize, Serialize};
+
 use super::{condition, frame as fresh, on_child};
 use crate::exec::links::eliminate;
-use crate::exec::{Act, Deployed, Frame, Input, Phase};
+use crate::exec::{Act, Deployed, Frame, FrameState, Input};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::If;
 use crate::runtime::StepContext;
+
+/// Which branch runs: the index of the condition that held (`else_if` n is n + 1), or the else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IfState {
+    Condition(u32),
+    Else,
+}
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, if_: &If) -> Act {
     if let Some(act) = on_child(&input) {
         return act;
     }
-    if frame.phase != crate::exec::Phase::Ready {
+    if frame.state != FrameState::Ready {
         return Act::Done;
     }
     let mut branches = vec![(if_.condition.as_ref(), if_.activity)];
@@ -40,7 +49,10 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
     if else_activity != chosen {
         eliminate(d, cx, else_activity, frame.env);
     }
-    frame.phase = Phase::At(1);
+    frame.state = FrameState::If(match taken {
+        Some((index, _)) => IfState::Condition(index as u32),
+        None => IfState::Else,
+    });
     match chosen {
         Some(activity) => Act::Push(fresh(activity, frame.env)),
         None => Act::Done,

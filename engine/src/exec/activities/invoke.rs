@@ -1,23 +1,31 @@
 //! `<invoke>`: call a partner, one-way or request-response; its own catch/catchAll handle the
 //! call's faults as if it were wrapped in a scope.
 
+use serde::{Deserialize, Serialize};
+
 use super::messaging::{correlate, key, message_type, operation, outbound, store_inbound, Direction};
 use super::scope::{catch_frame, select_handler};
 use crate::exec::state::View;
-use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
+use crate::exec::{Act, Deployed, Frame, FrameState, Input, Payload};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::Invoke;
 use crate::runtime::{Op, Outcome, StepContext};
 use crate::xml::Store;
 
+/// Waiting for the partner's answer, or running one of the invoke's own fault handlers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvokeState {
+    Waiting,
+    Catching,
+}
+
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, invoke: &Invoke) -> Act {
-    match (&frame.phase, input) {
-        // a catch of the invoke ran
-        (Phase::At(2), Input::Child(result)) => match result {
+    match (&frame.state, input) {
+        (FrameState::Invoke(InvokeState::Catching), Input::Child(result)) => match result {
             Ok(()) => Act::Done,
             Err(fault) => Act::Fault(fault),
         },
-        (Phase::Waiting(_), Input::Resumed(resume)) => {
+        (FrameState::Invoke(InvokeState::Waiting), Input::Resumed(resume)) => {
             let result = match resume.outcome {
                 Outcome::Answered(Payload::Message(message)) => {
                     let variable = invoke.output_variable.as_ref().map(|v| v.value.as_str());
@@ -34,7 +42,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         }
         _ => match call(d, cx, frame, invoke) {
             Ok(Some(op)) => {
-                frame.phase = Phase::Waiting(0);
+                frame.state = FrameState::Invoke(InvokeState::Waiting);
                 Act::Block(op)
             }
             Ok(None) => installed(d, cx, frame, invoke),
@@ -72,7 +80,7 @@ fn call(
 fn handle(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, invoke: &Invoke, fault: Fault) -> Act {
     match select_handler(&invoke.handlers, &fault) {
         Some(handler) => {
-            frame.phase = Phase::At(2);
+            frame.state = FrameState::Invoke(InvokeState::Catching);
             match catch_frame(d, cx, frame.activity, frame.env, handler, &fault) {
                 Some(child) => Act::Push(child),
                 None => Act::Done,
@@ -86,12 +94,8 @@ fn handle(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, i
 /// scope like a scope's.
 fn installed(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, invoke: &Invoke) -> Act {
     if invoke.handlers.compensation_handler.is_some() {
-        let own = cx.shared_mut().new_env(d, crate::exec::deploy::DeclId(u32::MAX), Some(frame.env), Some(frame.activity));
-        let state = cx.shared_mut();
-        let enclosing = state.chain(frame.env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()));
-        if let Some(enclosing) = enclosing.and_then(|e| state.env_mut(e)) {
-            enclosing.completed.push(own);
-        }
+        let own = cx.shared_mut().new_env(d, None, Some(frame.env), Some(frame.activity));
+        super::scope::install_compensation(cx.shared_mut(), frame.env, own);
     }
     Act::Done
 }

@@ -1,28 +1,44 @@
 //! `<while>` and `<repeatUntil>`.
 
+use serde::{Deserialize, Serialize};
+
 use super::{condition, frame as fresh, on_child};
-use crate::exec::{Act, Deployed, Frame, Input, Phase};
+use crate::exec::{Act, Deployed, Frame, FrameState, Input};
 use crate::model::process::{RepeatUntil, While};
 use crate::runtime::StepContext;
 
 /// How many iterations a loop runs before it lets other tasklets in.
 const ITERATIONS_PER_TURN: u32 = 16;
 
+/// How many times the body has started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopState {
+    pub rounds: u32,
+}
+
+fn rounds(frame: &Frame) -> u32 {
+    match frame.state {
+        FrameState::Loop(LoopState { rounds }) => rounds,
+        _ => 0,
+    }
+}
+
+fn set_rounds(frame: &mut Frame, rounds: u32) {
+    frame.state = FrameState::Loop(LoopState { rounds });
+}
+
 pub fn while_step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, while_: &While) -> Act {
     if let Some(act) = on_child(&input) {
         return act;
     }
-    let round = match frame.phase {
-        Phase::At(n) => n,
-        _ => 0,
-    };
+    let round = rounds(frame);
     if round > 0 && round % ITERATIONS_PER_TURN == 0 && matches!(input, Input::Child(_)) {
-        frame.phase = Phase::At(round + 1);
+        set_rounds(frame, round + 1);
         return Act::Yield;
     }
     match condition(d, cx, frame.env, while_.condition.as_ref()) {
         Ok(true) => {
-            frame.phase = Phase::At(round.wrapping_add(1).max(1));
+            set_rounds(frame, round.wrapping_add(1).max(1));
             match while_.activity {
                 Some(body) => Act::Push(fresh(body, frame.env)),
                 None => Act::Yield,
@@ -37,10 +53,7 @@ pub fn repeat_step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut
     if let Some(act) = on_child(&input) {
         return act;
     }
-    let round = match frame.phase {
-        Phase::At(n) => n,
-        _ => 0,
-    };
+    let round = rounds(frame);
     if round > 0 {
         match condition(d, cx, frame.env, repeat.condition.as_ref()) {
             Ok(true) => return Act::Done,
@@ -48,11 +61,11 @@ pub fn repeat_step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut
             Err(fault) => return Act::Fault(fault),
         }
         if round % ITERATIONS_PER_TURN == 0 && matches!(input, Input::Child(_)) {
-            frame.phase = Phase::At(round);
+            set_rounds(frame, round);
             return Act::Yield;
         }
     }
-    frame.phase = Phase::At(round.wrapping_add(1).max(1));
+    set_rounds(frame, round.wrapping_add(1).max(1));
     match repeat.activity {
         Some(body) => Act::Push(fresh(body, frame.env)),
         None => Act::Yield,

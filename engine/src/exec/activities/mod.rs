@@ -20,40 +20,49 @@ mod wait;
 
 use super::links::{self, Gate};
 use super::state::View;
-use super::{Act, Deployed, EnvId, Frame, Input, Phase, PROCESS};
+use super::{Act, Deployed, EnvId, Frame, FrameState, Input, PROCESS};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::{ActivityId, ActivityKind, Expression};
 use crate::runtime::StepContext;
 use crate::xml::{evaluate_boolean, evaluate_string, evaluate_unsigned};
 
-pub use scope::start_frame;
+pub use branches::{BranchState, Branches, TerminatingState};
+pub use for_each::{ForEachState, SerialState};
+pub use if_::IfState;
+pub use invoke::InvokeState;
+pub use loops::LoopState;
+pub use pick::PickState;
+pub use receive::ReceiveState;
+pub use scope::{start_frame, CompensatingState, EventHandlerState, RunningHandlers, ScopeStage, ScopeState};
+pub use sequence::SequenceState;
+pub use wait::WaitState;
 
 /// A fresh frame for `activity` in scope instance `env`.
 pub fn frame(activity: ActivityId, env: EnvId) -> Frame {
-    Frame { activity, env, phase: Phase::Start }
+    Frame { activity, env, state: FrameState::Start }
 }
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, mut input: Input) -> Act {
-    match frame.phase {
-        Phase::Start => {
+    match frame.state {
+        FrameState::Start => {
             match links::gate(d, cx, frame) {
                 Gate::Open => {}
                 Gate::Wait(op) => return Act::Block(op),
                 Gate::Skip => {
                     links::eliminate(d, cx, Some(frame.activity), frame.env);
-                    frame.phase = Phase::Skipped;
+                    frame.state = FrameState::Skipped;
                     return Act::Done;
                 }
                 Gate::Fail(fault) => return Act::Fault(fault),
             }
-            frame.phase = Phase::Ready;
+            frame.state = FrameState::Ready;
             input = Input::None;
         }
-        Phase::Skipped => return Act::Done,
-        Phase::Branch { report } => return branches::branch_step(cx, frame, report, input),
-        Phase::Terminating { .. } => return branches::terminate_step(cx, frame, input),
+        FrameState::Skipped => return Act::Done,
+        FrameState::Branch(BranchState { report }) => return branches::branch_step(cx, frame, report, input),
+        FrameState::Terminating(_) => return branches::terminate_step(cx, frame),
         // a scope (or an invoke's implicit scope) asked to compensate or terminate
-        Phase::Scope(_) => return scope::step(d, cx, frame, input),
+        FrameState::Scope(_) => return scope::step(d, cx, frame, input),
         _ => {}
     }
     if frame.activity == PROCESS {

@@ -1,20 +1,30 @@
 //! `<pick>`: the first of its messages or alarms; the other branches' links are dead paths.
 
+use serde::{Deserialize, Serialize};
+
 use super::messaging::{accept, wait_for};
 use super::wait::timer_op;
 use super::{frame as fresh, on_child};
 use crate::exec::links::eliminate;
-use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
+use crate::exec::{Act, Deployed, Frame, FrameState, Input, Payload};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::Pick;
 use crate::runtime::{Outcome, StepContext};
+
+/// Waiting for the first of its events, then running the chosen branch (arms: the onMessages in
+/// order, then the onAlarms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PickState {
+    Waiting,
+    Chosen { arm: u32 },
+}
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, pick: &Pick) -> Act {
     if let Some(act) = on_child(&input) {
         return act;
     }
-    match (&frame.phase, input) {
-        (Phase::Waiting(_), Input::Resumed(resume)) => {
+    match (&frame.state, input) {
+        (FrameState::Pick(PickState::Waiting), Input::Resumed(resume)) => {
             let arm = resume.arm as usize;
             let chosen = if let Some(on_message) = pick.on_messages.get(arm) {
                 let Outcome::Message { value: Payload::Message(message), exchange } = resume.outcome else {
@@ -45,13 +55,13 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             for other in others.filter(|a| *a != chosen).collect::<Vec<_>>() {
                 eliminate(d, cx, other, frame.env);
             }
-            frame.phase = Phase::At(1);
+            frame.state = FrameState::Pick(PickState::Chosen { arm: arm as u32 });
             match chosen {
                 Some(activity) => Act::Push(fresh(activity, frame.env)),
                 None => Act::Done,
             }
         }
-        (Phase::At(_), _) => Act::Done,
+        (FrameState::Pick(PickState::Chosen { .. }), _) => Act::Done,
         _ => {
             let mut ops: Vec<_> =
                 pick.on_messages.iter().map(|m| wait_for(cx, frame.activity, frame.env, &m.message, &m.correlations)).collect();
@@ -61,7 +71,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                     Err(fault) => return Act::Fault(fault),
                 }
             }
-            frame.phase = Phase::Waiting(0);
+            frame.state = FrameState::Pick(PickState::Waiting);
             Act::Choose(ops)
         }
     }

@@ -1,10 +1,18 @@
 //! `<receive>`: wait for a message on a partner link's operation.
 
+use serde::{Deserialize, Serialize};
+
 use super::messaging::{accept, wait_for};
-use crate::exec::{Act, Deployed, Frame, Input, Payload, Phase};
+use crate::exec::{Act, Deployed, Frame, FrameState, Input, Payload};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::Receive;
 use crate::runtime::{Outcome, StepContext};
+
+/// Waiting for its message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiveState {
+    Waiting,
+}
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, receive: &Receive) -> Act {
     match input {
@@ -34,7 +42,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             other => Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("<receive> woke with {other:?}"))),
         },
         _ => {
-            frame.phase = Phase::Waiting(0);
+            frame.state = FrameState::Receive(ReceiveState::Waiting);
             Act::Block(wait_for(cx, frame.activity, frame.env, &receive.message, &receive.correlations))
         }
     }

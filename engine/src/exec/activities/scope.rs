@@ -2,20 +2,81 @@
 //! handlers running beside it, fault handlers when it faults, and its compensation handler
 //! installed when it completes.
 
+use serde::{Deserialize, Serialize};
+
 use super::assign::copy_env;
 use super::messaging::{accept, wait_for};
 use super::wait::timer_op;
 use super::{frame as fresh, string};
-use crate::exec::deploy::{DeclId, OWNER_SCOPE};
+use crate::exec::deploy::DeclOwner;
 use crate::exec::links::eliminate;
 use crate::exec::state::View;
 use crate::exec::time::duration_millis;
-use crate::exec::{Act, Deployed, EnvId, Frame, Input, Payload, Phase, ScopePhase, ScopeStage, PROCESS};
+use crate::exec::{Act, Deployed, EnvId, Frame, FrameState, Input, Payload, PROCESS};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::{ActivityId, ActivityKind, ScopeDecls};
 use crate::runtime::{ChannelId, GroupId, Op, Outcome, StepContext, TaskletState};
 use crate::xml::copy::{apply, evaluate_from, Target};
 use crate::xml::{Message, Value, VarType};
+
+/// A scope instance (`own`) and what it is doing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScopeState {
+    pub own: EnvId,
+    pub stage: ScopeStage,
+    /// With event handlers, the body runs as a tasklet of their group.
+    pub handlers: Option<RunningHandlers>,
+}
+
+/// A scope's event handlers at work: their group, the channel they report on, and the body's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningHandlers {
+    pub group: GroupId,
+    pub events: ChannelId,
+    pub body: ChannelId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScopeStage {
+    /// The scope instance exists (made by a forEach or onEvent that set its first variable), the
+    /// body has not started.
+    Init,
+    /// The main activity runs.
+    Body,
+    /// A fault handler runs.
+    Handling,
+    /// The default fault handler compensates the children; the fault is rethrown after.
+    Defaulting,
+    /// Asked to compensate: the compensation handler (explicit or default) is about to run.
+    Compensate,
+    /// The compensation handler runs.
+    Compensating,
+    /// Terminated: the termination handler (explicit or default) is about to run.
+    Terminate,
+    /// The termination handler runs; its faults go nowhere.
+    Terminating,
+}
+
+/// One event handler of a scope (by its index among the scope's onEvents or onAlarms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventHandlerState {
+    /// Waits for its message, spawning a handler instance per message into the event handlers'
+    /// group, which reports on `report`.
+    Event { index: u32, group: GroupId, report: ChannelId },
+    /// Waits for its timer; `fired` once its activity has run.
+    Alarm { index: u32, fired: bool },
+}
+
+/// Compensation handlers of these scope instances still to run, first in the list first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompensatingState {
+    pub pending: Vec<EnvId>,
+}
+
+/// The frame of a scope (or an invoke's implicit scope) whose instance `own` exists, at `stage`.
+pub fn stage_frame(scope: ActivityId, env: EnvId, own: EnvId, stage: ScopeStage) -> Frame {
+    Frame { activity: scope, env, state: FrameState::Scope(ScopeState { own, stage, handlers: None }) }
+}
 
 /// The declarations of a scope activity or of the process.
 pub fn decls(d: &Deployed, scope: ActivityId) -> Option<&ScopeDecls> {
@@ -42,19 +103,19 @@ fn body(d: &Deployed, scope: ActivityId) -> Option<ActivityId> {
 /// The frame that starts a scope whose instance `own` is already made (a forEach iteration, an
 /// onEvent's handler).
 pub fn start_frame(scope: ActivityId, env: EnvId, own: EnvId) -> Frame {
-    Frame { activity: scope, env, phase: Phase::Scope(ScopePhase { own, stage: ScopeStage::Init, handlers: None }) }
+    stage_frame(scope, env, own, ScopeStage::Init)
 }
 
 /// A new instance of `scope`'s declarations under `parent`.
 pub fn new_instance(d: &Deployed, cx: &mut StepContext<'_, Deployed>, scope: ActivityId, parent: Option<EnvId>) -> EnvId {
-    let decl = d.decl_for(scope, OWNER_SCOPE).unwrap_or(DeclId(u32::MAX));
+    let decl = d.decl_for(scope, DeclOwner::Scope);
     cx.shared_mut().new_env(d, decl, parent, Some(scope))
 }
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
     let id = frame.activity;
-    match frame.phase.clone() {
-        Phase::Ready => {
+    match frame.state.clone() {
+        FrameState::Ready => {
             if let Some(wait) = isolate(d, cx, id) {
                 return wait;
             }
@@ -62,17 +123,17 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             let own = new_instance(d, cx, id, parent);
             begin(d, cx, frame, own)
         }
-        Phase::Scope(ScopePhase { own, stage: ScopeStage::Init, .. }) => {
+        FrameState::Scope(ScopeState { own, stage: ScopeStage::Init, .. }) => {
             if let Some(wait) = isolate(d, cx, id) {
                 return wait;
             }
             begin(d, cx, frame, own)
         }
-        Phase::Scope(phase) => in_scope(d, cx, frame, input, phase),
-        Phase::Event { index, group, report } => on_event(d, cx, frame, input, index, group, report),
-        Phase::Alarm { index, fired } => on_alarm(d, cx, frame, input, index, fired),
-        Phase::Compensating { .. } => super::compensate::run_list(cx, frame, input),
-        _ => Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "a scope frame in an unexpected phase")),
+        FrameState::Scope(state) => in_scope(d, cx, frame, input, state),
+        FrameState::EventHandler(EventHandlerState::Event { index, group, report }) => on_event(d, cx, frame, input, index, group, report),
+        FrameState::EventHandler(EventHandlerState::Alarm { index, fired }) => on_alarm(d, cx, frame, input, index, fired),
+        FrameState::Compensating(_) => run_compensations(cx, frame, input),
+        _ => Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "a scope frame in an unexpected state")),
     }
 }
 
@@ -86,7 +147,7 @@ fn begin(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, ow
     let main = body(d, id);
     let has_handlers = decls.event_handlers.as_ref().is_some_and(|h| !h.on_events.is_empty() || !h.on_alarms.is_empty());
     if !has_handlers {
-        frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Body, handlers: None });
+        frame.state = FrameState::Scope(ScopeState { own, stage: ScopeStage::Body, handlers: None });
         return match main {
             Some(main) => Act::Push(fresh(main, own)),
             None => Act::Again,
@@ -104,18 +165,20 @@ fn begin(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, ow
     if let Some(main) = main {
         cx.spawn_frames(group, vec![branch(main, own, body_channel), fresh(main, own)]);
     }
-    frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Body, handlers: Some((group, events, body_channel)) });
+    let handlers = RunningHandlers { group, events, body: body_channel };
+    frame.state = FrameState::Scope(ScopeState { own, stage: ScopeStage::Body, handlers: Some(handlers) });
     Act::Choose(vec![Op::Recv(body_channel), Op::Recv(events)])
 }
 
 fn spawn_handlers(d: &Deployed, cx: &mut StepContext<'_, Deployed>, scope: ActivityId, own: EnvId, group: GroupId, events: ChannelId) {
     let Some(handlers) = decls(d, scope).and_then(|s| s.event_handlers.as_ref()) else { return };
     for index in 0..handlers.on_events.len() as u32 {
-        let event = Frame { activity: scope, env: own, phase: Phase::Event { index, group, report: events } };
+        let event =
+            Frame { activity: scope, env: own, state: FrameState::EventHandler(EventHandlerState::Event { index, group, report: events }) };
         cx.spawn_frames(group, vec![branch(scope, own, events), event]);
     }
     for index in 0..handlers.on_alarms.len() as u32 {
-        let alarm = Frame { activity: scope, env: own, phase: Phase::Alarm { index, fired: false } };
+        let alarm = Frame { activity: scope, env: own, state: FrameState::EventHandler(EventHandlerState::Alarm { index, fired: false }) };
         cx.spawn_frames(group, vec![branch(scope, own, events), alarm]);
     }
 }
@@ -128,7 +191,7 @@ pub fn enable_process_handlers(d: &Deployed, cx: &mut StepContext<'_, Deployed>)
 }
 
 fn branch(activity: ActivityId, env: EnvId, report: ChannelId) -> Frame {
-    Frame { activity, env, phase: Phase::Branch { report } }
+    Frame { activity, env, state: FrameState::Branch(super::branches::BranchState { report }) }
 }
 
 /// The inline initializations of the scope's variables (`<variable><from>`), in order.
@@ -147,14 +210,14 @@ fn initialize(d: &Deployed, cx: &mut StepContext<'_, Deployed>, own: EnvId) -> R
     Ok(())
 }
 
-fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, phase: ScopePhase) -> Act {
-    let ScopePhase { own, stage, handlers } = phase;
+fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, state: ScopeState) -> Act {
+    let ScopeState { own, stage, handlers } = state;
     match stage {
         ScopeStage::Body => {
             let result = match (input, handlers) {
                 (Input::Child(result), _) => result,
                 (Input::None, None) => Ok(()), // a scope without a main activity
-                (Input::Resumed(resume), Some((group, events, body))) => {
+                (Input::Resumed(resume), Some(RunningHandlers { group, events, body })) => {
                     let from_body = resume.arm == 0;
                     match resume.outcome {
                         Outcome::Received(Payload::Fault(fault)) => {
@@ -168,11 +231,11 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                         }
                     }
                 }
-                (_, Some((_, events, body))) => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
+                (_, Some(RunningHandlers { events, body, .. })) => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
                 (Input::Resumed(_), None) => Ok(()),
             };
             match result {
-                Ok(()) => complete(cx, frame, own),
+                Ok(()) => complete(d, cx, frame, own),
                 Err(fault) => handle_fault(d, cx, frame, own, fault),
             }
         }
@@ -197,7 +260,7 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             }
         }
         ScopeStage::Compensate => {
-            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Compensating, handlers: None });
+            frame.state = FrameState::Scope(ScopeState { own, stage: ScopeStage::Compensating, handlers: None });
             let handler = decls(d, frame.activity).and_then(|s| s.compensation_handler.as_ref()).and_then(|h| h.activity);
             handler_or_default(cx, frame.activity, own, handler)
         }
@@ -209,7 +272,7 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             }
         }
         ScopeStage::Terminate => {
-            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Terminating, handlers: None });
+            frame.state = FrameState::Scope(ScopeState { own, stage: ScopeStage::Terminating, handlers: None });
             let handler = decls(d, frame.activity).and_then(|s| s.termination_handler.as_ref()).and_then(|h| h.activity);
             handler_or_default(cx, frame.activity, own, handler)
         }
@@ -269,25 +332,37 @@ fn handler_or_default(cx: &mut StepContext<'_, Deployed>, scope: ActivityId, own
         Some(handler) => Act::Push(fresh(handler, own)),
         None => {
             let pending = take_completed(cx, own);
-            Act::Push(Frame { activity: scope, env: own, phase: Phase::Compensating { pending } })
+            Act::Push(Frame { activity: scope, env: own, state: FrameState::Compensating(CompensatingState { pending }) })
         }
     }
 }
 
-/// The scope completed: its compensation handler is installed in the enclosing scope.
-fn complete(cx: &mut StepContext<'_, Deployed>, frame: &Frame, own: EnvId) -> Act {
+/// The scope completed: if it can be compensated (it has a compensation handler, or a completed
+/// child scope that has one, which its default handler would run), it is installed in the
+/// enclosing scope; otherwise nothing will refer to its instance again and it is collected.
+fn complete(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame, own: EnvId) -> Act {
     release_isolation(cx);
     if frame.activity != PROCESS {
+        let explicit = decls(d, frame.activity).is_some_and(|s| s.compensation_handler.is_some());
         let state = cx.shared_mut();
-        let enclosing = state.chain(frame.env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()));
-        if let Some(enclosing) = enclosing.and_then(|e| state.env_mut(e)) {
-            enclosing.completed.push(own);
+        let compensable = explicit || state.env(own).is_some_and(|e| !e.completed.is_empty());
+        if compensable {
+            install_compensation(state, frame.env, own);
         }
     }
     Act::Done
 }
 
-/// The scope instance is done with: its values can go (they stay for inspection in the trace).
+/// Makes the compensation handler of the completed scope instance `own` (a scope's, or an invoke's)
+/// reachable from the nearest enclosing scope instance of `env`.
+pub fn install_compensation(state: &mut crate::exec::ProcessState, env: EnvId, own: EnvId) {
+    let enclosing = state.chain(env).find(|e| state.env(*e).is_some_and(|e| e.scope.is_some()));
+    if let Some(enclosing) = enclosing.and_then(|e| state.env_mut(e)) {
+        enclosing.completed.push(own);
+    }
+}
+
+/// The scope instance is done with (its values stay until nothing refers to it any more).
 fn close(cx: &mut StepContext<'_, Deployed>, own: EnvId) {
     release_isolation(cx);
     if let Some(env) = cx.shared_mut().env_mut(own) {
@@ -327,14 +402,14 @@ fn handle_fault(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Fr
     let handler = decls(d, frame.activity).and_then(|s| select_handler(s, &fault));
     match handler {
         Some(handler) => {
-            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Handling, handlers: None });
+            frame.state = FrameState::Scope(ScopeState { own, stage: ScopeStage::Handling, handlers: None });
             match catch_frame(d, cx, frame.activity, own, handler, &fault) {
                 Some(child) => Act::Push(child),
                 None => Act::Again,
             }
         }
         None => {
-            frame.phase = Phase::Scope(ScopePhase { own, stage: ScopeStage::Defaulting, handlers: None });
+            frame.state = FrameState::Scope(ScopeState { own, stage: ScopeStage::Defaulting, handlers: None });
             handler_or_default(cx, frame.activity, own, None)
         }
     }
@@ -402,7 +477,7 @@ pub fn catch_frame(
     fault: &Fault,
 ) -> Option<Frame> {
     let activity = handler.activity?;
-    let decl = handler.catch.and_then(|i| d.decl_for(owner, i as u32)).unwrap_or(DeclId(u32::MAX));
+    let decl = handler.catch.and_then(|i| d.decl_for(owner, DeclOwner::Catch(i as u32)));
     let catch_env = cx.shared_mut().new_env(d, decl, Some(env), None);
     if let Some(e) = cx.shared_mut().env_mut(catch_env) {
         e.fault = Some(fault.clone());
@@ -466,7 +541,7 @@ fn on_alarm(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
     match input {
         Input::Child(Err(fault)) => Act::Fault(fault),
         Input::Resumed(_) => {
-            frame.phase = Phase::Alarm { index, fired: true };
+            frame.state = FrameState::EventHandler(EventHandlerState::Alarm { index, fired: true });
             match alarm.activity {
                 Some(activity) => Act::Push(fresh(activity, frame.env)),
                 None => Act::Done,
@@ -491,4 +566,19 @@ fn on_alarm(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             }
         }
     }
+}
+
+/// Steps a [`FrameState::Compensating`] frame: the next scope instance's compensation handler.
+pub fn run_compensations(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input) -> Act {
+    if let Input::Child(Err(fault)) = input {
+        return Act::Fault(fault);
+    }
+    let FrameState::Compensating(CompensatingState { pending }) = &mut frame.state else { return Act::Done };
+    if pending.is_empty() {
+        return Act::Done;
+    }
+    let next = pending.remove(0);
+    let Some(scope) = cx.shared().env(next).and_then(|e| e.scope) else { return Act::Again };
+    let parent = cx.shared().env(next).and_then(|e| e.parent).unwrap_or(next);
+    Act::Push(stage_frame(scope, parent, next, ScopeStage::Compensate))
 }

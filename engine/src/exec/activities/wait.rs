@@ -1,19 +1,27 @@
 //! `<wait>`: for a duration or until a deadline, on the instance's clock.
 
+use serde::{Deserialize, Serialize};
+
 use super::string;
 use crate::exec::time::{date_time, duration_millis};
-use crate::exec::{Act, Deployed, Frame, Input, Phase};
+use crate::exec::{Act, Deployed, Frame, FrameState, Input};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::Timer;
 use crate::runtime::{Op, StepContext};
 
+/// Waiting for its timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitState {
+    Waiting,
+}
+
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, timer: &Timer) -> Act {
-    if matches!(input, Input::Resumed(_)) || frame.phase != Phase::Ready {
+    if matches!(input, Input::Resumed(_)) || frame.state != FrameState::Ready {
         return Act::Done;
     }
     match timer_op(d, cx, frame.env, timer) {
         Ok(op) => {
-            frame.phase = Phase::Waiting(0);
+            frame.state = FrameState::Wait(WaitState::Waiting);
             Act::Block(op)
         }
         Err(fault) => Act::Fault(fault),
