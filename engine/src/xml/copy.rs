@@ -445,13 +445,7 @@ fn target_element(vars: &dyn Variables, variable: &str, part: Option<&str>) -> R
     }
 }
 
-fn query_target(
-    env: CopyEnv<'_>,
-    vars: &dyn Variables,
-    variable: &str,
-    part: Option<&str>,
-    compiled: &Compiled,
-) -> Result<Target, Fault> {
+fn query_target(env: CopyEnv<'_>, vars: &dyn Variables, variable: &str, part: Option<&str>, compiled: &Compiled) -> Result<Target, Fault> {
     let element = target_element(vars, variable, part)?;
     let context = QueryContext { element: &element, variable: Some(variable), part };
     let locations = evaluate_locations(compiled, vars, env.xpath, Some(context))?;

@@ -1,5 +1,6 @@
 //! Values to text: XML for the wire (SOAP bodies, the REPL), and a canonical form for comparing
-//! values (scenario expectations).
+//! values (scenario expectations). The methods `to_xml`, `canonical` and `canonical_eq` of the
+//! values are defined here, so that `value` knows nothing of writing.
 
 use std::sync::Arc;
 

@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use sxd_document::Package;
 use sxd_document::dom;
+use sxd_document::Package;
 use sxd_xpath::nodeset::{Node, Nodeset};
 use sxd_xpath::Value as SxdValue;
 
