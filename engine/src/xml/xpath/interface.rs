@@ -158,6 +158,7 @@ pub fn xpath_number(text: &str) -> f64 {
     trimmed.parse().unwrap_or(f64::NAN)
 }
 
+/// A value of simple type as XPath sees it (§8.2.2): a boolean, a number or a string.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Prim {
     Boolean(bool),
