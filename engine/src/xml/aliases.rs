@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use super::types::{SimpleKind, TypeRef, VarType};
-use super::xpath::{Compiled, XPathRole};
+use super::xpath::compile::Compiled;
+use super::xpath::interface::XPathRole;
 use crate::model::QName;
 use crate::parse::Definitions;
 

@@ -21,14 +21,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::dom as xdom;
-use super::functions::property_node;
 use super::types::{PartKind, VarType};
 use super::validate::validate_variable;
 use super::value::{Message, Value, XmlAttribute, XmlElement, XmlNode, MAX_DEPTH};
-use super::xpath::{
-    evaluate, evaluate_locations, CompiledExpressions, Location, NodeValue, QueryContext, VariableList, VariableRef, Variables, XPathEnv,
-    XPathValue,
-};
+use super::xpath::compile::{Compiled, CompiledExpressions};
+use super::xpath::evaluate::{evaluate, evaluate_locations, property_node, XPathEnv};
+use super::xpath::interface::{Location, NodeValue, QueryContext, VariableRef, Variables, XPathValue};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::{Assign, AssignOperation, Copy, Expression, From, FromForm, Role, To};
 use crate::model::QName;
@@ -447,13 +445,7 @@ fn target_element(vars: &dyn Variables, variable: &str, part: Option<&str>) -> R
     }
 }
 
-fn query_target(
-    env: CopyEnv<'_>,
-    vars: &dyn Variables,
-    variable: &str,
-    part: Option<&str>,
-    compiled: &super::xpath::Compiled,
-) -> Result<Target, Fault> {
+fn query_target(env: CopyEnv<'_>, vars: &dyn Variables, variable: &str, part: Option<&str>, compiled: &Compiled) -> Result<Target, Fault> {
     let element = target_element(vars, variable, part)?;
     let context = QueryContext { element: &element, variable: Some(variable), part };
     let locations = evaluate_locations(compiled, vars, env.xpath, Some(context))?;
@@ -838,6 +830,41 @@ impl<S: StoreRead + ?Sized> Store for Staged<'_, S> {
             None => self.endpoints.push((partner_link.to_string(), endpoint)),
         }
         Ok(())
+    }
+}
+
+/// Variables held in a list: for tests, the REPL and scenarios (the runtime has its own scopes).
+#[derive(Clone, Debug, Default)]
+pub struct VariableList {
+    pub entries: Vec<(String, VarType, Option<Value>)>,
+    pub links: Vec<(String, bool)>,
+    /// Partner links: name, my role's endpoint, partner role's endpoint.
+    pub partner_links: Vec<(String, Option<EndpointReference>, Option<EndpointReference>)>,
+}
+
+impl VariableList {
+    pub fn new() -> VariableList {
+        VariableList::default()
+    }
+
+    pub fn declare(&mut self, name: &str, ty: VarType, value: Option<Value>) -> &mut VariableList {
+        self.entries.retain(|(n, _, _)| n != name);
+        self.entries.push((name.to_string(), ty, value));
+        self
+    }
+
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.entries.iter().find(|(n, _, _)| n == name).and_then(|(_, _, v)| v.as_ref())
+    }
+}
+
+impl Variables for VariableList {
+    fn variable(&self, name: &str) -> Option<VariableRef<'_>> {
+        self.entries.iter().find(|(n, _, _)| n == name).map(|(_, ty, value)| VariableRef { ty, value: value.as_ref() })
+    }
+
+    fn link_status(&self, name: &str) -> Option<bool> {
+        self.links.iter().find(|(n, _)| n == name).map(|(_, status)| *status)
     }
 }
 

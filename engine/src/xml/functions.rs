@@ -5,7 +5,8 @@
 //! before evaluation: the values of the properties an expression names (their arguments are string
 //! literals, so they are known), and the stylesheets it uses (likewise). A function that fails
 //! leaves the standard fault in a shared slot, which the evaluator raises instead of the generic
-//! `subLanguageExecutionFault`.
+//! `subLanguageExecutionFault`. The evaluator (`xpath::evaluate`) prepares those values
+//! and registers these functions.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,87 +18,16 @@ use sxd_xpath::nodeset::{Node, Nodeset};
 use sxd_xpath::Value as SxdValue;
 
 use super::dom as xdom;
-use super::types::SimpleKind;
-use super::value::{Value, XmlElement, XmlNode};
-use super::xpath::{
-    evaluate, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathEnv, XPathNode, XPathValue,
-};
+use super::value::{XmlElement, XmlNode};
+use super::xpath::interface::{children_text, owned_node, NodeValue, Prim, XPathNode, XPathValue};
 use super::xslt::{Stylesheet, StylesheetError};
 use crate::fault::{Fault, StandardFault};
-use crate::model::QName;
-
-/// The node the alias of `property` selects in the variable `variable`, with how XPath sees the
-/// property's type. Faults: `uninitializedVariable` (the variable or the aliased part is not
-/// initialized), `selectionFailure` (no alias applies, or its query does not select exactly one
-/// node), `subLanguageExecutionFault` (no such variable).
-pub fn property_node(
-    vars: &dyn Variables,
-    env: XPathEnv<'_>,
-    variable: &str,
-    property: &QName,
-) -> Result<(XPathNode, Option<SimpleKind>), Fault> {
-    let Some(found) = vars.variable(variable) else {
-        return Err(Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no variable `{variable}` is in scope")));
-    };
-    let Some(alias) = env.properties.alias(found.ty, property) else {
-        return Err(Fault::standard(
-            StandardFault::SelectionFailure,
-            format!("no property alias of {property} applies to the variable `{variable}` ({})", found.ty),
-        ));
-    };
-    let Some(value) = found.value else {
-        return Err(Fault::standard(StandardFault::UninitializedVariable, format!("the variable `{variable}` is not initialized")));
-    };
-    let element = match (value, alias.part.as_deref()) {
-        (Value::Message(message), Some(part)) => message.part(part).ok_or_else(|| {
-            Fault::standard(StandardFault::UninitializedVariable, format!("the part `{part}` of variable `{variable}` is not initialized"))
-        })?,
-        (Value::Element(element), None) => element,
-        _ => {
-            return Err(Fault::standard(
-                StandardFault::SelectionFailure,
-                format!("the property alias of {property} does not fit the value of `{variable}`"),
-            ))
-        }
-    };
-    let node = match &alias.query {
-        None => XPathNode {
-            location: Some(Location { variable: variable.to_string(), part: alias.part.clone(), path: Default::default() }),
-            node: NodeValue::Element(element.clone()),
-        },
-        Some(query) => {
-            let context = QueryContext { element, variable: Some(variable), part: alias.part.as_deref() };
-            match evaluate(query, vars, env, Some(context))? {
-                XPathValue::Nodes(mut nodes) if nodes.len() == 1 => nodes.remove(0),
-                XPathValue::Nodes(nodes) => {
-                    return Err(Fault::standard(
-                        StandardFault::SelectionFailure,
-                        format!("the query `{}` of the alias of {property} selects {} nodes in `{variable}`", query.text(), nodes.len()),
-                    ))
-                }
-                other => XPathNode { location: None, node: NodeValue::Text(other.string()) },
-            }
-        }
-    };
-    Ok((node, alias.kind))
-}
 
 /// A property's value as `bpel:getVariableProperty` returns it.
 #[derive(Clone, Debug)]
 pub(crate) enum PropValue {
     Prim(Prim),
     Element(XmlElement),
-}
-
-pub(crate) fn property_value(vars: &dyn Variables, env: XPathEnv<'_>, variable: &str, property: &QName) -> Result<PropValue, Fault> {
-    let (node, kind) = property_node(vars, env, variable, property)?;
-    Ok(match (kind, node.node) {
-        (Some(SimpleKind::Number), node) => PropValue::Prim(Prim::Number(xpath_number(&node.string_value()))),
-        (Some(SimpleKind::Boolean), node) => PropValue::Prim(Prim::Boolean(matches!(node.string_value().trim(), "true" | "1"))),
-        (Some(SimpleKind::String), node) => PropValue::Prim(Prim::String(node.string_value())),
-        (None, NodeValue::Element(element)) => PropValue::Element(element),
-        (None, other) => PropValue::Prim(Prim::String(other.string_value())),
-    })
 }
 
 fn fail(slot: &RefCell<Option<Fault>>, fault: Fault) -> Error {
@@ -214,7 +144,7 @@ impl Function for DoXslTransform {
         let stray_text = result.iter().any(|n| matches!(n, XmlNode::Text(t) if !t.trim().is_empty()));
         match (elements.as_slice(), stray_text) {
             ([element], false) => Ok(materialize(context.node, element)),
-            ([], _) => Ok(SxdValue::String(super::xpath::children_text(&result))),
+            ([], _) => Ok(SxdValue::String(children_text(&result))),
             _ => Err(fail(
                 &self.fault,
                 sub_language(format!(

@@ -3,6 +3,27 @@
 //! [`functions`], [`aliases`]), the XSLT subset of `bpel:doXslTransform` ([`xslt`]), the `<copy>`
 //! semantics of `<assign>` ([`copy`]), and validation ([`validate`]).
 //!
+//! # Layers
+//!
+//! Each file uses only the files listed before it, never one after it, so no two files depend on
+//! each other (`engine/tests/xml_layers.rs` reads this list and checks every import; a file imports
+//! from the file that defines a thing, not through a `mod.rs`, which only gathers re-exports).
+//! Test modules may use any layer.
+//!
+//! 1. `value`: the values themselves, plain data.
+//! 2. `write`: values as XML text and in canonical form.
+//! 3. `types`: declared types of variables and parts.
+//! 4. `validate`: values checked against the imported schemas.
+//! 5. `dom`: values to and from sxd-document trees.
+//! 6. `xpath::interface`: what XPath works with: the variables an expression sees, the context of
+//!    a query, results and XPath's conversions.
+//! 7. `xpath::compile`: expression text (with BPEL's `$var.part` and namespaces) to a `Compiled`.
+//! 8. `aliases`: property aliases, their queries compiled.
+//! 9. `xslt`: the XSLT subset, its XPath compiled.
+//! 10. `functions`: `bpel:getVariableProperty` and `bpel:doXslTransform` as sxd-xpath functions.
+//! 11. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases).
+//! 12. `copy`: `<assign>` and its copies.
+//!
 //! # Architecture invariants
 //!
 //! - **Values are data.** [`value::Value`] and everything in it derive serde and hold no
@@ -27,13 +48,13 @@ pub mod xpath;
 pub mod xslt;
 
 pub use aliases::{Alias, AliasTable, NoAliases, PropertyAliases};
-pub use copy::{assign, execute_copy, stage, Changes, CopyEnv, EndpointReference, Source, Staged, Store, Target};
+pub use copy::{assign, execute_copy, stage, Changes, CopyEnv, EndpointReference, Source, Staged, Store, Target, VariableList};
 pub use types::{MessageType, PartKind, PartType, SimpleKind, TypeRef, VarType};
 pub use validate::{validate_variable, Validation};
 pub use value::{Message, NamespaceDecl, Part, Value, XmlAttribute, XmlElement, XmlNode};
 pub use xpath::{
-    evaluate, evaluate_boolean, evaluate_number, evaluate_string, evaluate_unsigned, Compiled, CompiledExpressions, Location, NodeValue,
-    QueryContext, VariableList, VariableRef, Variables, XPathEnv, XPathNode, XPathRole, XPathValue,
+    evaluate, evaluate_boolean, evaluate_number, evaluate_string, evaluate_unsigned, property_node, Compiled, CompiledExpressions,
+    Location, NodeValue, QueryContext, VariableRef, Variables, XPathEnv, XPathNode, XPathRole, XPathValue,
 };
 pub use xslt::{NoStylesheets, Stylesheet, StylesheetCache, StylesheetError, Stylesheets};
 

@@ -243,21 +243,6 @@ impl XmlElement {
             None => Err(XmlParseError { message: "no element found".to_string(), offset: 0 }),
         }
     }
-
-    /// The element as XML text (see [`super::write`]).
-    pub fn to_xml(&self) -> String {
-        super::write::to_xml(self)
-    }
-
-    /// The canonical text of the element, for comparing values (see [`super::write::canonical`]).
-    pub fn canonical(&self) -> String {
-        super::write::canonical(self)
-    }
-
-    /// Whether two elements are equal after canonicalisation.
-    pub fn canonical_eq(&self, other: &XmlElement) -> bool {
-        self.canonical() == other.canonical()
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -360,19 +345,6 @@ impl Value {
         match self {
             Value::Message(message) => Some(message),
             Value::Element(_) => None,
-        }
-    }
-
-    /// Whether two values are equal after canonicalisation (parts compared by name).
-    pub fn canonical_eq(&self, other: &Value) -> bool {
-        match (self, other) {
-            (Value::Element(a), Value::Element(b)) => a.canonical_eq(b),
-            (Value::Message(a), Value::Message(b)) => {
-                a.message_type == b.message_type
-                    && a.parts.len() == b.parts.len()
-                    && a.parts.iter().all(|part| b.part(&part.name).is_some_and(|other| part.value.canonical_eq(other)))
-            }
-            _ => false,
         }
     }
 }

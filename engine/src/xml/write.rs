@@ -1,9 +1,42 @@
 //! Values to text: XML for the wire (SOAP bodies, the REPL), and a canonical form for comparing
-//! values (scenario expectations).
+//! values (scenario expectations). The methods `to_xml`, `canonical` and `canonical_eq` of the
+//! values are defined here, so that `value` knows nothing of writing.
 
 use std::sync::Arc;
 
-use super::value::{XmlElement, XmlNode};
+use super::value::{Value, XmlElement, XmlNode};
+
+impl XmlElement {
+    /// The element as XML text (see [`to_xml`]).
+    pub fn to_xml(&self) -> String {
+        to_xml(self)
+    }
+
+    /// The canonical text of the element, for comparing values (see [`canonical`]).
+    pub fn canonical(&self) -> String {
+        canonical(self)
+    }
+
+    /// Whether two elements are equal after canonicalisation.
+    pub fn canonical_eq(&self, other: &XmlElement) -> bool {
+        self.canonical() == other.canonical()
+    }
+}
+
+impl Value {
+    /// Whether two values are equal after canonicalisation (parts compared by name).
+    pub fn canonical_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Element(a), Value::Element(b)) => a.canonical_eq(b),
+            (Value::Message(a), Value::Message(b)) => {
+                a.message_type == b.message_type
+                    && a.parts.len() == b.parts.len()
+                    && a.parts.iter().all(|part| b.part(&part.name).is_some_and(|other| part.value.canonical_eq(other)))
+            }
+            _ => false,
+        }
+    }
+}
 
 /// The element as XML text, with every namespace it uses declared (see [`write_xml`]).
 pub fn to_xml(element: &XmlElement) -> String {

@@ -2,7 +2,7 @@
 //!
 //! No maintained XSLT 1.0 processor in Rust fits (the mature ones bind libxslt, a C library; the
 //! pure-Rust ones implement XSLT 3.0 on their own tree model), so this module implements the
-//! common core of XSLT 1.0 itself, with the XPath of [`super::xpath`]. A stylesheet that uses
+//! common core of XSLT 1.0 itself, with the XPath of [`super::xpath`] (its compilation, not its evaluation). A stylesheet that uses
 //! anything outside the subset is refused when it is compiled — `bpel:doXslTransform` then faults
 //! with `subLanguageExecutionFault` — rather than run with a different meaning.
 //!
@@ -39,7 +39,8 @@ use sxd_xpath::Value as SxdValue;
 
 use super::dom as xdom;
 use super::value::{NamespaceDecl, XmlAttribute, XmlElement, XmlNode, MAX_DEPTH};
-use super::xpath::{format_number, sxd_compiled, Compiled, NodeValue, XPathRole, XPathValue};
+use super::xpath::compile::{sxd_compiled, Compiled};
+use super::xpath::interface::{children_text, format_number, NodeValue, XPathRole, XPathValue};
 use crate::model::QName;
 use crate::syntax::{self, NamespaceScopes};
 use crate::xpath::{self as ast, Axis, ExprKind, NodeTest, PathStart};
@@ -1116,7 +1117,7 @@ impl<'s, 'd> Run<'s, 'd> {
                     let (uri, local, prefix) = self.computed_name(&name, namespace, namespaces, false)?;
                     let mut content = Out::default();
                     self.exec(body, node, scope, &mut content)?;
-                    let value = super::xpath::children_text(&content.finish());
+                    let value = children_text(&content.finish());
                     out.attribute(XmlAttribute { namespace: uri.map(|u| Arc::from(u.as_str())), local, prefix, value })?;
                 }
                 Instr::Variable(declaration) => {

@@ -11,7 +11,7 @@ use crate::model::process::{Correlation, FromPart, Initiate, MessageSpec, ToPart
 use crate::model::wsdl::Operation;
 use crate::model::QName;
 use crate::runtime::{ExchangeId, Op, StepContext, TaskletState};
-use crate::xml::functions::property_node;
+use crate::xml::xpath::property_node;
 use crate::xml::{Message, MessageType, PartKind, Store, Value, VarType, VariableList, Variables, XmlElement};
 
 /// Which message of an operation.
