@@ -1,7 +1,7 @@
 //! Inspection in BPEL's words: one real process per kind of wait, driven through the engine, and the
 //! report's typed fields, its text and its JSON checked.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bpel_engine::exec::inspect::{
     Children, CorrelationReport, Due, FrameRole, InstanceReport, PropertyValue, TaskletReport, TaskletStatus, Wait,
@@ -28,13 +28,13 @@ fn element(xml: &str) -> XmlElement {
 }
 
 /// The line of the first line of `path` that contains `needle`, one-based.
-fn line_of(path: &PathBuf, needle: &str) -> u32 {
+fn line_of(path: &Path, needle: &str) -> u32 {
     let text = std::fs::read_to_string(path).unwrap();
     text.lines().position(|l| l.contains(needle)).unwrap() as u32 + 1
 }
 
 /// An engine on a virtual clock with `process` deployed and one instance started with `key`.
-fn started(process: &PathBuf, key: &str) -> (Engine, ProcessId, InstanceId) {
+fn started(process: &Path, key: &str) -> (Engine, ProcessId, InstanceId) {
     let mut engine = Engine::starting_at(at("2026-12-07T23:00:00Z"));
     let id = engine.deploy(process).unwrap();
     let (instance, _) =
@@ -75,7 +75,7 @@ fn a_receive_waits_for_a_message_with_its_correlation_values() {
             values: Some(vec![PropertyValue { property: "key".into(), namespace: Some("urn:inspect".into()), value: "job-7".into() }]),
         }],
     };
-    assert_eq!(waits(receive), [expected.clone()]);
+    assert_eq!(waits(receive), std::slice::from_ref(&expected));
     assert_eq!(expected.to_string(), "message on client.go (key=job-7)");
     let line = line_of(&path, "<receive name=\"AwaitGo\"");
     assert!(

@@ -7,8 +7,8 @@
 //!
 //! What a tasklet waits for is read from the runtime (the operations it blocked on:
 //! [`Instance::awaiting`]) and named from the process state (which receive waits on a message, which
-//! link a channel stands for, which channel the isolated scopes queue on). Only
-//! [`frame_facts`] looks at a frame's progress.
+//! link a channel stands for, which channel the isolated scopes queue on). Only `frame_facts`
+//! looks at a frame's progress.
 
 use std::collections::BTreeMap;
 use std::fmt;
