@@ -119,8 +119,8 @@ pub fn date_time_text(at: Timestamp) -> String {
     }
 }
 
-/// The proleptic Gregorian date of a day counted from 1970-01-01 (the inverse of
-/// `days_from_civil`; H. Hinnant's algorithm).
+/// The proleptic Gregorian date of a day counted from 1970-01-01, with XML Schema's years (no year
+/// 0: the year before 0001 is -0001), the inverse of `days_from_civil` (H. Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -131,7 +131,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    (if year <= 0 { year - 1 } else { year }, month, day)
 }
 
 #[cfg(test)]
@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(date_time_text(Timestamp(0)), "1970-01-01T00:00:00Z");
         assert_eq!(date_time_text(Timestamp(951_865_200_250)), "2000-02-29T23:00:00.250Z");
         assert_eq!(date_time_text(Timestamp(-1)), "1969-12-31T23:59:59.999Z");
-        for text in ["2026-12-08T00:00:00Z", "1600-03-01T12:34:56Z", "2100-02-28T00:00:01Z", "-0044-03-15T00:00:00Z"] {
+        for text in ["2026-12-08T00:00:00Z", "1600-03-01T12:34:56Z", "2100-02-28T00:00:01Z", "-0044-03-15T00:00:00Z", "-0001-12-31T00:00:00Z"] {
             let at = date_time(text).unwrap();
             assert_eq!(date_time_text(at), text);
         }
