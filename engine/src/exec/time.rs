@@ -143,7 +143,9 @@ mod tests {
         assert_eq!(date_time_text(Timestamp(0)), "1970-01-01T00:00:00Z");
         assert_eq!(date_time_text(Timestamp(951_865_200_250)), "2000-02-29T23:00:00.250Z");
         assert_eq!(date_time_text(Timestamp(-1)), "1969-12-31T23:59:59.999Z");
-        for text in ["2026-12-08T00:00:00Z", "1600-03-01T12:34:56Z", "2100-02-28T00:00:01Z", "-0044-03-15T00:00:00Z", "-0001-12-31T00:00:00Z"] {
+        for text in
+            ["2026-12-08T00:00:00Z", "1600-03-01T12:34:56Z", "2100-02-28T00:00:01Z", "-0044-03-15T00:00:00Z", "-0001-12-31T00:00:00Z"]
+        {
             let at = date_time(text).unwrap();
             assert_eq!(date_time_text(at), text);
         }
