@@ -34,14 +34,18 @@ fn inspection_shows_what_the_instance_waits_for() {
     let report = engine.inspect(instance).unwrap();
     assert_eq!(report.status, InstanceStatus::Running);
     assert_eq!(report.process, "LongRunningOrder");
-    assert_eq!(report.waiting, vec!["customer.confirmPayment".to_string()]);
+    let waiting: Vec<String> = report.waiting.iter().map(|w| w.to_string()).collect();
+    assert_eq!(waiting.len(), 2, "{report}");
+    assert_eq!(waiting[0], "message on customer.confirmPayment (orderId=7)");
+    assert!(waiting[1].starts_with("timer at "), "{report}");
     assert_eq!(report.timers.len(), 1, "the three-day alarm");
-    assert!(report.trace.iter().any(|t| t.contains("<reply name=\"AcknowledgeOrder\">")), "{:?}", report.trace);
+    assert_eq!(report.timers[0].in_millis, 3 * 24 * 3600 * 1000);
+    assert!(report.trace.iter().any(|t| t.to_string().contains("<reply name=\"AcknowledgeOrder\">")), "{:?}", report.trace);
     let order = report.variables.iter().find(|v| v.name == "placeOrder").unwrap();
     assert!(order.value.as_deref().is_some_and(|v| v.contains(">7<")), "{order:?}");
     let payment = report.variables.iter().find(|v| v.name == "payment").unwrap();
     assert_eq!(payment.value, None, "not received yet");
-    assert!(report.tasklets.iter().any(|t| t.frames.iter().any(|f| f.contains("<pick name=\"AwaitPayment\">"))), "{:?}", report.tasklets);
+    assert!(report.tasklets.iter().any(|t| t.frames.iter().any(|f| f.to_string().contains("<pick name=\"AwaitPayment\">"))), "{report}");
 }
 
 #[test]

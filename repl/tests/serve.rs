@@ -146,11 +146,35 @@ fn admin_endpoints_need_the_token() {
     let instances: serde_json::Value = serde_json::from_str(&list.body).unwrap();
     let ids: Vec<u64> = instances.as_array().unwrap().iter().map(|i| i["id"].as_u64().unwrap()).collect();
     assert_eq!(ids.len(), 3, "{list:?}");
-    assert!(instances.as_array().unwrap().iter().all(|i| i["waiting"][0] == "customer.confirmPayment"), "{list:?}");
+    // each waits for its payment, by its order id, and for the three-day alarm
+    let mut orders = Vec::new();
+    for instance in instances.as_array().unwrap() {
+        let payment = &instance["waiting"][0];
+        let order = payment["correlations"][0]["values"][0]["value"].as_str().unwrap();
+        orders.push(order.to_string());
+        assert_eq!(instance["process"], "LongRunningOrder", "{list:?}");
+        assert_eq!(instance["status"], "running", "{list:?}");
+        let summary = instance["summary"].as_str().unwrap();
+        assert!(summary.starts_with(&format!("waiting: message on customer.confirmPayment (orderId={order}); timer at ")), "{summary}");
+        assert_eq!(payment["kind"], "message", "{list:?}");
+        assert_eq!(payment["partner_link"], "customer", "{list:?}");
+        assert_eq!(payment["operation"], "confirmPayment", "{list:?}");
+        assert_eq!(instance["waiting"][1]["kind"], "timer", "{list:?}");
+        assert!(instance["waiting"][1]["in_millis"].as_i64().unwrap() <= 3 * 24 * 3600 * 1000, "{list:?}");
+    }
+    orders.sort();
+    assert_eq!(orders, ["a1", "a2", "a3"], "{list:?}");
 
     let inspect = request(port, "GET", &format!("/admin/instances/{}", ids[0]), &auth, "");
     assert_eq!(inspect.status, 200);
-    assert!(inspect.body.contains("AwaitPayment") && inspect.body.contains("placeOrder"), "{inspect:?}");
+    let report: serde_json::Value = serde_json::from_str(&inspect.body).unwrap();
+    assert_eq!(report["id"], ids[0]);
+    let pick = report["tasklets"].as_array().unwrap().iter().find(|t| t["activity"]["name"] == "AwaitPayment").expect("the pick's tasklet");
+    assert_eq!(pick["activity"]["kind"], "pick", "{inspect:?}");
+    assert_eq!(pick["state"], "waiting", "{inspect:?}");
+    let kinds: Vec<&str> = pick["waits"].as_array().unwrap().iter().map(|w| w["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["message", "timer"], "{inspect:?}");
+    assert!(report["variables"].as_array().unwrap().iter().any(|v| v["name"] == "placeOrder"), "{inspect:?}");
 
     let checkpoint = request(port, "GET", &format!("/admin/instances/{}/checkpoint", ids[1]), &auth, "");
     assert_eq!(checkpoint.status, 200);
@@ -163,7 +187,8 @@ fn admin_endpoints_need_the_token() {
     let new_id = restored["restored"].as_u64().unwrap();
     assert!(!ids.contains(&new_id));
     let inspect = request(port, "GET", &format!("/admin/instances/{new_id}"), &auth, "");
-    assert!(inspect.body.contains("customer.confirmPayment"), "{inspect:?}");
+    let report: serde_json::Value = serde_json::from_str(&inspect.body).unwrap();
+    assert_eq!(report["summary"], instances[1]["summary"], "the restored instance waits as the original: {inspect:?}");
     // a file that is not a checkpoint is refused with the reason
     let refused = support::request_bytes(port, "POST", "/admin/restore?process=LongRunningOrder", &auth, b"not a checkpoint");
     assert_eq!(refused.status, 400, "{refused:?}");

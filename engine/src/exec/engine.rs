@@ -582,7 +582,13 @@ impl Engine {
     /// The instance in words: tasklets, variables, open receives, timers, trace.
     pub fn inspect(&self, id: InstanceId) -> Option<super::inspect::InstanceReport> {
         let live = self.instances.get(&id)?;
-        Some(self.processes.get(live.process.0)?.inspect(&live.instance))
+        Some(self.processes.get(live.process.0)?.inspect(&live.instance, self.clock.now()))
+    }
+
+    /// An instance in one line (what lists of instances show).
+    pub fn overview(&self, id: InstanceId) -> Option<super::inspect::InstanceOverview> {
+        let live = self.instances.get(&id)?;
+        Some(self.processes.get(live.process.0)?.overview(&live.instance, self.clock.now()))
     }
 
     /// When the next timer of any instance is due (`None`: no timer).

@@ -104,9 +104,55 @@ pub fn date_time(text: &str) -> Option<Timestamp> {
     Some(Timestamp(millis.round() as i64))
 }
 
+/// A timestamp as `xsd:dateTime` text in UTC: `2026-12-08T00:00:00Z`, with milliseconds when
+/// there are any (`…T00:00:00.250Z`).
+pub fn date_time_text(at: Timestamp) -> String {
+    const DAY: i64 = 86_400_000;
+    let millis = at.as_millis();
+    let (year, month, day) = civil_from_days(millis.div_euclid(DAY));
+    let of_day = millis.rem_euclid(DAY);
+    let (h, m, s, ms) = (of_day / 3_600_000, of_day / 60_000 % 60, of_day / 1000 % 60, of_day % 1000);
+    let year = if year < 0 { format!("-{:04}", -year) } else { format!("{year:04}") };
+    match ms {
+        0 => format!("{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
+        ms => format!("{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z"),
+    }
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01, with XML Schema's years (no year
+/// 0: the year before 0001 is -0001), the inverse of `days_from_civil` (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (if year <= 0 { year - 1 } else { year }, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_time_texts() {
+        assert_eq!(date_time_text(Timestamp(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(date_time_text(Timestamp(951_865_200_250)), "2000-02-29T23:00:00.250Z");
+        assert_eq!(date_time_text(Timestamp(-1)), "1969-12-31T23:59:59.999Z");
+        for text in
+            ["2026-12-08T00:00:00Z", "1600-03-01T12:34:56Z", "2100-02-28T00:00:01Z", "-0044-03-15T00:00:00Z", "-0001-12-31T00:00:00Z"]
+        {
+            let at = date_time(text).unwrap();
+            assert_eq!(date_time_text(at), text);
+        }
+        // the end of representable time does not overflow
+        assert!(date_time_text(Timestamp(i64::MAX)).ends_with('Z'));
+        assert!(date_time_text(Timestamp(i64::MIN)).ends_with('Z'));
+    }
 
     #[test]
     fn durations() {

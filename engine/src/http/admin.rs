@@ -3,8 +3,8 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /admin/instances` | JSON list: id, process, status, what it waits for |
-//! | `GET /admin/instances/{id}` | JSON: tasklets, variables, open requests, timers, trace |
+//! | `GET /admin/instances` | JSON list: id, process, status, summary, what it waits for |
+//! | `GET /admin/instances/{id}` | JSON: the id and `exec::inspect::InstanceReport` (tasklets with their activity and waits, variables, open requests, timers, trace) |
 //! | `GET /admin/instances/{id}/checkpoint` | the instance as a checkpoint file |
 //! | `POST /admin/instances/{id}/terminate` | terminates it (as `exit` would) |
 //! | `POST /admin/restore?process=NAME` (body: a checkpoint file) | JSON: the new instance's id |
@@ -67,17 +67,13 @@ pub async fn handle(admin: AdminState<'_>, request: Request<Incoming>) -> Reply 
                 return error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
             }
             match answer.await {
-                Ok(Some(report)) => json(&serde_json::json!({
-                    "id": id.0,
-                    "process": report.process,
-                    "status": report.status.to_string(),
-                    "tasklets": report.tasklets.iter().map(|t| serde_json::json!({"id": t.id.to_string(), "state": format!("{:?}", t.state), "frames": t.frames})).collect::<Vec<_>>(),
-                    "variables": report.variables.iter().map(|v| serde_json::json!({"scope": v.scope, "name": v.name, "value": v.value, "live": v.live})).collect::<Vec<_>>(),
-                    "waiting": report.waiting,
-                    "open_requests": report.open_requests,
-                    "timers": report.timers.iter().map(|t| t.0).collect::<Vec<_>>(),
-                    "trace": report.trace,
-                })),
+                Ok(Some(report)) => {
+                    let mut body = serde_json::to_value(&report).unwrap_or_default();
+                    if let Some(fields) = body.as_object_mut() {
+                        fields.insert("id".into(), id.0.into());
+                    }
+                    json(&body)
+                }
                 _ => error(StatusCode::NOT_FOUND, "no such instance"),
             }
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::router::Router;
-use crate::exec::inspect::InstanceReport;
+use crate::exec::inspect::{InstanceOverview, InstanceReport};
 use crate::exec::{Engine, InstanceId, Invocation, ProcessId, RequestId};
 use crate::fault::Fault;
 use crate::runtime::{Clock, ExchangeId, SystemClock};
@@ -62,12 +62,13 @@ pub enum Admin {
     Terminate(InstanceId, oneshot::Sender<bool>),
 }
 
+/// One line of `GET /admin/instances`: the id and [`crate::exec::inspect::InstanceOverview`]'s
+/// fields (process, status, summary, waiting).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct InstanceSummary {
     pub id: u64,
-    pub process: String,
-    pub status: String,
-    pub waiting: Vec<String>,
+    #[serde(flatten)]
+    pub overview: InstanceOverview,
 }
 
 /// Makes the calls instances ask for, and feeds the answers back to the shard.
@@ -227,14 +228,9 @@ impl Shard {
                 let list = self
                     .engine
                     .instances()
-                    .map(|(id, live)| {
-                        let report = self.engine.process(live.process).map(|d| d.inspect(&live.instance));
-                        InstanceSummary {
-                            id: id.0,
-                            process: report.as_ref().map(|r| r.process.clone()).unwrap_or_default(),
-                            status: live.instance.status().to_string(),
-                            waiting: report.map(|r| r.waiting).unwrap_or_default(),
-                        }
+                    .filter_map(|(id, live)| {
+                        let overview = self.engine.process(live.process)?.overview(&live.instance, self.engine.now());
+                        Some(InstanceSummary { id: id.0, overview })
                     })
                     .collect();
                 let _ = respond.send(list);

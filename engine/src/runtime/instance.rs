@@ -6,13 +6,15 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::clock::{Clock, Timestamp};
-use super::core::{Core, RegKind, Request, Slot, TState, TaskletSlot};
+use super::core::{is_extra, Core, RegKind, Request, Slot, TState, TaskletSlot, EXTRA};
 use super::decode::Reader;
 use super::frames::Frames;
 use super::ids::{ChannelId, ExchangeId, GroupId, RequestId, TaskletId, TimerId, NONE};
 use super::queue::RunQueue;
 use super::validate::InvalidState;
-use super::{BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outcome, Program, Resume, RunOutcome, Step, TaskletState};
+use super::{
+    Awaiting, BlockedOn, Delivery, Effect, EffectOf, EventOf, InstanceStatus, Outcome, Program, Resume, RunOutcome, Step, TaskletState,
+};
 
 /// One process instance: tasklets, channels, timers, inbox, open invokes, pending effects. Pure data:
 /// it serializes ([`crate::checkpoint`]) and knows its program only while [`Instance::run`] is given it.
@@ -158,6 +160,29 @@ impl<P: Program> Instance<P> {
         Some(Tasklet { id, frames: self.core.tasklets[id.slot() as usize].frames.as_slice(), state })
     }
 
+    /// What a blocked tasklet waits on, in arm order (one entry unless it blocked on a choice);
+    /// empty if it is not blocked or the id is stale.
+    pub fn awaiting(&self, id: TaskletId) -> Vec<Awaiting<'_, P::Key>> {
+        let core = &self.core;
+        let Some(slot) = core.alive(id) else { return Vec::new() };
+        let t = &core.tasklets[slot as usize];
+        if t.state() != TState::Blocked {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if t.kind() != RegKind::Free {
+            out.extend(registration(core, slot));
+        }
+        let mut r = t.extra;
+        let mut guard = core.regs.len();
+        while r != NONE && guard > 0 {
+            guard -= 1;
+            out.extend(registration(core, EXTRA | r));
+            r = core.regs.get(r as usize).map_or(NONE, |reg| reg.sibling);
+        }
+        out
+    }
+
     /// The live tasklets (runnable or blocked), in slot order.
     pub fn tasklets(&self) -> impl Iterator<Item = Tasklet<'_, P::Frame>> + '_ {
         self.core.live_ids().map(|id| Tasklet {
@@ -237,6 +262,24 @@ impl<P: Program> Instance<P> {
 fn channel_balance<F, V, K>(core: &Core<F, V, K>, c: u32) -> i64 {
     let ch = &core.channels[c as usize];
     i64::from(ch.senders) - i64::from(ch.receivers)
+}
+
+/// What registration `node` waits on; `None` for a free one.
+fn registration<F, V, K>(core: &Core<F, V, K>, node: u32) -> Option<Awaiting<'_, K>> {
+    let target = if is_extra(node) { core.regs.get((node & !EXTRA) as usize)?.target } else { core.waits.get(node as usize)?.target };
+    let channel = |target: u32| core.channels.get(target as usize).map(|c| ChannelId::new(target, c.gen));
+    Some(match core.node_kind(node) {
+        RegKind::Send => Awaiting::Send(channel(target)?),
+        RegKind::Recv => Awaiting::Recv(channel(target)?),
+        RegKind::Timer => {
+            let timer = core.timers.slots.get(target as usize)?;
+            Awaiting::Timer { timer: TimerId::new(target, timer.gen), due: timer.due }
+        }
+        RegKind::Message => Awaiting::Message(&core.msg_waits.iter().find(|w| w.reg == node)?.key),
+        RegKind::Answer => Awaiting::Answer(core.requests.iter().find(|q| q.waiter == node)?.id),
+        RegKind::Join => Awaiting::Join(GroupId::new(target, core.groups.get(target as usize)?.gen)),
+        RegKind::Free => return None,
+    })
 }
 
 fn tasklet_state<F, V, K>(core: &Core<F, V, K>, slot: u32) -> TaskletState {

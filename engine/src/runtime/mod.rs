@@ -257,6 +257,18 @@ pub enum TaskletState {
     Killed,
 }
 
+/// One operation a blocked tasklet waits on, with what the instance knows of it: one per arm of
+/// its choice ([`Instance::awaiting`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Awaiting<'a, K> {
+    Send(ChannelId),
+    Recv(ChannelId),
+    Timer { timer: TimerId, due: Timestamp },
+    Message(&'a K),
+    Answer(RequestId),
+    Join(GroupId),
+}
+
 /// What a blocked tasklet waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockedOn {
