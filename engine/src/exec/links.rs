@@ -91,8 +91,10 @@ fn set(d: &Deployed, cx: &mut StepContext<'_, Deployed>, env: super::EnvId, name
         return;
     }
     link.0 = Some(status);
-    if let Some(channel) = link.1 {
+    // a link has one target, which waits at most once: its channel is done with
+    if let Some(channel) = link.1.take() {
         cx.offer(channel, Payload::Done);
+        let _ = cx.drop_channel(channel);
     }
 }
 

@@ -323,6 +323,11 @@ pub(crate) struct Channel {
     pub receivers: u32,
 }
 
+/// The owner of a group given up while members were still ending ([`super::StepContext::drop_group`]):
+/// no tasklet has this id (its slot is past any slab), so the group is freed when the last member
+/// ends.
+pub(crate) const DISOWNED: TaskletId = TaskletId::new(NONE, 0);
+
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) struct Group {
     /// Odd while the group exists.

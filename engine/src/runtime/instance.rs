@@ -553,6 +553,22 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         }
     }
 
+    /// Gives up a group of the running tasklet's that nobody will join (a flow's branches, once
+    /// they have reported): its slot is freed now if no member is left, else when the last one
+    /// ends. Without it a tasklet that spawns groups in a loop would hold one slot per round.
+    pub fn drop_group(&mut self, group: GroupId) {
+        let Some(g) = self.core.live_group(group) else { return };
+        let grp = &mut self.core.groups[g as usize];
+        if grp.head != NONE {
+            return;
+        }
+        if grp.remaining == 0 {
+            self.core.free_group(g);
+        } else {
+            grp.owner = super::core::DISOWNED;
+        }
+    }
+
     /// A tasklet's state (`None` once its slot is reused).
     pub fn state(&self, id: TaskletId) -> Option<TaskletState> {
         let t = self.core.tasklets.get(id.slot() as usize)?;

@@ -93,7 +93,9 @@ pub fn await_reports(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, inpu
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Received(Payload::Fault(fault)) => {
                 forget_race(cx, report);
-                return terminate(cx, frame, group, fault);
+                let act = terminate(cx, frame, group, fault);
+                release(cx, group, &[report]);
+                return act;
             }
             Outcome::Received(Payload::Handled) if successful_only => (open.saturating_sub(1), succeeded),
             Outcome::Received(_) => (open.saturating_sub(1), succeeded + 1),
@@ -107,10 +109,12 @@ pub fn await_reports(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, inpu
     if target.is_some_and(|target| succeeded >= target) {
         cx.kill_group(group);
         forget_race(cx, report);
+        release(cx, group, &[report]);
         return Act::Done;
     }
     if open == 0 {
         forget_race(cx, report);
+        release(cx, group, &[report]);
         return finished(succeeded, target);
     }
     Act::Block(Op::Recv(report))
@@ -130,6 +134,16 @@ fn finished(succeeded: u32, target: Option<u32>) -> Act {
             format!("only {succeeded} branch(es) completed; the completion condition needs {target}"),
         )),
         _ => Act::Done,
+    }
+}
+
+/// Frees a group whose branches have ended or been killed, and the channels they reported on, so
+/// that an activity that spawns branches in a loop leaves no slots behind. (A channel a killed
+/// branch still waits on stays: dropping it would fail, and it is reused only once free.)
+pub fn release(cx: &mut StepContext<'_, Deployed>, group: GroupId, channels: &[ChannelId]) {
+    cx.drop_group(group);
+    for channel in channels {
+        let _ = cx.drop_channel(*channel);
     }
 }
 

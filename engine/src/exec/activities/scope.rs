@@ -219,17 +219,14 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                 (Input::None, None) => Ok(()), // a scope without a main activity
                 (Input::Resumed(resume), Some(RunningHandlers { group, events, body })) => {
                     let from_body = resume.arm == 0;
-                    match resume.outcome {
-                        Outcome::Received(Payload::Fault(fault)) => {
-                            cx.kill_group(group);
-                            Err(fault)
-                        }
+                    let result = match resume.outcome {
+                        Outcome::Received(Payload::Fault(fault)) => Err(fault),
                         _ if !from_body => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
-                        _ => {
-                            cx.kill_group(group);
-                            Ok(())
-                        }
-                    }
+                        _ => Ok(()),
+                    };
+                    cx.kill_group(group);
+                    super::branches::release(cx, group, &[events, body]);
+                    result
                 }
                 (_, Some(RunningHandlers { events, body, .. })) => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
                 (Input::Resumed(_), None) => Ok(()),
