@@ -69,3 +69,35 @@ impl ParsedExpressions {
         self.by_element.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::check::analyze;
+    use crate::exec::deploy::Deployed;
+    use crate::parse::Loader;
+    use crate::xpath::parse_count;
+
+    #[test]
+    fn each_expression_is_parsed_once_by_the_analysis_and_never_again_by_deployment() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/long-running/long-running.bpel");
+        let mut loader = Loader::new();
+        let before = parse_count();
+        let analysis = analyze(&mut loader, &path).expect("the long-running example");
+        let parses = parse_count() - before;
+        assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics());
+
+        let process = analysis.unit.process.as_ref().expect("a process");
+        let of_process = analysis.expressions.of_process(analysis.unit.file, process).count();
+        let alias_queries = analysis.expressions.len() - of_process;
+        assert!(of_process >= 5, "conditions, copies and durations: {of_process}");
+        assert_eq!(alias_queries, 2, "the two property alias queries of shop.wsdl");
+        assert_eq!(parses, analysis.expressions.len(), "one parse per expression, for all the rules together");
+
+        let deployed = Deployed::from_analysis(analysis).expect("deployable");
+        assert_eq!(parse_count() - before, parses, "deployment parses nothing again");
+        assert_eq!(deployed.compiled.len(), of_process, "every expression of the process compiled from its parse");
+        assert_eq!(deployed.aliases.len(), 2);
+    }
+}
