@@ -107,8 +107,12 @@ impl Fixture {
                 &[("request", r#"messageType="s:request""#), ("note", r#"messageType="x:note""#)],
             ),
         );
-        let unrelated = dir.write("unrelated.bpel", &process("unrelated", &[("urn:other", "other.wsdl", WSDL)], &[("request", r#"messageType="o:request""#)]));
-        let waiting = dir.write("waiting.bpel", &process("waiting", &[("urn:later", "later.xsd", XSD)], &[("value", r#"element="l:value""#)]));
+        let unrelated = dir.write(
+            "unrelated.bpel",
+            &process("unrelated", &[("urn:other", "other.wsdl", WSDL)], &[("request", r#"messageType="o:request""#)]),
+        );
+        let waiting =
+            dir.write("waiting.bpel", &process("waiting", &[("urn:later", "later.xsd", XSD)], &[("value", r#"element="l:value""#)]));
         let later = dir.0.join("later.xsd");
         Fixture { dir, types, shared, later, direct, through_wsdl, unrelated, waiting }
     }

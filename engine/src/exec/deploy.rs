@@ -139,7 +139,9 @@ impl Deployed {
         };
         let hash = DefinitionHash::of_texts(&unit.text, unit.definitions.documents().iter().map(|d| &*d.text));
         let (aliases, compiled) = match parsed {
-            Some(parsed) => (AliasTable::from_parsed(&unit.definitions, parsed), CompiledExpressions::from_parsed(unit.file, process, parsed)),
+            Some(parsed) => {
+                (AliasTable::from_parsed(&unit.definitions, parsed), CompiledExpressions::from_parsed(unit.file, process, parsed))
+            }
             None => (AliasTable::new(&unit.definitions), CompiledExpressions::new()),
         };
         let stylesheets = StylesheetCache::relative_to(&unit.path);

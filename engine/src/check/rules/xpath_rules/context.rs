@@ -55,7 +55,7 @@ pub(super) const SA00033: Rule = Rule {
 fn check_to_expression(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     for site in sites(cx.process).into_iter().filter(|site| site.role == Role::To) {
         let Some(expr) = sites::parsed_ok(cx, &site) else { continue };
-        if starts_with_variable(&expr) {
+        if starts_with_variable(expr) {
             continue;
         }
         let text = sites::snippet(site.expression, expr.span);
@@ -64,7 +64,7 @@ fn check_to_expression(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 "SA00033",
                 cx.file,
                 sites::source_span(cx, site.expression, expr.span),
-                format!("the expression of a <to> must begin with a variable reference, but `{text}` is {}", describe(&expr)),
+                format!("the expression of a <to> must begin with a variable reference, but `{text}` is {}", describe(expr)),
             )
             .with_help("select the destination from a variable: `$variable`, `$variable.part` or `$variable.part/path`"),
         );

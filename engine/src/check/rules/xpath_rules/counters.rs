@@ -35,7 +35,7 @@ impl Bound<'_> {
     fn read<'p>(cx: &RuleContext<'p>, expression: &'p Option<Expression>, role: Role, activity: ActivityId) -> Option<Bound<'p>> {
         let site = Site { expression: expression.as_ref()?, role, activity: Some(activity) };
         let expr = sites::parsed_ok(cx, &site)?;
-        Some(Bound { site, value: constant(&expr)?, span: expr.span })
+        Some(Bound { site, value: constant(expr)?, span: expr.span })
     }
 
     fn shown(&self) -> String {

@@ -60,7 +60,7 @@ fn check_boolean_over_links(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let links: Vec<&str> =
             activity.targets.iter().flat_map(|t| &t.targets).filter_map(|t| t.link_name.as_ref()).map(|n| n.as_str()).collect();
         let mut offenders = Vec::new();
-        not_boolean_over_links(&expr, &links, &mut offenders);
+        not_boolean_over_links(expr, &links, &mut offenders);
         for (node, why) in offenders {
             let text = sites::snippet(site.expression, node.span);
             out.push(
