@@ -256,3 +256,46 @@ fn a_change_on_disk_an_edited_process_and_a_new_file_each_re_analyse_their_reade
     assert!(workspace.file_changed(&fixture.dir.0.join("unused.xsd")).is_empty());
     assert!(workspace.refresh().is_empty());
 }
+
+/// Files that exist only in memory.
+#[derive(Debug, Default)]
+struct MemoryFs(std::collections::HashMap<PathBuf, Arc<str>>);
+
+impl bpel_engine::parse::FileSystem for MemoryFs {
+    fn read(&self, path: &Path) -> Result<Arc<str>, bpel_engine::parse::ReadError> {
+        let not_found = || std::io::Error::new(std::io::ErrorKind::NotFound, "not in memory");
+        self.0.get(path).cloned().ok_or_else(|| not_found().into())
+    }
+
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let normalized: PathBuf = path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+        match self.0.contains_key(&normalized) {
+            true => Ok(normalized),
+            false => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not in memory")),
+        }
+    }
+}
+
+#[test]
+fn a_loader_over_its_own_file_system_reads_nothing_from_disk() {
+    let folder = Path::new("/nowhere-on-disk/bpel-workspace");
+    let mut files = MemoryFs::default();
+    let process_path = folder.join("direct.bpel");
+    let schema_path = folder.join("types.xsd");
+    files
+        .0
+        .insert(process_path.clone(), process("direct", &[("urn:types", "./types.xsd", XSD)], &[("order", r#"element="t:order""#)]).into());
+    files.0.insert(schema_path.clone(), schema("urn:types", "order").into());
+    let mut workspace = Workspace::with_loader(bpel_engine::parse::Loader::with_file_system(files));
+
+    let analysis = workspace.analysis(&process_path).expect("in memory");
+    assert!(!has_code(&analysis, codes::IMPORT_NOT_FOUND), "{:#?}", analysis.diagnostics());
+    assert!(!has_code(&analysis, "SA00010"), "{:#?}", analysis.diagnostics());
+    assert_eq!(document(&analysis, &schema_path).text.len(), schema("urn:types", "order").len());
+
+    // An unsaved text over the in-memory file.
+    assert_eq!(workspace.set_text(&schema_path, schema("urn:types", "purchase").as_str()), vec![process_path.clone()]);
+    let edited = workspace.analysis(&process_path).expect("in memory");
+    assert!(has_code(&edited, "SA00010"), "{:#?}", edited.diagnostics());
+    assert!(workspace.analysis(Path::new("/nowhere-on-disk/missing.bpel")).is_err());
+}

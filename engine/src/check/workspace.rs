@@ -86,8 +86,8 @@ impl Workspace {
         self.invalidate(&forgotten)
     }
 
-    /// The current analysis of the process at `path`, made now if it has none (the process is
-    /// kept from now on). Only a process file that cannot be read is an `Err`.
+    /// The current analysis of the process at `path`, made now if it has none; a process analysed
+    /// is kept from then on. Only a process file that cannot be read is an `Err`.
     pub fn analysis(&mut self, path: &Path) -> io::Result<Arc<Analysis>> {
         if let Some(current) = self.processes.get(path).and_then(|tracked| tracked.current.as_ref()) {
             return Ok(current.analysis.clone());
