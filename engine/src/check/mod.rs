@@ -1,7 +1,14 @@
-//! Analysis of a process: read it with its imports, resolve its names, and collect every diagnostic.
-//! The command line (`bpel check`), the language server and deployment all go through [`analyze`].
+//! Analysis of a process: read it with its imports, resolve its names, parse its XPath
+//! expressions once, and collect every diagnostic. The command line (`bpel check`), the language
+//! server and deployment all go through [`analyze`]; a long-lived host keeps several analyses
+//! current through a [`Workspace`].
 
+mod expressions;
 pub mod rules;
+pub mod workspace;
+
+pub use expressions::{ParsedExpressions, ProcessExpression};
+pub use workspace::Workspace;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +22,8 @@ use crate::resolve::{self, SymbolIndex};
 pub struct Analysis {
     pub unit: ProcessUnit,
     pub symbols: SymbolIndex,
+    /// The XPath expressions and queries of the process and of the property aliases it imports.
+    pub expressions: ParsedExpressions,
 }
 
 impl Analysis {
@@ -27,41 +36,44 @@ impl Analysis {
     }
 }
 
-/// Analyzes the process file at `path`. Only an unreadable file is an `Err`.
+/// Analyzes the process file at `path`, read through the loader. Only an unreadable file is an `Err`.
 pub fn analyze(loader: &mut Loader, path: &Path) -> std::io::Result<Analysis> {
     parse::load_process(loader, path).map(finish)
 }
 
-/// Analyzes `text` as the process at `path` (imports resolve relative to `path`).
+/// Analyzes `text` as the process at `path` (imports resolve relative to `path`). The text replaces
+/// the one `loader.sources` held for `path`, under the same `FileId`: re-analysing an edited text
+/// does not grow the loader.
 pub fn analyze_text(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>) -> Analysis {
     finish(parse::parse_process(loader, path, text))
 }
 
 fn finish(mut unit: ProcessUnit) -> Analysis {
-    let symbols = match &unit.process {
+    let (symbols, expressions) = match &unit.process {
         Some(process) => {
             let symbols = resolve::resolve(process);
             unit.diagnostics.extend(symbols.diagnostics(unit.file));
-            let source = unit.file;
+            let expressions = ParsedExpressions::parse(unit.file, process, &unit.definitions);
             let rule_diagnostics = {
                 let cx = rules::RuleContext {
                     unit: &unit,
                     process,
                     definitions: &unit.definitions,
                     symbols: &symbols,
-                    file: source,
+                    file: unit.file,
                     text: &unit.text,
+                    expressions: &expressions,
                 };
                 rules::check(&cx)
             };
             unit.diagnostics.extend(rule_diagnostics);
-            symbols
+            (symbols, expressions)
         }
-        None => SymbolIndex::default(),
+        None => (SymbolIndex::default(), ParsedExpressions::default()),
     };
     unit.diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
     unit.diagnostics.dedup();
-    Analysis { unit, symbols }
+    Analysis { unit, symbols, expressions }
 }
 
 /// The `.bpel` files named by `paths`: files as given, folders searched recursively, in a stable

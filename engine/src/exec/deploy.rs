@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::PROCESS;
-use crate::check::analyze;
+use crate::check::{analyze, Analysis, ParsedExpressions};
 use crate::checkpoint::DefinitionHash;
 use crate::diagnostic::Diagnostic;
 use crate::model::process::{ActivityId, ActivityKind, Process, ScopeDecls};
@@ -132,20 +132,35 @@ impl Deployed {
         if !errors.is_empty() || analysis.unit.process.is_none() {
             return Err(DeployError::Invalid { path: path.display().to_string(), diagnostics: errors });
         }
-        Deployed::new(analysis.unit)
+        Deployed::from_analysis(analysis)
+    }
+
+    /// Compiles a checked process with the XPath expressions its analysis parsed (none is parsed again).
+    pub fn from_analysis(analysis: Analysis) -> Result<Deployed, DeployError> {
+        let Analysis { unit, expressions, .. } = analysis;
+        Deployed::build(unit, Some(&expressions))
     }
 
     /// Compiles a process that has been checked (one without a model is refused).
     pub fn new(unit: ProcessUnit) -> Result<Deployed, DeployError> {
-        if unit.process.is_none() {
+        Deployed::build(unit, None)
+    }
+
+    fn build(unit: ProcessUnit, parsed: Option<&ParsedExpressions>) -> Result<Deployed, DeployError> {
+        let Some(process) = &unit.process else {
             return Err(DeployError::Invalid { path: unit.path.display().to_string(), diagnostics: unit.diagnostics });
-        }
+        };
         let hash = DefinitionHash::of_texts(&unit.text, unit.definitions.documents().iter().map(|d| &*d.text));
-        let aliases = AliasTable::new(&unit.definitions);
+        let (aliases, compiled) = match parsed {
+            Some(parsed) => {
+                (AliasTable::from_parsed(&unit.definitions, parsed), CompiledExpressions::from_parsed(unit.file, process, parsed))
+            }
+            None => (AliasTable::new(&unit.definitions), CompiledExpressions::new()),
+        };
         let stylesheets = StylesheetCache::relative_to(&unit.path);
         let mut deployed = Deployed {
             hash,
-            compiled: CompiledExpressions::new(),
+            compiled,
             aliases,
             stylesheets,
             decls: Vec::new(),

@@ -4,12 +4,19 @@
 //! by canonical path and shared as `Arc<LoadedDocument>`. Nothing is ever fetched over the network.
 //! A nested import that cannot be loaded, or that loads with errors, is reported on the import
 //! element of the importing document; only the top-level file's own failure is a [`LoadError`].
+//!
+//! Every text is read through the loader's [`Overlay`]: unsaved texts by path
+//! ([`Loader::set_text`]) over a [`FileSystem`], the disk unless told otherwise. The loader knows
+//! which document imports which, so a changed file is forgotten together with every cached
+//! document that imports it, directly or not ([`Loader::forget`]).
 
 mod definitions;
+mod files;
 
 pub use definitions::{Component, Conflict, ConflictReason, Def, DefinitionKind, Definitions, Location, Slot};
+pub use files::{DiskFs, FileSystem, Overlay, ReadError, MAX_FILE_SIZE};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Component as PathComponent, Path, PathBuf};
 use std::sync::{Arc, Weak};
@@ -24,8 +31,6 @@ use crate::source::{FileId, Sources};
 use crate::span::{Span, Spanned};
 use crate::syntax::parse_xml;
 
-/// Larger files are refused rather than read: no WSDL or schema is this big by accident.
-const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 /// Longer chains of nested imports are cut (a cycle is detected long before; this bounds recursion).
 const MAX_IMPORT_DEPTH: usize = 64;
 
@@ -132,11 +137,15 @@ impl LoadedDocument {
     }
 }
 
-/// Reads documents from disk, once per canonical path.
+/// Reads documents through its [`Overlay`], once per canonical path.
 #[derive(Debug, Default)]
 pub struct Loader {
     pub sources: Sources,
+    files: Overlay,
     cache: HashMap<PathBuf, Arc<LoadedDocument>>,
+    /// For each cached document (by canonical path), the [`Loader::key`]s of the files its imports
+    /// name, found or not: who imports whom, to forget the importers of a changed file.
+    imports_of: HashMap<PathBuf, Vec<PathBuf>>,
     /// Canonical paths by the (lexically normalised) path they were reached by: resolving symbolic
     /// links costs a system call per path component, and hundreds of processes import one WSDL.
     canonical_paths: HashMap<PathBuf, PathBuf>,
@@ -183,8 +192,50 @@ enum Via {
 }
 
 impl Loader {
+    /// A loader reading from disk.
     pub fn new() -> Loader {
         Loader::default()
+    }
+
+    /// A loader reading from `files` (under its own overlay of unsaved texts).
+    pub fn with_file_system(files: impl FileSystem + 'static) -> Loader {
+        Loader { files: Overlay::new(files), ..Loader::default() }
+    }
+
+    /// The text of the file at `path` as the loader sees it (an unsaved text set for it, else the
+    /// file system's).
+    pub fn read_text(&self, path: &Path) -> Result<Arc<str>, ReadError> {
+        self.files.read(path)
+    }
+
+    /// Takes `text` as the content of `path` from now on, instead of what the file system holds,
+    /// and forgets the cached documents it invalidates (see [`Loader::forget`], whose result this is).
+    pub fn set_text(&mut self, path: &Path, text: impl Into<Arc<str>>) -> Vec<PathBuf> {
+        self.files.set(path, text.into());
+        self.forget(path)
+    }
+
+    /// Drops the unsaved text of `path`: the file system's shows again. Forgets like [`Loader::forget`].
+    pub fn clear_text(&mut self, path: &Path) -> Vec<PathBuf> {
+        let forgotten = self.forget(path);
+        self.files.remove(path);
+        forgotten
+    }
+
+    /// The unsaved texts the loader holds.
+    pub fn overlay(&self) -> &Overlay {
+        &self.files
+    }
+
+    /// The name the loader knows a file by: its canonical path, or, for a file that cannot be
+    /// found, its path lexically normalised.
+    pub fn key(&mut self, path: &Path) -> PathBuf {
+        self.canonical(path).unwrap_or_else(|_| normalize(path))
+    }
+
+    /// How many documents are cached.
+    pub fn cached_documents(&self) -> usize {
+        self.cache.len()
     }
 
     /// Loads the document at `path` (and, transitively, what it imports) as a document of `kind`.
@@ -222,17 +273,52 @@ impl Loader {
 
     /// The cached document at `path`, if it was loaded.
     pub fn get(&self, path: &Path) -> Option<&Arc<LoadedDocument>> {
-        let canonical = std::fs::canonicalize(path).ok()?;
+        let canonical = self.files.canonicalize(path).ok()?;
         self.cache.get(&canonical)
     }
 
-    /// Forgets the cached document at `path` (it changed on disk), so the next load reads it again.
-    /// Documents that imported it keep the old version until they are forgotten too.
-    pub fn forget(&mut self, path: &Path) {
-        if let Ok(canonical) = std::fs::canonicalize(path) {
-            self.cache.remove(&canonical);
-            self.canonical_paths.retain(|_, c| *c != canonical);
+    /// Forgets the document at `path` (it changed) and every cached document that imports it,
+    /// directly or through other documents (they hold the old version), so that the next load
+    /// reads them again. Returns the [`Loader::key`]s of the files forgotten, `path`'s first (it
+    /// is there even when it was not cached).
+    pub fn forget(&mut self, path: &Path) -> Vec<PathBuf> {
+        let changed = self.key(path);
+        self.canonical_paths.retain(|_, c| *c != changed);
+        let mut forgotten = Vec::new();
+        let mut seen = HashSet::new();
+        let mut queue = vec![changed];
+        while let Some(key) = queue.pop() {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let importers = self.imports_of.iter().filter(|(_, imported)| imported.contains(&key)).map(|(importer, _)| importer.clone());
+            queue.extend(importers);
+            self.cache.remove(&key);
+            self.imports_of.remove(&key);
+            forgotten.push(key);
         }
+        forgotten
+    }
+
+    /// The [`Loader::key`]s of every file that a document importing `locations` (as written in
+    /// `importing_file`) depends on: the files they name and, through the cached documents, what
+    /// those import in turn. Files that could not be loaded are included: creating one changes
+    /// the analysis too.
+    pub fn import_closure<'a>(&mut self, importing_file: &Path, locations: impl IntoIterator<Item = &'a str>) -> HashSet<PathBuf> {
+        let mut closure = HashSet::new();
+        let mut queue: Vec<PathBuf> = Vec::new();
+        for location in locations {
+            if let Ok(path) = resolve_location(importing_file, location) {
+                queue.push(self.key(&path));
+            }
+        }
+        while let Some(key) = queue.pop() {
+            if let Some(imported) = self.imports_of.get(&key) {
+                queue.extend(imported.iter().filter(|k| !closure.contains(*k)).cloned());
+            }
+            closure.insert(key);
+        }
+        closure
     }
 
     fn canonical(&mut self, path: &Path) -> Result<PathBuf, LoadError> {
@@ -240,7 +326,7 @@ impl Loader {
         if let Some(canonical) = self.canonical_paths.get(&normalized) {
             return Ok(canonical.clone());
         }
-        let canonical = std::fs::canonicalize(path).map_err(|source| io_error(path, source))?;
+        let canonical = self.files.canonicalize(path).map_err(|source| io_error(path, source))?;
         self.canonical_paths.insert(normalized, canonical.clone());
         Ok(canonical)
     }
@@ -253,7 +339,7 @@ impl Loader {
         if let Some((weak, kind)) = self.loading.get(&canonical) {
             return Ok(Reached::Loading(weak.clone(), *kind));
         }
-        let text = read_text(&canonical, path)?;
+        let text = self.files.read(&canonical).map_err(|error| read_error(path, error))?;
         let document = self.read(canonical.clone(), normalize(path), text);
         self.cache.insert(canonical, document.clone());
         Ok(Reached::Loaded(document))
@@ -291,8 +377,9 @@ impl Loader {
             self.depth += 1;
             let mut imports: Vec<Arc<LoadedDocument>> = Vec::new();
             let mut cyclic_imports = Vec::new();
+            let mut imported_keys = Vec::new();
             for import in &nested {
-                match self.load_nested(file, &path, import, &mut diagnostics) {
+                match self.load_nested(file, &path, import, &mut diagnostics, &mut imported_keys) {
                     Some(Reached::Loaded(document)) if !imports.iter().any(|d| d.file == document.file) => imports.push(document),
                     Some(Reached::Loaded(_)) => {}
                     Some(Reached::Loading(weak, _)) => cyclic_imports.push(weak),
@@ -301,6 +388,7 @@ impl Loader {
             }
             self.depth -= 1;
             self.loading.remove(&canonical);
+            self.imports_of.insert(canonical.clone(), imported_keys);
             let index = DocumentIndex::build(wsdl.as_ref(), schema.as_ref());
             LoadedDocument { file, path, text, kind, wsdl, schema, diagnostics, imports, cyclic_imports, index }
         })
@@ -314,6 +402,7 @@ impl Loader {
         importing_path: &Path,
         import: &NestedImport,
         diagnostics: &mut Vec<Diagnostic>,
+        imported_keys: &mut Vec<PathBuf>,
     ) -> Option<Reached> {
         let location = &import.location.value;
         if self.depth > MAX_IMPORT_DEPTH {
@@ -325,7 +414,14 @@ impl Loader {
             ));
             return None;
         }
-        let reached = match resolve_location(importing_path, location).and_then(|path| self.reach(&path)) {
+        let resolved = resolve_location(importing_path, location);
+        if let Ok(path) = &resolved {
+            let key = self.key(path);
+            if !imported_keys.contains(&key) {
+                imported_keys.push(key);
+            }
+        }
+        let reached = match resolved.and_then(|path| self.reach(&path)) {
             Ok(reached) => reached,
             Err(error) => {
                 diagnostics.push(
@@ -547,32 +643,11 @@ fn io_error(path: &Path, source: io::Error) -> LoadError {
     }
 }
 
-fn read_text(canonical: &Path, path: &Path) -> Result<Arc<str>, LoadError> {
-    let metadata = std::fs::metadata(canonical).map_err(|source| io_error(path, source))?;
-    if metadata.is_dir() {
-        return Err(LoadError::Unreadable { path: path.to_path_buf(), source: io::Error::other("it is a directory") });
-    }
-    if metadata.len() > MAX_FILE_SIZE {
-        return Err(LoadError::TooLarge { path: path.to_path_buf(), size: metadata.len() });
-    }
-    let bytes = std::fs::read(canonical).map_err(|source| io_error(path, source))?;
-    decode(bytes).map(Arc::from).ok_or_else(|| LoadError::Encoding { path: path.to_path_buf() })
-}
-
-/// UTF-8 (a byte order mark is dropped: editors do not show it either) or UTF-16 with a BOM.
-fn decode(bytes: Vec<u8>) -> Option<String> {
-    let utf16 = |bytes: &[u8], from: fn([u8; 2]) -> u16| {
-        if !bytes.len().is_multiple_of(2) {
-            return None;
-        }
-        let units: Vec<u16> = bytes.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
-        String::from_utf16(&units).ok()
-    };
-    match bytes.as_slice() {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok(),
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-        _ => String::from_utf8(bytes).ok(),
+fn read_error(path: &Path, error: ReadError) -> LoadError {
+    match error {
+        ReadError::Io(source) => io_error(path, source),
+        ReadError::TooLarge { size } => LoadError::TooLarge { path: path.to_path_buf(), size },
+        ReadError::Encoding => LoadError::Encoding { path: path.to_path_buf() },
     }
 }
 
@@ -603,12 +678,5 @@ mod tests {
     fn paths_are_normalized_lexically() {
         assert_eq!(normalize(Path::new("/a/b/../c/./d.wsdl")), PathBuf::from("/a/c/d.wsdl"));
         assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
-    }
-
-    #[test]
-    fn text_encodings() {
-        assert_eq!(decode(b"\xEF\xBB\xBF<a/>".to_vec()).as_deref(), Some("<a/>"));
-        assert_eq!(decode(vec![0xFF, 0xFE, b'<', 0, b'a', 0, b'/', 0, b'>', 0]).as_deref(), Some("<a/>"));
-        assert_eq!(decode(vec![0xC3, 0x28]), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::model::process::{Import, Process};
 use crate::source::FileId;
 use crate::syntax::parse_xml;
 
-pub use loader::{Definitions, ImportKind, LoadError, LoadedDocument, Loader};
+pub use loader::{Definitions, DiskFs, FileSystem, ImportKind, LoadError, LoadedDocument, Loader, Overlay, ReadError};
 pub use process::BPEL_NS;
 
 pub const WSDL_IMPORT_TYPE: &str = "http://schemas.xmlsoap.org/wsdl/";
@@ -41,20 +41,19 @@ impl ProcessUnit {
     }
 }
 
-/// Reads the process at `path` from disk. Only an unreadable file is an `Err`.
+/// Reads the process at `path` through the loader (its unsaved text, else the file system's).
+/// Only an unreadable file is an `Err`.
 pub fn load_process(loader: &mut Loader, path: &Path) -> std::io::Result<ProcessUnit> {
-    let bytes = std::fs::read(path)?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not UTF-8 text: {error}", path.display())));
-        }
-    };
+    let text = loader.read_text(path).map_err(|error| match error {
+        loader::ReadError::Io(error) => error,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {other}", path.display())),
+    })?;
     Ok(parse_process(loader, path, text))
 }
 
 /// Reads a process from `text` (an editor's unsaved buffer, say) as if it were the file at `path`:
-/// imports resolve relative to `path`.
+/// imports resolve relative to `path`. The text replaces whatever `loader.sources` held for `path`
+/// (same `FileId`; spans into the old text are stale).
 pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>) -> ProcessUnit {
     let text: Arc<str> = text.into();
     let file = loader.sources.add(path, text.clone());

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::types::{SimpleKind, TypeRef, VarType};
 use super::xpath::compile::Compiled;
 use super::xpath::interface::XPathRole;
+use crate::check::ParsedExpressions;
 use crate::model::QName;
 use crate::parse::Definitions;
 
@@ -67,6 +68,15 @@ impl AliasTable {
     /// Reads every `vprop:propertyAlias` of `definitions`. Aliases whose names do not resolve are
     /// left out (static analysis reports them).
     pub fn new(definitions: &Definitions) -> AliasTable {
+        AliasTable::build(definitions, None)
+    }
+
+    /// Like [`AliasTable::new`], compiling the queries from their parses by the analysis.
+    pub fn from_parsed(definitions: &Definitions, parsed: &ParsedExpressions) -> AliasTable {
+        AliasTable::build(definitions, Some(parsed))
+    }
+
+    fn build(definitions: &Definitions, parsed: Option<&ParsedExpressions>) -> AliasTable {
         let mut entries = Vec::new();
         for alias in definitions.all_property_aliases() {
             let Some(property) = alias.property_name.as_ref().and_then(|p| p.name.clone()) else { continue };
@@ -88,7 +98,10 @@ impl AliasTable {
                         format!("the query language `{language}` is not supported (only XPath 1.0)"),
                         XPathRole::Query,
                     ),
-                    _ => Compiled::new(&query.text, &query.namespaces, XPathRole::Query),
+                    _ => match parsed.and_then(|parsed| parsed.get(alias.file(), query.span)) {
+                        Some(parsed) => Compiled::from_parsed(&query.text, parsed, &query.namespaces, XPathRole::Query),
+                        None => Compiled::new(&query.text, &query.namespaces, XPathRole::Query),
+                    },
                 })
             });
             let kind = definitions.property(&property).and_then(|p| {

@@ -90,7 +90,20 @@ impl Namespaces for Vec<(Option<String>, String)> {
 /// Parses an XPath 1.0 expression (a query is an expression too). Whitespace around it is allowed;
 /// an empty text is an error.
 pub fn parse(text: &str, namespaces: &dyn Namespaces) -> Result<Expr, XPathError> {
+    #[cfg(test)]
+    PARSES.with(|parses| parses.set(parses.get() + 1));
     parser::parse(text, namespaces)
+}
+
+#[cfg(test)]
+thread_local! {
+    static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread has called [`parse`]: tests count parses with it.
+#[cfg(test)]
+pub(crate) fn parse_count() -> usize {
+    PARSES.with(std::cell::Cell::get)
 }
 
 /// Maps spans inside an expression's text (its value: entity references replaced, CDATA sections

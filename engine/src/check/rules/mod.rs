@@ -7,8 +7,9 @@ mod engine_config;
 mod process_flow;
 mod process_structure;
 mod wsdl_xsd;
-mod xpath_rules;
+pub(crate) mod xpath_rules;
 
+use super::ParsedExpressions;
 use crate::diagnostic::Diagnostic;
 use crate::model::process::Process;
 use crate::parse::{Definitions, ProcessUnit};
@@ -53,6 +54,8 @@ pub struct RuleContext<'a> {
     pub file: FileId,
     /// The process's source text.
     pub text: &'a str,
+    /// Every XPath expression and query, parsed once for all rules.
+    pub expressions: &'a ParsedExpressions,
 }
 
 /// Every rule, in code order.

@@ -11,8 +11,9 @@ use std::rc::Rc;
 use std::sync::{Arc, RwLock};
 
 use super::interface::{XPathRole, BPEL_NS};
+use crate::check::ParsedExpressions;
 use crate::fault::{Fault, StandardFault};
-use crate::model::process::Expression;
+use crate::model::process::{Expression, Process};
 use crate::model::QName;
 use crate::source::FileId;
 use crate::syntax::NamespaceScopes;
@@ -74,6 +75,28 @@ impl Compiled {
     /// expression that cannot be evaluated faults with `subLanguageExecutionFault` when it is.
     pub fn new(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -> Compiled {
         Compiled { text: text.trim().to_string(), role, analysis: analyse(text.trim(), bindings, role) }
+    }
+
+    /// Compiles `text` from `parsed`, its parse by the analysis ([`crate::check::ParsedExpressions`]),
+    /// without parsing it again; otherwise as [`Compiled::new`].
+    pub fn from_parsed(
+        text: &str,
+        parsed: &Result<ast::Expr, ast::XPathError>,
+        bindings: &[(Option<String>, String)],
+        role: XPathRole,
+    ) -> Compiled {
+        let trimmed = text.trim();
+        // The parse's spans are offsets into `text`; when `trim` removes more than XPath's own
+        // whitespace, the parse (of the untrimmed text) is not the one `new` would make.
+        if trimmed.len() != text.trim_matches([' ', '\t', '\r', '\n']).len() {
+            return Compiled::new(text, bindings, role);
+        }
+        let analysis = match parsed {
+            _ if trimmed.is_empty() => Err("the expression is empty".to_string()),
+            Ok(expr) => analyse_parsed(text, expr, bindings, role),
+            Err(error) => Err(error.message.clone()),
+        };
+        Compiled { text: trimmed.to_string(), role, analysis }
     }
 
     /// An expression that cannot be evaluated, for the reason `message` (an unsupported language).
@@ -151,6 +174,11 @@ fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -
         return Err("the expression is empty".to_string());
     }
     let expr = ast::parse(text, &Bindings(bindings)).map_err(|error| error.message)?;
+    analyse_parsed(text, &expr, bindings, role)
+}
+
+/// What evaluation needs to know of `expr`, the parse of `text`.
+fn analyse_parsed(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, String)], role: XPathRole) -> Result<Analysis, String> {
     let mut problems: Vec<String> = Vec::new();
     let mut variables: Vec<(String, Option<String>)> = Vec::new();
     let mut properties = Vec::new();
@@ -304,6 +332,21 @@ impl CompiledExpressions {
     /// The compiled form of a `<query>` of the process in `file`.
     pub fn query(&self, file: FileId, query: &Expression, scopes: &NamespaceScopes) -> Arc<Compiled> {
         self.get_or_compile(ExprKey::new(file, query.span, XPathRole::Query), || Compiled::expression(query, scopes, XPathRole::Query))
+    }
+
+    /// The process's expressions and queries compiled from the parses of its analysis; those
+    /// the analysis did not parse (not XPath 1.0) are compiled when first asked for.
+    pub fn from_parsed(file: FileId, process: &Process, parsed: &ParsedExpressions) -> CompiledExpressions {
+        let entries = parsed
+            .of_process(file, process)
+            .map(|site| {
+                let role = if site.is_query { XPathRole::Query } else { XPathRole::Expression };
+                let bindings = process.namespaces.in_scope(site.expression.namespaces);
+                let compiled = Compiled::from_parsed(&site.expression.text, site.parsed, &bindings, role);
+                (ExprKey::new(file, site.expression.span, role), Arc::new(compiled))
+            })
+            .collect();
+        CompiledExpressions { entries: RwLock::new(entries) }
     }
 
     pub fn get_or_compile(&self, key: ExprKey, compile: impl FnOnce() -> Compiled) -> Arc<Compiled> {

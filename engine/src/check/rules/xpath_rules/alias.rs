@@ -4,7 +4,7 @@ use super::sites::xpath_alias_queries;
 use crate::check::rules::{Rule, RuleContext, Tier};
 use crate::diagnostic::Diagnostic;
 use crate::xpath::functions::is_bpel;
-use crate::xpath::{self, ExprKind, SourceMap};
+use crate::xpath::{ExprKind, SourceMap};
 
 pub(super) const SA00029: Rule = Rule {
     code: "SA00029",
@@ -18,11 +18,11 @@ pub(super) const SA00029: Rule = Rule {
 };
 
 fn check_alias_queries(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    for (alias, query) in xpath_alias_queries(cx) {
+    for (alias, query) in xpath_alias_queries(cx.definitions) {
         if !query.text.contains('$') && !query.text.contains(':') {
             continue; // neither a variable nor a prefixed function name
         }
-        let Ok(expr) = xpath::parse(&query.text, &query.namespaces) else { continue };
+        let Some(Ok(expr)) = cx.expressions.get(alias.file(), query.span) else { continue };
         let map = SourceMap::new(&alias.document.text, &query.text, query.text_span);
         let property = alias.property_name.as_ref().map_or(String::new(), |p| format!(" of `{}`", p.text));
         expr.visit(&mut |node, _| {

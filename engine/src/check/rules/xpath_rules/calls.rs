@@ -21,7 +21,7 @@ fn for_each_call(cx: &RuleContext<'_>, function: &str, mut f: impl FnMut(&Call<'
         if !site.expression.text.contains(function) {
             continue;
         }
-        let Some(expr) = sites::parse_ok(cx, &site) else { continue };
+        let Some(expr) = sites::parsed_ok(cx, &site) else { continue };
         for (call, expr) in expr.function_calls() {
             if call.name.is(BPEL_NS, function) {
                 f(&Call { site, call, expr });

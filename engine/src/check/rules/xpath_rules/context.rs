@@ -21,7 +21,7 @@ pub(super) const SA00027: Rule = Rule {
 
 fn check_no_context_node(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     for site in sites(cx.process).into_iter().filter(|site| !site.role.is_query()) {
-        let Some(expr) = sites::parse_ok(cx, &site) else { continue };
+        let Some(expr) = sites::parsed_ok(cx, &site) else { continue };
         expr.visit(&mut |node, at| {
             let ExprKind::Path(path) = &node.kind else { return true };
             if at.in_predicate || !path.is_location_path() {
@@ -54,8 +54,8 @@ pub(super) const SA00033: Rule = Rule {
 
 fn check_to_expression(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     for site in sites(cx.process).into_iter().filter(|site| site.role == Role::To) {
-        let Some(expr) = sites::parse_ok(cx, &site) else { continue };
-        if starts_with_variable(&expr) {
+        let Some(expr) = sites::parsed_ok(cx, &site) else { continue };
+        if starts_with_variable(expr) {
             continue;
         }
         let text = sites::snippet(site.expression, expr.span);
@@ -64,7 +64,7 @@ fn check_to_expression(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 "SA00033",
                 cx.file,
                 sites::source_span(cx, site.expression, expr.span),
-                format!("the expression of a <to> must begin with a variable reference, but `{text}` is {}", describe(&expr)),
+                format!("the expression of a <to> must begin with a variable reference, but `{text}` is {}", describe(expr)),
             )
             .with_help("select the destination from a variable: `$variable`, `$variable.part` or `$variable.part/path`"),
         );

@@ -34,8 +34,8 @@ struct Bound<'p> {
 impl Bound<'_> {
     fn read<'p>(cx: &RuleContext<'p>, expression: &'p Option<Expression>, role: Role, activity: ActivityId) -> Option<Bound<'p>> {
         let site = Site { expression: expression.as_ref()?, role, activity: Some(activity) };
-        let expr = sites::parse_ok(cx, &site)?;
-        Some(Bound { site, value: constant(&expr)?, span: expr.span })
+        let expr = sites::parsed_ok(cx, &site)?;
+        Some(Bound { site, value: constant(expr)?, span: expr.span })
     }
 
     fn shown(&self) -> String {

@@ -43,7 +43,7 @@ fn check_idempotent_initializers(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>
 }
 
 fn check_initializer(cx: &RuleContext<'_>, site: Site<'_>, variable: &Variable, owner: Option<ActivityId>, out: &mut Vec<Diagnostic>) {
-    let Some(expr) = sites::parse_ok(cx, &site) else { return };
+    let Some(expr) = sites::parsed_ok(cx, &site) else { return };
     let variable_name = variable.name.as_ref().map_or("this variable".to_string(), |n| format!("variable `{}`", n.value));
     let scope = match owner.and_then(|id| cx.process.activity(id).name.as_ref()) {
         Some(name) => format!("scope `{}`", name.value),

@@ -8,9 +8,9 @@ use crate::xpath::functions::is_bpel;
 use crate::xpath::{BinaryOp, Expr, ExprKind};
 
 /// Every join condition that parses, with the activity it belongs to.
-fn join_conditions<'p>(cx: &RuleContext<'p>) -> Vec<(Site<'p>, Expr)> {
+fn join_conditions<'p>(cx: &RuleContext<'p>) -> Vec<(Site<'p>, &'p Expr)> {
     let joins = sites(cx.process).into_iter().filter(|site| site.role == Role::JoinCondition);
-    joins.filter_map(|site| Some((site, sites::parse_ok(cx, &site)?))).collect()
+    joins.filter_map(|site| Some((site, sites::parsed_ok(cx, &site)?))).collect()
 }
 
 pub(super) const SA00028: Rule = Rule {
@@ -60,7 +60,7 @@ fn check_boolean_over_links(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let links: Vec<&str> =
             activity.targets.iter().flat_map(|t| &t.targets).filter_map(|t| t.link_name.as_ref()).map(|n| n.as_str()).collect();
         let mut offenders = Vec::new();
-        not_boolean_over_links(&expr, &links, &mut offenders);
+        not_boolean_over_links(expr, &links, &mut offenders);
         for (node, why) in offenders {
             let text = sites::snippet(site.expression, node.span);
             out.push(

@@ -9,7 +9,7 @@ mod counters;
 mod init;
 mod join;
 mod selection;
-pub(super) mod sites;
+pub(crate) mod sites;
 mod syntax;
 
 pub(super) use syntax::check_syntax;

@@ -81,7 +81,7 @@ fn variable_spec_selection(
 ) -> Selection {
     if let Some(query) = query {
         let site = Site { expression: query, role: Role::Query, activity };
-        return sites::parse_ok(cx, &site).map_or(Selection::Unknown, |expr| path_selection(&expr));
+        return sites::parsed_ok(cx, &site).map_or(Selection::Unknown, path_selection);
     }
     let Some(variable) = variable else { return Selection::Unknown };
     let declared = reference_at(cx, variable.span).map_or(Declared::Unknown, |d| declared(cx, d));
@@ -89,7 +89,7 @@ fn variable_spec_selection(
 }
 
 fn expression_selection(cx: &RuleContext<'_>, expression: &Expression, role: Role, activity: Option<ActivityId>) -> Selection {
-    let Some(expr) = sites::parse_ok(cx, &Site { expression, role, activity }) else { return Selection::Unknown };
+    let Some(expr) = sites::parsed_ok(cx, &Site { expression, role, activity }) else { return Selection::Unknown };
     match &expr.kind {
         ExprKind::Literal(_) => Selection::other("a string"),
         ExprKind::Number(_) | ExprKind::Negate(_) => Selection::other("a number"),
@@ -107,7 +107,7 @@ fn expression_selection(cx: &RuleContext<'_>, expression: &Expression, role: Rol
             let declared = reference_in(cx, expression, &variable.name.local).map_or(Declared::Unknown, |d| declared(cx, d));
             variable_selection(cx, &declared, variable.part.as_deref())
         }
-        ExprKind::Path(_) => path_selection(&expr),
+        ExprKind::Path(_) => path_selection(expr),
         _ => Selection::Unknown,
     }
 }

@@ -5,8 +5,9 @@ use crate::check::rules::RuleContext;
 use crate::model::process::*;
 use crate::model::wsdl::{PropertyAlias, Query as AliasQuery};
 use crate::parse::loader::Def;
+use crate::parse::Definitions;
 use crate::span::Span;
-use crate::xpath::{self, Expr, InScope, SourceMap, XPathError, XPATH_1_0};
+use crate::xpath::{Expr, SourceMap, XPathError, XPATH_1_0};
 
 /// What an expression is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,18 +166,15 @@ pub(crate) fn language<'p>(process: &'p Process, site: &Site<'p>) -> Option<&'p 
     site.expression.language.as_ref().or(default.as_ref()).map(|name| name.value.as_str())
 }
 
-/// The site parsed, or `None` when it is not written in XPath 1.0 (SA00004 reports that).
-pub(crate) fn parse(cx: &RuleContext<'_>, site: &Site<'_>) -> Option<Result<Expr, XPathError>> {
-    if !is_xpath(language(cx.process, site)) {
-        return None;
-    }
-    let namespaces = InScope { scopes: &cx.process.namespaces, scope: site.expression.namespaces };
-    Some(xpath::parse(&site.expression.text, &namespaces))
+/// The site as the analysis parsed it ([`crate::check::ParsedExpressions`]), or `None` when it is
+/// not written in XPath 1.0 (SA00004 reports that).
+pub(crate) fn parsed<'a>(cx: &RuleContext<'a>, site: &Site<'_>) -> Option<&'a Result<Expr, XPathError>> {
+    cx.expressions.get(cx.file, site.expression.span)
 }
 
-/// The site parsed, when it is XPath 1.0 and has no syntax error.
-pub(crate) fn parse_ok(cx: &RuleContext<'_>, site: &Site<'_>) -> Option<Expr> {
-    parse(cx, site)?.ok()
+/// The site as parsed, when it is XPath 1.0 and has no syntax error.
+pub(crate) fn parsed_ok<'a>(cx: &RuleContext<'a>, site: &Site<'_>) -> Option<&'a Expr> {
+    parsed(cx, site)?.as_ref().ok()
 }
 
 /// Maps spans inside the expression text to the process source.
@@ -201,8 +199,8 @@ pub(crate) fn snippet(expression: &Expression, inner: Span) -> String {
 }
 
 /// The XPath 1.0 queries of the property aliases the process imports.
-pub(crate) fn xpath_alias_queries<'a>(cx: &RuleContext<'a>) -> impl Iterator<Item = (Def<'a, PropertyAlias>, &'a AliasQuery)> + 'a {
-    cx.definitions.all_property_aliases().filter_map(|alias| {
+pub(crate) fn xpath_alias_queries(definitions: &Definitions) -> impl Iterator<Item = (Def<'_, PropertyAlias>, &AliasQuery)> {
+    definitions.all_property_aliases().filter_map(|alias| {
         let query = alias.item.query.as_ref()?;
         is_xpath(query.query_language.as_ref().map(|l| l.value.as_str())).then_some((alias, query))
     })

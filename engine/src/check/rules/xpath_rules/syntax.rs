@@ -7,11 +7,11 @@ use crate::check::rules::RuleContext;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::source::FileId;
 use crate::span::Span;
-use crate::xpath::{self, Expr, SourceMap, XPathError};
+use crate::xpath::{Expr, SourceMap, XPathError};
 
 pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     for site in sites(cx.process) {
-        let Some(parsed) = sites::parse(cx, &site) else { continue };
+        let Some(parsed) = sites::parsed(cx, &site) else { continue };
         let expression = site.expression;
         let written = Written {
             file: cx.file,
@@ -22,7 +22,8 @@ pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<
         };
         written.report(parsed, out);
     }
-    for (alias, query) in xpath_alias_queries(cx) {
+    for (alias, query) in xpath_alias_queries(cx.definitions) {
+        let Some(parsed) = cx.expressions.get(alias.file(), query.span) else { continue };
         let written = Written {
             file: alias.file(),
             map: SourceMap::new(&alias.document.text, &query.text, query.text_span),
@@ -30,7 +31,7 @@ pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<
             element_span: query.span,
             what: "the <vprop:query> of a property alias",
         };
-        written.report(xpath::parse(&query.text, &query.namespaces), out);
+        written.report(parsed, out);
     }
 }
 
@@ -45,7 +46,7 @@ struct Written<'a> {
 }
 
 impl Written<'_> {
-    fn report(&self, parsed: Result<Expr, XPathError>, out: &mut Vec<Diagnostic>) {
+    fn report(&self, parsed: &Result<Expr, XPathError>, out: &mut Vec<Diagnostic>) {
         match parsed {
             Err(_) if self.text.trim().is_empty() => out.push(
                 // An empty expression is a fault when evaluated (bpel:subLanguageExecutionFault),
@@ -62,7 +63,7 @@ impl Written<'_> {
                 )
                 .with_help("expressions and queries are XPath 1.0; BPEL variables are written `$variable` or `$variable.part`"),
             ),
-            Ok(expr) => self.report_unbound_prefixes(&expr, out),
+            Ok(expr) => self.report_unbound_prefixes(expr, out),
         }
     }
 
