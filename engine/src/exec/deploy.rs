@@ -237,7 +237,7 @@ impl Deployed {
         let Some(inbound) = self.inbound.get(&(partner_link.to_string(), operation.to_string())) else { return Ok(Routing::default()) };
         let mut keys = Vec::new();
         for (set, properties) in &inbound.correlations {
-            match super::activities::messaging::property_values(self, properties, message) {
+            match super::messages::property_values(self, properties, message) {
                 Ok(values) => keys.push((set.clone(), values)),
                 // a message a creating receive takes need not carry the others' values
                 Err(fault) if !inbound.creates => return Err(fault),

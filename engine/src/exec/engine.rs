@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::activities::messaging::{self, message_from_body, message_type, operation, Direction};
 use super::deploy::{DeployError, Deployed};
+use super::messages::{self, message_from_body, message_type, operation, Direction};
 use super::{Frame, FrameState, MessageKey, Payload, PROCESS};
 use crate::checkpoint::{self, CheckpointError};
 use crate::fault::{Fault, StandardFault};
@@ -238,7 +238,7 @@ impl Engine {
         let op = operation(&deployed, partner_link, operation_name, true).ok_or_else(no_operation)?;
         let ty = message_type(&deployed, op, Direction::Input).ok_or_else(no_operation)?;
         let message = message_from_body(&ty, body);
-        if let Some(why) = messaging::misfit(&ty, &message) {
+        if let Some(why) = messages::misfit(&ty, &message) {
             return Err(SendError::WrongMessage { operation: operation_name.to_string(), why });
         }
         let target = self.route(process, &deployed, partner_link, operation_name, &message)?;
@@ -597,4 +597,4 @@ impl Engine {
     }
 }
 
-pub use messaging::Direction as MessageDirection;
+pub use super::messages::Direction as MessageDirection;

@@ -23,6 +23,7 @@ pub mod deploy;
 pub mod engine;
 pub mod inspect;
 pub mod links;
+pub mod messages;
 pub mod scenario;
 pub mod state;
 pub mod time;

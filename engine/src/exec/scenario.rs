@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::activities::messaging::{fault_message_type, message_from_body, message_type, operation, Direction};
 use super::engine::{Engine, InstanceId, Invocation, ProcessId};
+use super::messages::{fault_message_type, message_from_body, message_type, operation, Direction};
 use super::time::{date_time, duration_millis};
 use crate::fault::Fault;
 use crate::http::soap;

@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 
 use super::shard::{Command, Partners};
 use super::soap::{self, BoundOperation};
-use crate::exec::activities::messaging::{fault_message_type, message_from_body, misfit, operation};
+use crate::exec::messages::{fault_message_type, message_from_body, misfit, operation};
 use crate::exec::{Deployed, Invocation};
 use crate::fault::Fault;
 use crate::model::QName;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::exec::activities::messaging::{message_from_body, message_type, operation, Direction};
 use crate::exec::engine::Correlated;
+use crate::exec::messages::{message_from_body, message_type, operation, Direction};
 use crate::exec::{Deployed, InstanceId, ProcessId};
 use crate::xml::XmlElement;
 

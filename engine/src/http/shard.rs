@@ -143,7 +143,7 @@ impl Shard {
                     let one_way = self
                         .engine
                         .process(process)
-                        .and_then(|d| crate::exec::activities::messaging::operation(d, &partner_link, &operation, true))
+                        .and_then(|d| crate::exec::messages::operation(d, &partner_link, &operation, true))
                         .is_some_and(|op| op.output.is_none());
                     match self.engine.send(process, &partner_link, &operation, &body) {
                         Ok((_, exchange)) if !one_way => {

@@ -14,7 +14,7 @@
 //!   elements named after the parts, holding the part values' content.
 //!
 //! [`request_parts`] and [`message_body`] are inverse to each other through
-//! [`crate::exec::activities::messaging::message_from_body`].
+//! [`crate::exec::messages::message_from_body`].
 
 use std::sync::Arc;
 
@@ -560,7 +560,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::exec::activities::messaging::message_from_body;
+    use crate::exec::messages::message_from_body;
     use crate::parse::{load_process, ImportKind, Loader};
 
     const BETSY_NS: &str = "http://dsg.wiai.uniba.de/betsy/activities/wsdl/testinterface";

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::messaging::{correlate, key, message_type, operation, outbound, store_inbound, Direction};
 use super::scope::{catch_frame, select_handler};
+use crate::exec::messages::{correlate, key, message_type, operation, outbound, store_inbound, Direction};
 use crate::exec::state::View;
 use crate::exec::{Act, Deployed, Frame, FrameState, Input, Payload};
 use crate::fault::{Fault, StandardFault};

@@ -9,7 +9,7 @@ mod for_each;
 mod if_;
 mod invoke;
 mod loops;
-pub mod messaging;
+mod messaging;
 mod pick;
 mod receive;
 mod reply;

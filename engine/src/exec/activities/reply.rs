@@ -1,6 +1,6 @@
 //! `<reply>`: answer the open request of a partner link's operation (with a fault if `faultName`).
 
-use super::messaging::{correlate, fault_message_type, message_type, operation, outbound, Direction};
+use crate::exec::messages::{correlate, fault_message_type, message_type, operation, outbound, Direction};
 use crate::exec::{Act, Deployed, Frame, Payload};
 use crate::fault::{Fault, StandardFault};
 use crate::model::process::Reply;
