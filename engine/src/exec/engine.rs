@@ -487,6 +487,7 @@ impl Engine {
         if let Some(due) = self.timer_of.remove(&id) {
             self.timers.remove(&(due, id));
         }
+        self.exchanges.retain(|_, owner| *owner != id);
         self.instances.remove(&id)
     }
 

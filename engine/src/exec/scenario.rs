@@ -38,9 +38,9 @@ use super::activities::messaging::{fault_message_type, message_from_body, messag
 use super::engine::{Engine, InstanceId, Invocation, ProcessId};
 use super::time::{date_time, duration_millis};
 use crate::fault::Fault;
-use crate::http::soap;
 use crate::model::QName;
 use crate::runtime::ExchangeId;
+use crate::soap;
 use crate::xml::{Message, Value, XmlElement};
 
 /// A scenario file, as written.
