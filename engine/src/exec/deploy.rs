@@ -370,39 +370,10 @@ impl Deployed {
         })
     }
 
-    /// Checks what the runtime cannot: that a restored instance's frames name activities of this
-    /// process and scope instances it has (a checkpoint with a valid checksum can still be forged).
+    /// Checks what the runtime cannot: that a restored instance fits this process (a checkpoint with
+    /// a valid checksum can still be forged); see [`super::fit`].
     pub fn check_instance(&self, instance: &crate::runtime::Instance<Deployed>) -> Result<(), String> {
-        let state = instance.shared();
-        let envs = state.envs.len() as u32;
-        let activities = self.process().activities.len() as u32;
-        let env_ok = |e: &super::EnvId| e.0 < envs;
-        for tasklet in instance.tasklets() {
-            for frame in tasklet.frames {
-                if frame.activity != PROCESS && frame.activity.0 >= activities {
-                    return Err(format!("a frame names activity #{}, the process has {activities}", frame.activity.0));
-                }
-                if !(env_ok(&frame.env) || frame.activity == PROCESS && state.envs.is_empty()) {
-                    return Err(format!("a frame names scope instance #{}, the instance has {envs}", frame.env.0));
-                }
-            }
-        }
-        for env in &state.envs {
-            let decl = self.decl(env.decl);
-            if env.values.len() != decl.variables.len()
-                || env.partners.len() != decl.partner_links.len()
-                || env.links.len() != decl.links.len()
-            {
-                return Err("a scope instance does not fit its declarations".to_string());
-            }
-            if env.parent.is_some_and(|p| !env_ok(&p)) || env.completed.iter().any(|c| !env_ok(c)) {
-                return Err("a scope instance names one that does not exist".to_string());
-            }
-            if env.scope.is_some_and(|a| a != PROCESS && a.0 >= activities) {
-                return Err("a scope instance names an activity that does not exist".to_string());
-            }
-        }
-        Ok(())
+        super::fit::instance_fits(self, instance)
     }
 
     /// The partner link declaration visible from a scope owner chain, by name (deploy-time lookup
