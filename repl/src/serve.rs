@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bpel_engine::http::server::{self, ServeConfig};
 use bpel_engine::parse::Loader;
+use tracing_subscriber::filter::LevelFilter;
 
 use crate::render;
 
@@ -59,10 +60,56 @@ pub struct ServeArgs {
     /// Seconds a partner call waits for the partner's answer.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     invoke_timeout: u64,
+
+    /// What the server logs on stderr, from the most to the least severe level shown. Without it:
+    /// errors and warnings, as plain lines.
+    #[arg(long, value_name = "LEVEL")]
+    log: Option<LogLevel>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl From<LogLevel> for LevelFilter {
+    fn from(level: LogLevel) -> LevelFilter {
+        match level {
+            LogLevel::Error => LevelFilter::ERROR,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Trace => LevelFilter::TRACE,
+        }
+    }
+}
+
+/// The engine logs through `tracing`; the binary alone decides where that goes: stderr. By default
+/// only warnings and errors, each as the bare message (what `serve` printed before it logged through
+/// `tracing`); with `--log`, the chosen level, each line with its level and module.
+fn install_logging(level: Option<LogLevel>) {
+    let explicit = level.is_some();
+    let max = level.map_or(LevelFilter::WARN, LevelFilter::from);
+    let installed = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_level(explicit)
+        .with_target(explicit)
+        .with_max_level(max)
+        .try_init();
+    if let Err(error) = installed {
+        eprintln!("warning: logging is not set up: {error}");
+    }
 }
 
 /// Exit 0 after Ctrl-C, 2 when the server cannot start (folder, port, store).
 pub fn run(args: ServeArgs) -> ExitCode {
+    install_logging(args.log);
     let mut partners = BTreeMap::new();
     for pair in &args.partner {
         let Some((link, url)) = pair.split_once('=') else {

@@ -232,21 +232,6 @@ impl Deployed {
         self.inbound.values().any(|i| !i.creates && i.correlations.is_empty())
     }
 
-    /// How to route a message arriving on a partner link's operation.
-    pub fn routing(&self, partner_link: &str, operation: &str, message: &crate::xml::Message) -> Result<Routing, crate::fault::Fault> {
-        let Some(inbound) = self.inbound.get(&(partner_link.to_string(), operation.to_string())) else { return Ok(Routing::default()) };
-        let mut keys = Vec::new();
-        for (set, properties) in &inbound.correlations {
-            match super::messages::property_values(self, properties, message) {
-                Ok(values) => keys.push((set.clone(), values)),
-                // a message a creating receive takes need not carry the others' values
-                Err(fault) if !inbound.creates => return Err(fault),
-                Err(_) => {}
-            }
-        }
-        Ok(Routing { keys, correlated: !inbound.correlations.is_empty(), creates: inbound.creates })
-    }
-
     /// The process model. A `Deployed` is only made from a unit that has one ([`Deployed::new`]).
     pub fn process(&self) -> &Process {
         self.unit.process.as_ref().expect("Deployed::new refuses a unit without a process model")
@@ -399,58 +384,6 @@ impl Deployed {
                 (implemented == port_type).then(|| port.address.as_ref().map(|a| a.value.clone()))?
             })
         })
-    }
-
-    /// Checks what the runtime cannot: that a restored instance's frames name activities of this
-    /// process and scope instances it has, and that each scope instance fits its declarations (a
-    /// checkpoint with a valid checksum can still be forged).
-    pub fn check_instance(&self, instance: &crate::runtime::Instance<Deployed>) -> Result<(), String> {
-        let state = instance.shared();
-        let activities = self.process().activities.len() as u32;
-        let activity_ok = |a: ActivityId| a == PROCESS || a.0 < activities;
-        let env_ok = |e: super::EnvId| state.env(e).is_some();
-        for tasklet in instance.tasklets() {
-            for frame in tasklet.frames {
-                if !activity_ok(frame.activity) {
-                    return Err(format!("a frame names activity #{}, the process has {activities}", frame.activity.0));
-                }
-                let unstarted_process = frame.activity == PROCESS && state.envs.is_empty();
-                if let Some(missing) = frame.env_ids().find(|e| !env_ok(*e)).filter(|_| !unstarted_process) {
-                    return Err(format!("a frame names scope instance #{}, which the instance does not have", missing.0));
-                }
-            }
-        }
-        for (id, env) in state.scope_instances() {
-            if env.decl.is_some_and(|d| d.0 as usize >= self.decls.len()) {
-                return Err(format!("scope instance #{} names declarations the process does not have", id.0));
-            }
-            let decl = self.decl(env.decl);
-            if env.values.len() != decl.variables.len()
-                || env.partners.len() != decl.partner_links.len()
-                || env.correlations.len() != decl.correlation_sets.len()
-                || env.links.len() != decl.links.len()
-            {
-                return Err(format!("scope instance #{} does not fit its declarations", id.0));
-            }
-            if env.parent.is_some_and(|p| !env_ok(p)) || env.completed.iter().any(|c| !env_ok(*c)) {
-                return Err(format!("scope instance #{} names one that does not exist", id.0));
-            }
-            if env.scope.is_some_and(|a| !activity_ok(a)) {
-                return Err(format!("scope instance #{} names an activity that does not exist", id.0));
-            }
-        }
-        if state.free_envs.iter().any(|e| env_ok(*e) || e.0 as usize >= state.envs.len()) {
-            return Err("the free list names a scope instance in use or past the end".to_string());
-        }
-        if state.waiting.iter().any(|w| !env_ok(w.env) || !activity_ok(w.activity))
-            || state.deferred_handlers.is_some_and(|(_, _, own)| !env_ok(own))
-        {
-            return Err("a waiting receive or event handler names a scope instance or activity that does not exist".to_string());
-        }
-        if state.trace.iter().any(|a| !activity_ok(*a)) {
-            return Err("the trace names an activity that does not exist".to_string());
-        }
-        Ok(())
     }
 
     /// The partner link declaration visible from a scope owner chain, by name (deploy-time lookup

@@ -276,7 +276,7 @@ impl Engine {
         operation: &str,
         message: &Message,
     ) -> Result<Option<InstanceId>, SendError> {
-        let routing = deployed.routing(partner_link, operation, message).map_err(SendError::Correlation)?;
+        let routing = messages::routing(&deployed, partner_link, operation, message).map_err(SendError::Correlation)?;
         for (set, values) in routing.keys {
             if let Some(id) = self.index.get(&(process, set, values)) {
                 return Ok(Some(*id));
@@ -391,7 +391,9 @@ impl Engine {
                 // a restored copy carries on: whatever the instance is, it survives the round trip
                 let round_trip = checkpoint::save(&live.instance, deployed.hash)
                     .and_then(|bytes| checkpoint::load::<Deployed>(&bytes, deployed.hash))
-                    .and_then(|restored| deployed.check_instance(&restored).map(|()| restored).map_err(CheckpointError::Inconsistent));
+                    .and_then(|restored| {
+                        super::fit::instance_fits(&deployed, &restored).map(|()| restored).map_err(CheckpointError::Inconsistent)
+                    });
                 match round_trip {
                     Ok(restored) => {
                         live.instance = restored;
@@ -501,6 +503,7 @@ impl Engine {
         if let Some(due) = self.timer_of.remove(&id) {
             self.timers.remove(&(due, id));
         }
+        self.exchanges.retain(|_, owner| *owner != id);
         self.instances.remove(&id)
     }
 
@@ -532,7 +535,7 @@ impl Engine {
     pub fn restore(&mut self, process: ProcessId, id: Option<InstanceId>, bytes: &[u8]) -> Result<InstanceId, CheckpointError> {
         let Some(deployed) = self.processes.get(process.0) else { return Err(CheckpointError::NoSuchProcess) };
         let instance = checkpoint::load::<Deployed>(bytes, deployed.hash)?;
-        deployed.check_instance(&instance).map_err(CheckpointError::Inconsistent)?;
+        super::fit::instance_fits(&deployed, &instance).map_err(CheckpointError::Inconsistent)?;
         let id = match id {
             Some(id) => id,
             None => self.new_instance_id(),

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::exec::deploy::Routing;
 use crate::exec::state::{OpenExchange, View};
 use crate::exec::{Deployed, EnvId, ProcessState};
 use crate::fault::{Fault, StandardFault};
@@ -295,4 +296,20 @@ pub fn key(spec: &MessageSpec) -> crate::exec::MessageKey {
 pub fn is_request_response(d: &Deployed, spec: &MessageSpec, my_role: bool) -> bool {
     let (Some(pl), Some(op)) = (&spec.partner_link, &spec.operation) else { return false };
     operation(d, &pl.value, &op.value, my_role).is_some_and(|o| o.output.is_some())
+}
+
+/// How to route a message arriving on a partner link's operation: the values it carries for the
+/// correlation sets its receivers correlate on.
+pub fn routing(d: &Deployed, partner_link: &str, operation: &str, message: &Message) -> Result<Routing, Fault> {
+    let Some(inbound) = d.inbound.get(&(partner_link.to_string(), operation.to_string())) else { return Ok(Routing::default()) };
+    let mut keys = Vec::new();
+    for (set, properties) in &inbound.correlations {
+        match property_values(d, properties, message) {
+            Ok(values) => keys.push((set.clone(), values)),
+            // a message a creating receive takes need not carry the others' values
+            Err(fault) if !inbound.creates => return Err(fault),
+            Err(_) => {}
+        }
+    }
+    Ok(Routing { keys, correlated: !inbound.correlations.is_empty(), creates: inbound.creates })
 }

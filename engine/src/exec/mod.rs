@@ -21,6 +21,7 @@
 pub mod activities;
 pub mod deploy;
 pub mod engine;
+pub mod fit;
 pub mod inspect;
 pub mod links;
 pub mod messages;

@@ -38,9 +38,9 @@ use super::engine::{Engine, InstanceId, Invocation, ProcessId};
 use super::messages::{fault_message_type, message_from_body, message_type, operation, Direction};
 use super::time::{date_time, duration_millis};
 use crate::fault::Fault;
-use crate::http::soap;
 use crate::model::QName;
 use crate::runtime::ExchangeId;
+use crate::soap;
 use crate::xml::{Message, Value, XmlElement};
 
 /// A scenario file, as written.

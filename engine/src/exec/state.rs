@@ -143,7 +143,7 @@ impl ProcessState {
     /// Frees every scope instance that nothing can reach any more, so that an instance's state stays
     /// bounded however long it runs: `roots` are the instances its frames refer to; from them, their
     /// enclosing instances and the completed child scopes whose compensation handlers may still run
-    /// (WS-BPEL 2.0 §12.4) are reachable. A finished scope without a compensation handler that can
+    /// (WS-BPEL 2.0 §12.4) are reachable, and so is the process's own. A finished scope without a compensation handler that can
     /// run, a finished flow's links and a finished forEach iteration are not.
     pub fn collect(&mut self, roots: impl IntoIterator<Item = EnvId>) {
         let mut reachable = vec![false; self.envs.len()];
@@ -151,6 +151,9 @@ impl ProcessState {
         if let Some((_, _, own)) = self.deferred_handlers {
             pending.push(own);
         }
+        // the process's own scope instance outlives its frames: a finished instance's variables
+        // stay readable
+        pending.extend(self.scope_instances().filter(|(_, env)| env.scope == Some(super::PROCESS)).map(|(id, _)| id));
         while let Some(id) = pending.pop() {
             let Some(mark) = reachable.get_mut(id.0 as usize) else { continue };
             if *mark {

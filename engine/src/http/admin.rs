@@ -9,15 +9,51 @@
 //! | `POST /admin/instances/{id}/terminate` | terminates it (as `exit` would) |
 //! | `POST /admin/restore?process=NAME` (body: a checkpoint file) | JSON: the new instance's id |
 
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::oneshot;
 
-use super::server::{list, AdminState};
-use super::shard::Admin;
-use crate::exec::{InstanceId, ProcessId};
+use super::router::Router;
+use super::shard::{Admin, AdminError, Command, InstanceSummary};
+use crate::exec::{Deployed, InstanceId, ProcessId};
+
+/// What the admin endpoints need of the server (the server builds one per admin request).
+pub struct AdminState<'a> {
+    pub token: Option<&'a str>,
+    pub processes: &'a [Arc<Deployed>],
+    pub router: &'a Router,
+    pub(super) shards: &'a [Mutex<Sender<Command>>],
+}
+
+impl AdminState<'_> {
+    pub fn ask(&self, shard: usize, admin: Admin) -> bool {
+        self.shards.get(shard).and_then(|s| s.lock().ok()).is_some_and(|s| s.send(Command::Admin(admin)).is_ok())
+    }
+
+    pub fn shards(&self) -> usize {
+        self.shards.len()
+    }
+}
+
+/// Lists every shard's instances.
+pub async fn list(admin: &AdminState<'_>) -> Vec<InstanceSummary> {
+    let mut out = Vec::new();
+    for shard in 0..admin.shards() {
+        let (respond, answer) = oneshot::channel();
+        if admin.ask(shard, Admin::List(respond)) {
+            if let Ok(list) = answer.await {
+                out.extend(list);
+            }
+        }
+    }
+    out.sort_by_key(|s| s.id);
+    out
+}
 
 type Reply = Response<Full<Bytes>>;
 
@@ -96,8 +132,10 @@ pub async fn handle(admin: AdminState<'_>, request: Request<Incoming>) -> Reply 
                 return error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
             }
             match answer.await {
-                Ok(true) => json(&serde_json::json!({ "terminated": id.0 })),
-                _ => error(StatusCode::NOT_FOUND, "no such running instance"),
+                Ok(Ok(true)) => json(&serde_json::json!({ "terminated": id.0 })),
+                Ok(Ok(false)) => error(StatusCode::NOT_FOUND, "no such running instance"),
+                Ok(Err(why)) => error(StatusCode::INTERNAL_SERVER_ERROR, &why.to_string()),
+                Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
             }
         }
         (Method::POST, ["admin", "restore"]) => {
@@ -115,7 +153,8 @@ pub async fn handle(admin: AdminState<'_>, request: Request<Incoming>) -> Reply 
             }
             match answer.await {
                 Ok(Ok(id)) => json(&serde_json::json!({ "restored": id.0 })),
-                Ok(Err(message)) => error(StatusCode::BAD_REQUEST, &message),
+                Ok(Err(AdminError::Refused(why))) => error(StatusCode::BAD_REQUEST, &format!("the checkpoint is refused: {why}")),
+                Ok(Err(AdminError::NotDurable(why))) => error(StatusCode::INTERNAL_SERVER_ERROR, &why),
                 Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
             }
         }

@@ -15,11 +15,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::shard::{Command, Partners};
-use super::soap::{self, BoundOperation};
 use crate::exec::messages::{fault_message_type, message_from_body, misfit, operation};
 use crate::exec::{Deployed, Invocation};
 use crate::fault::Fault;
 use crate::model::QName;
+use crate::soap::{self, BoundOperation};
 use crate::xml::{Message, Value, XmlElement};
 
 /// The namespace of the faults a call raises when the partner cannot be talked to.
@@ -87,10 +87,14 @@ impl Partners for HttpPartners {
                 });
             let command = if one_way {
                 if let Err(error) = &result {
-                    eprintln!("one-way call of {}.{} failed: {error}", invocation.partner_link, invocation.operation);
+                    tracing::warn!("one-way call of {}.{} failed: {error}", invocation.partner_link, invocation.operation);
                 }
                 Command::Sent { instance: invocation.instance, request: invocation.request }
             } else {
+                if let Err(error) = &result {
+                    // the process gets the fault and may handle it
+                    tracing::debug!("call of {}.{} failed: {error}", invocation.partner_link, invocation.operation);
+                }
                 Command::Answer { instance: invocation.instance, request: invocation.request, result }
             };
             if let Some(sender) = senders.get(shard) {

@@ -1,7 +1,6 @@
-//! The reactor edge: processes served over HTTP/SOAP 1.1 and partners reached over it.
+//! The reactor edge: processes served over HTTP/SOAP 1.1 and partners reached over it (the
+//! `serve` feature). The SOAP codec it speaks is [`crate::soap`], in the pure core.
 //!
-//! - [`soap`]: envelopes, faults, operation bindings (document and rpc literal), WSDL publishing.
-//!   Pure functions on text and values.
 //! - [`server`]: `bpel serve`: the endpoints, `?wsdl`, requests to shards and replies back.
 //! - [`shard`]: a worker thread owning an engine; batches, group commit, then effects.
 //! - [`router`]: which shard owns the instance a message is for.
@@ -13,4 +12,3 @@ pub mod client;
 pub mod router;
 pub mod server;
 pub mod shard;
-pub mod soap;

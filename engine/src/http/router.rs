@@ -78,7 +78,7 @@ impl Router {
             .and_then(|op| message_type(deployed, op, Direction::Input))
             .map(|ty| message_from_body(&ty, body));
         let Some(message) = message else { return 0 };
-        let Ok(routing) = deployed.routing(partner_link, operation_name, &message) else { return 0 };
+        let Ok(routing) = crate::exec::messages::routing(deployed, partner_link, operation_name, &message) else { return 0 };
         if let Ok(index) = self.index.lock() {
             for (set, values) in routing.keys {
                 if let Some(id) = index.instance_of.get(&(process, set, values)) {

@@ -16,13 +16,14 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::oneshot;
 
+use super::admin::AdminState;
 use super::client::HttpPartners;
 use super::router::Router;
-use super::shard::{Admin, Answer, Command, InstanceSummary, Partners, Shard};
-use super::soap::{self, BoundOperation, SoapFault};
+use super::shard::{Answer, Command, Partners, Shard};
 use crate::diagnostic::Diagnostic;
 use crate::exec::{DeployError, Deployed, Engine, InstanceId, Invocation, ProcessId};
 use crate::fault::Fault;
+use crate::soap::{self, BoundOperation, SoapFault};
 use crate::store::{MemoryStore, RedbStore, Store, StoreError};
 use crate::xml::{Value, XmlElement};
 
@@ -163,6 +164,16 @@ impl Drop for Running {
 
 /// Deploys the folder, recovers the store's instances, binds and serves (in background threads).
 pub fn start(config: ServeConfig) -> Result<Running, ServeError> {
+    let store: Arc<dyn Store> = match &config.store {
+        Some(path) => Arc::new(RedbStore::open(path)?),
+        None => Arc::new(MemoryStore),
+    };
+    start_with_store(config, store)
+}
+
+/// [`start`] with a store of the caller's choosing (`config.store` is not looked at): another
+/// [`Store`] implementation, or one that fails on demand in a test.
+pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Running, ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("bpel-io").build().map_err(ServeError::Runtime)?;
     let requested = SocketAddr::new(config.bind, config.port);
     let listener =
@@ -210,10 +221,6 @@ pub fn start(config: ServeConfig) -> Result<Running, ServeError> {
         }
     }
 
-    let store: Arc<dyn Store> = match &config.store {
-        Some(path) => Arc::new(RedbStore::open(path)?),
-        None => Arc::new(MemoryStore),
-    };
     let shards_count = config.shards.max(1);
     let router = Arc::new(Router::new(shards_count));
     let mut engines: Vec<Engine> = (0..shards_count)
@@ -449,6 +456,7 @@ async fn post(state: &State, route: &Route, request: Request<Incoming>) -> Reply
     };
     let parts = soap::request_parts(operation, &envelope.body);
     let shard = state.router.route(deployed, route.process, &route.partner_link, &operation.operation, &parts);
+    tracing::trace!("request for {}.{} to shard {shard}", route.partner_link, operation.operation);
     let (respond, answer) = oneshot::channel();
     let command = Command::Request {
         process: route.process,
@@ -458,7 +466,10 @@ async fn post(state: &State, route: &Route, request: Request<Incoming>) -> Reply
         respond,
     };
     if !send_to(state, shard, command) {
-        return soap_fault(StatusCode::SERVICE_UNAVAILABLE, &SoapFault::server("the server is shutting down"));
+        return soap_fault(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &SoapFault::server("the server is shutting down, or the shard for this request has stopped (see the server's log)"),
+        );
     }
     match tokio::time::timeout(state.config.request_timeout, answer).await {
         Ok(Ok(Answer::Reply(Ok(message)))) => {
@@ -467,6 +478,7 @@ async fn post(state: &State, route: &Route, request: Request<Incoming>) -> Reply
         Ok(Ok(Answer::Reply(Err(fault)))) => soap_fault(StatusCode::INTERNAL_SERVER_ERROR, &fault_of(&fault)),
         Ok(Ok(Answer::Accepted)) => text(StatusCode::ACCEPTED, "text/plain", ""),
         Ok(Ok(Answer::Refused(message))) => client_fault(message),
+        Ok(Ok(Answer::NotDurable(message))) => soap_fault(StatusCode::INTERNAL_SERVER_ERROR, &SoapFault::server(message)),
         Ok(Err(_)) => soap_fault(StatusCode::SERVICE_UNAVAILABLE, &SoapFault::server("the request was dropped (the server is stopping)")),
         Err(_) => soap_fault(
             StatusCode::GATEWAY_TIMEOUT,
@@ -497,39 +509,6 @@ fn send_to(state: &State, shard: usize, command: Command) -> bool {
     state.shards.get(shard).and_then(|s| s.lock().ok()).is_some_and(|s| s.send(command).is_ok())
 }
 
-/// What the admin endpoints need of the server.
-pub struct AdminState<'a> {
-    pub token: Option<&'a str>,
-    pub processes: &'a [Arc<Deployed>],
-    pub router: &'a Router,
-    shards: &'a [Mutex<Sender<Command>>],
-}
-
-impl AdminState<'_> {
-    pub fn ask(&self, shard: usize, admin: Admin) -> bool {
-        self.shards.get(shard).and_then(|s| s.lock().ok()).is_some_and(|s| s.send(Command::Admin(admin)).is_ok())
-    }
-
-    pub fn shards(&self) -> usize {
-        self.shards.len()
-    }
-}
-
 fn state_admin(state: &State) -> AdminState<'_> {
     AdminState { token: state.config.admin_token.as_deref(), processes: &state.processes, router: &state.router, shards: &state.shards }
-}
-
-/// Lists every shard's instances.
-pub async fn list(admin: &AdminState<'_>) -> Vec<InstanceSummary> {
-    let mut out = Vec::new();
-    for shard in 0..admin.shards() {
-        let (respond, answer) = oneshot::channel();
-        if admin.ask(shard, Admin::List(respond)) {
-            if let Ok(list) = answer.await {
-                out.extend(list);
-            }
-        }
-    }
-    out.sort_by_key(|s| s.id);
-    out
 }

@@ -2,11 +2,17 @@
 //! state). It takes commands in batches; after each batch it commits what changed to the store
 //! (one transaction: group commit), and only then answers requests and calls partners, so nothing
 //! leaves the process before it is durable.
+//!
+//! A batch that cannot be made durable (an instance or a call that cannot be encoded, a commit the
+//! store refuses) lets nothing out: each caller waiting on it gets [`Answer::NotDurable`], the
+//! instances it touched are read back from the store as last committed (those it created are
+//! dropped), and the partner answers it applied are applied again in the next batches. A shard
+//! whose store cannot give its instances back stops, and answers everything after with the reason.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -51,6 +57,10 @@ pub enum Answer {
     Accepted,
     /// The engine could not take the request (no instance waits for it, say).
     Refused(String),
+    /// The work the request led to could not be made durable (an instance could not be encoded,
+    /// or the store failed): none of it left the server, and the instances are back at their last
+    /// committed state.
+    NotDurable(String),
 }
 
 /// Administration.
@@ -58,8 +68,21 @@ pub enum Admin {
     List(oneshot::Sender<Vec<InstanceSummary>>),
     Inspect(InstanceId, oneshot::Sender<Option<InstanceReport>>),
     Checkpoint(InstanceId, oneshot::Sender<Option<Result<Vec<u8>, String>>>),
-    Restore(ProcessId, Vec<u8>, oneshot::Sender<Result<InstanceId, String>>),
-    Terminate(InstanceId, oneshot::Sender<bool>),
+    /// Restores a checkpoint as a new instance: its id, or why it was refused.
+    Restore(ProcessId, Vec<u8>, oneshot::Sender<Result<InstanceId, AdminError>>),
+    /// Terminates an instance: whether a running instance was terminated.
+    Terminate(InstanceId, oneshot::Sender<Result<bool, AdminError>>),
+}
+
+/// Why an administrative change did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The request itself is at fault (a checkpoint that is corrupt or does not fit the process).
+    #[error("{0}")]
+    Refused(String),
+    /// The change was made but could not be made durable, so it was undone.
+    #[error("{0}")]
+    NotDurable(String),
 }
 
 /// One line of `GET /admin/instances`: the id and [`crate::exec::inspect::InstanceOverview`]'s
@@ -85,6 +108,12 @@ pub struct Shard {
     pub partners: Arc<dyn Partners>,
     /// Requests waiting for their reply, by exchange.
     pending: BTreeMap<ExchangeId, oneshot::Sender<Answer>>,
+    /// Partner answers of a batch that could not be made durable, to apply again (with when they
+    /// first failed): the instances went back to a state that still waits for them.
+    retry: Vec<(Option<Instant>, Command)>,
+    /// The last batch could not be made durable: timers wait a little before they fire again, so
+    /// that a broken store is not hammered.
+    failing: bool,
 }
 
 /// At most this many commands make one batch (one store commit).
@@ -92,6 +121,73 @@ const BATCH: usize = 1024;
 
 /// Above this many requests waiting for a reply, those whose client is gone are forgotten.
 const PENDING_SWEEP: usize = 4096;
+
+/// A partner's answer is applied again in every batch for this long after its first batch failed to
+/// be made durable; then it is dropped (the call stays in the store's outbox and is made again at
+/// the next start).
+const RETRY_FOR: Duration = Duration::from_secs(60);
+
+/// While answers wait to be applied again, the shard tries at least this often.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// What leaves the shard once the batch that made it is durable.
+enum Outgoing {
+    Answer(oneshot::Sender<Answer>, Answer),
+    Restored(oneshot::Sender<Result<InstanceId, AdminError>>, InstanceId),
+    Terminated(oneshot::Sender<Result<bool, AdminError>>, bool),
+}
+
+impl Outgoing {
+    fn send(self) {
+        // a requester that has gone away hears nothing: that is fine
+        match self {
+            Outgoing::Answer(respond, answer) => drop(respond.send(answer)),
+            Outgoing::Restored(respond, id) => drop(respond.send(Ok(id))),
+            Outgoing::Terminated(respond, terminated) => drop(respond.send(Ok(terminated))),
+        }
+    }
+
+    fn refuse(self, why: &str) {
+        match self {
+            Outgoing::Answer(respond, _) => drop(respond.send(Answer::NotDurable(why.to_string()))),
+            Outgoing::Restored(respond, _) => drop(respond.send(Err(AdminError::NotDurable(why.to_string())))),
+            Outgoing::Terminated(respond, _) => drop(respond.send(Err(AdminError::NotDurable(why.to_string())))),
+        }
+    }
+}
+
+/// An administrative read: answered at the end of its batch, so it sees only committed state.
+enum Read {
+    List(oneshot::Sender<Vec<InstanceSummary>>),
+    Inspect(InstanceId, oneshot::Sender<Option<InstanceReport>>),
+    Checkpoint(InstanceId, oneshot::Sender<Option<Result<Vec<u8>, String>>>),
+}
+
+impl Read {
+    /// What a stopped shard answers: nothing is there.
+    fn refuse(self) {
+        match self {
+            Read::List(respond) => drop(respond.send(Vec::new())),
+            Read::Inspect(_, respond) => drop(respond.send(None)),
+            Read::Checkpoint(_, respond) => drop(respond.send(None)),
+        }
+    }
+}
+
+/// What a batch has done that is not durable yet.
+#[derive(Default)]
+struct Work {
+    outgoing: Vec<Outgoing>,
+    /// Requests of this batch that wait for a reply from a later step.
+    opened: Vec<ExchangeId>,
+    /// Partner answers applied in this batch.
+    answers: Vec<(Option<Instant>, Command)>,
+    /// Instances restored by an administrator (saved with the batch, though they did not run).
+    restored: Vec<InstanceId>,
+    /// Administrative reads, answered once the batch is committed or undone.
+    reads: Vec<Read>,
+    batch: Batch,
+}
 
 impl Shard {
     pub fn new(
@@ -102,26 +198,33 @@ impl Shard {
         router: Arc<Router>,
         partners: Arc<dyn Partners>,
     ) -> Shard {
-        Shard { index, engine, commands, store, router, partners, pending: BTreeMap::new() }
+        Shard { index, engine, commands, store, router, partners, pending: BTreeMap::new(), retry: Vec::new(), failing: false }
     }
 
-    /// Runs until [`Command::Stop`] or until every sender is gone.
+    /// Runs until [`Command::Stop`], until every sender is gone, or until the shard's instances
+    /// can neither be made durable nor be read back from the store.
     pub fn run(mut self) {
         loop {
             let now = SystemClock.now();
-            let wait = match self.engine.next_timer() {
+            let mut wait = match self.engine.next_timer() {
                 Some(due) => Duration::from_millis((due.0 - now.0).clamp(0, 3_600_000) as u64),
                 None => Duration::from_secs(3600),
             };
-            let mut commands = Vec::new();
+            if self.failing {
+                wait = wait.max(RETRY_PAUSE);
+            }
+            if !self.retry.is_empty() {
+                wait = wait.min(RETRY_PAUSE);
+            }
+            let mut commands = std::mem::take(&mut self.retry);
             match self.commands.recv_timeout(wait) {
-                Ok(command) => commands.push(command),
+                Ok(command) => commands.push((None, command)),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
             while commands.len() < BATCH {
                 match self.commands.try_recv() {
-                    Ok(command) => commands.push(command),
+                    Ok(command) => commands.push((None, command)),
                     Err(_) => break,
                 }
             }
@@ -131,13 +234,13 @@ impl Shard {
         }
     }
 
-    /// One batch: apply, commit, then let the effects out. False when asked to stop.
-    fn batch(&mut self, commands: Vec<Command>) -> bool {
+    /// One batch: apply, commit, then let the effects out. False when the shard must stop.
+    fn batch(&mut self, commands: Vec<(Option<Instant>, Command)>) -> bool {
         self.engine.advance_to(SystemClock.now());
-        let mut responses: Vec<(oneshot::Sender<Answer>, Answer)> = Vec::new();
-        let mut batch = Batch::default();
+        let durable = self.store.durable();
+        let mut work = Work::default();
         let mut go_on = true;
-        for command in commands {
+        for (failed_since, command) in commands {
             match command {
                 Command::Request { process, partner_link, operation, body, respond } => {
                     let one_way = self
@@ -148,23 +251,35 @@ impl Shard {
                     match self.engine.send(process, &partner_link, &operation, &body) {
                         Ok((_, exchange)) if !one_way => {
                             self.pending.insert(exchange, respond);
+                            work.opened.push(exchange);
                         }
-                        Ok(_) => responses.push((respond, Answer::Accepted)),
-                        Err(error) => responses.push((respond, Answer::Refused(error.to_string()))),
+                        Ok(_) => work.outgoing.push(Outgoing::Answer(respond, Answer::Accepted)),
+                        Err(error) => {
+                            tracing::debug!("shard {}: {partner_link}.{operation} refused: {error}", self.index);
+                            work.outgoing.push(Outgoing::Answer(respond, Answer::Refused(error.to_string())));
+                        }
                     }
                 }
                 Command::Answer { instance, request, result } => {
+                    work.batch.calls_answered.push((instance.0, request.0));
+                    if durable {
+                        work.answers.push((failed_since, Command::Answer { instance, request, result: result.clone() }));
+                    }
                     self.engine.answer(instance, request, result);
-                    batch.calls_answered.push((instance.0, request.0));
                 }
-                Command::Sent { instance, request } => batch.calls_answered.push((instance.0, request.0)),
-                Command::Admin(admin) => self.admin(admin, &mut batch),
+                Command::Sent { instance, request } => {
+                    work.batch.calls_answered.push((instance.0, request.0));
+                    if durable {
+                        work.answers.push((failed_since, Command::Sent { instance, request }));
+                    }
+                }
+                Command::Admin(admin) => self.admin(admin, &mut work),
                 Command::Stop => go_on = false,
             }
         }
         for reply in self.engine.drain_replies() {
             if let Some(respond) = self.pending.remove(&reply.exchange) {
-                responses.push((respond, Answer::Reply(reply.result)));
+                work.outgoing.push(Outgoing::Answer(respond, Answer::Reply(reply.result)));
             }
         }
         if self.pending.len() > PENDING_SWEEP {
@@ -172,24 +287,30 @@ impl Shard {
             self.pending.retain(|_, respond| !respond.is_closed());
         }
         let calls = self.engine.drain_invocations();
-        let durable = self.store.durable();
-        for id in self.engine.drain_touched() {
+        let mut touched = self.engine.drain_touched();
+        touched.extend(work.restored.iter().copied());
+        touched.sort_unstable();
+        touched.dedup();
+        let mut unsaved = None;
+        for &id in &touched {
             match self.engine.instance(id) {
                 Some(live) if durable => {
                     let Some(deployed) = self.engine.process(live.process) else { continue };
                     match crate::checkpoint::save(&live.instance, deployed.hash) {
-                        Ok(checkpoint) => batch.save.push(SavedInstance {
+                        Ok(checkpoint) => work.batch.save.push(SavedInstance {
                             id: id.0,
                             process: deployed.name().to_string(),
                             definition: deployed.hash.0,
                             checkpoint,
                         }),
-                        Err(error) => eprintln!("shard {}: instance {id} cannot be saved: {error}", self.index),
+                        Err(error) => {
+                            unsaved.get_or_insert_with(|| format!("instance {id} cannot be encoded: {error}"));
+                        }
                     }
                 }
                 Some(_) => {}
                 None => {
-                    batch.delete.push(id.0);
+                    work.batch.delete.push(id.0);
                     self.router.forget(id);
                 }
             }
@@ -200,21 +321,48 @@ impl Shard {
         if durable {
             for call in &calls {
                 match postcard::to_stdvec(call) {
-                    Ok(bytes) => batch.calls_made.push(SavedCall { instance: call.instance.0, request: call.request.0, call: bytes }),
-                    Err(error) => eprintln!("shard {}: a call of instance {} cannot be saved: {error}", self.index, call.instance),
+                    Ok(bytes) => work.batch.calls_made.push(SavedCall { instance: call.instance.0, request: call.request.0, call: bytes }),
+                    Err(error) => {
+                        unsaved.get_or_insert_with(|| format!("a call of instance {} cannot be encoded: {error}", call.instance));
+                    }
                 }
             }
-            if let Err(error) = self.store.commit(&batch) {
-                // nothing of this batch may leave: the caller hears why
-                eprintln!("shard {}: {error}", self.index);
-                for (respond, _) in responses {
-                    let _ = respond.send(Answer::Refused(format!("the instance store failed: {error}")));
+            let failure = match unsaved {
+                Some(why) => Some(why),
+                None => self.store.commit(&work.batch).err().map(|error| error.to_string()),
+            };
+            self.failing = failure.is_some();
+            if failure.is_none() && !work.batch.is_empty() {
+                tracing::debug!(
+                    "shard {}: committed {} instance(s) saved, {} ended, {} call(s) made, {} answered",
+                    self.index,
+                    work.batch.save.len(),
+                    work.batch.delete.len(),
+                    work.batch.calls_made.len(),
+                    work.batch.calls_answered.len()
+                );
+            }
+            if let Some(why) = failure {
+                // nothing of this batch may leave: the callers hear why, the instances go back
+                let reads = std::mem::take(&mut work.reads);
+                if let Some(stop) = self.undo(work, &touched, &why) {
+                    for read in reads {
+                        read.refuse();
+                    }
+                    self.refuse_all(&stop);
+                    return false;
+                }
+                for read in reads {
+                    self.read(read);
                 }
                 return go_on;
             }
         }
-        for (respond, answer) in responses {
-            let _ = respond.send(answer);
+        for outgoing in work.outgoing {
+            outgoing.send();
+        }
+        for read in std::mem::take(&mut work.reads) {
+            self.read(read);
         }
         for call in calls {
             self.partners.call(self.index, call);
@@ -222,9 +370,76 @@ impl Shard {
         go_on
     }
 
-    fn admin(&mut self, admin: Admin, batch: &mut Batch) {
-        match admin {
-            Admin::List(respond) => {
+    /// After a batch that could not be made durable: the instances it touched go back to what the
+    /// store holds (those it created are dropped), every caller waiting on it gets a fault, and the
+    /// partner answers it applied wait for the next batch. When the store cannot give the
+    /// instances back, the reason the shard must stop (its instances no longer match the store).
+    fn undo(&mut self, work: Work, touched: &[InstanceId], why: &str) -> Option<String> {
+        let why = format!("the work could not be made durable, nothing of it was done: {why}");
+        tracing::error!("shard {}: {why}", self.index);
+        let mut stopped = None;
+        for &id in touched {
+            if let Err(error) = self.reload(id) {
+                stopped = Some(format!(
+                    "shard {} has stopped: instance {id} cannot be read back from the store after a failed batch ({error}); \
+                     restart the server to carry on from what the store holds",
+                    self.index
+                ));
+                break;
+            }
+        }
+        let why = match &stopped {
+            Some(stop) => format!("{why}; {stop}"),
+            None => why,
+        };
+        for outgoing in work.outgoing {
+            outgoing.refuse(&why);
+        }
+        for exchange in work.opened {
+            if let Some(respond) = self.pending.remove(&exchange) {
+                let _ = respond.send(Answer::NotDurable(why.clone()));
+            }
+        }
+        if let Some(stop) = stopped {
+            tracing::error!("{stop}");
+            return Some(stop);
+        }
+        let now = Instant::now();
+        for (failed_since, answer) in work.answers {
+            let since = failed_since.unwrap_or(now);
+            if now.duration_since(since) < RETRY_FOR {
+                self.retry.push((Some(since), answer));
+            } else if let Command::Answer { instance, request, .. } | Command::Sent { instance, request } = answer {
+                tracing::error!(
+                    "shard {}: the answer to call {} of instance {instance} could not be made durable for {} s: \
+                     dropped (the call is made again at the next start)",
+                    self.index,
+                    request.0,
+                    RETRY_FOR.as_secs()
+                );
+            }
+        }
+        None
+    }
+
+    /// A stopped shard: every request waiting and every one still to come is told why, until the
+    /// server stops (partner answers stay in the store's outbox for the next start).
+    fn refuse_all(&mut self, why: &str) {
+        for (_, respond) in std::mem::take(&mut self.pending) {
+            let _ = respond.send(Answer::NotDurable(why.to_string()));
+        }
+        while let Ok(command) = self.commands.recv() {
+            if matches!(command, Command::Stop) {
+                return;
+            }
+            refuse(command, why);
+        }
+    }
+
+    /// Answers an administrative read.
+    fn read(&self, read: Read) {
+        match read {
+            Read::List(respond) => {
                 let list = self
                     .engine
                     .instances()
@@ -235,28 +450,54 @@ impl Shard {
                     .collect();
                 let _ = respond.send(list);
             }
-            Admin::Inspect(id, respond) => {
+            Read::Inspect(id, respond) => {
                 let _ = respond.send(self.engine.inspect(id));
             }
-            Admin::Checkpoint(id, respond) => {
+            Read::Checkpoint(id, respond) => {
                 let _ = respond.send(self.engine.checkpoint(id).map(|r| r.map_err(|e| e.to_string())));
             }
-            Admin::Restore(process, bytes, respond) => {
-                let restored = self.engine.restore(process, None, &bytes);
-                if let Ok(id) = restored {
+        }
+    }
+
+    /// Puts instance `id` back to its last committed state (or drops it if none was committed).
+    fn reload(&mut self, id: InstanceId) -> Result<(), String> {
+        self.engine.remove(id);
+        self.router.forget(id);
+        let Some(saved) = self.store.load(id.0).map_err(|e| e.to_string())? else { return Ok(()) };
+        let process = self
+            .engine
+            .processes()
+            .find(|(_, deployed)| deployed.hash.0 == saved.definition)
+            .map(|(process, _)| process)
+            .ok_or_else(|| format!("its process `{}` (as it was then) is not deployed", saved.process))?;
+        self.engine.restore(process, Some(id), &saved.checkpoint).map_err(|e| e.to_string())?;
+        for (process, set, values) in self.engine.correlations_of(id) {
+            self.router.publish(&crate::exec::engine::Correlated { instance: id, process, set, values });
+        }
+        Ok(())
+    }
+
+    fn admin(&mut self, admin: Admin, work: &mut Work) {
+        match admin {
+            Admin::List(respond) => work.reads.push(Read::List(respond)),
+            Admin::Inspect(id, respond) => work.reads.push(Read::Inspect(id, respond)),
+            Admin::Checkpoint(id, respond) => work.reads.push(Read::Checkpoint(id, respond)),
+            Admin::Restore(process, bytes, respond) => match self.engine.restore(process, None, &bytes) {
+                Ok(id) => {
                     // the router learns where its correlation values now lead
                     for (process, set, values) in self.engine.correlations_of(id) {
                         self.router.publish(&crate::exec::engine::Correlated { instance: id, process, set, values });
                     }
+                    work.restored.push(id);
+                    work.outgoing.push(Outgoing::Restored(respond, id));
                 }
-                let _ = respond.send(restored.map_err(|e| e.to_string()));
-            }
+                Err(error) => {
+                    let _ = respond.send(Err(AdminError::Refused(error.to_string())));
+                }
+            },
             Admin::Terminate(id, respond) => {
                 let terminated = self.engine.terminate(id);
-                if terminated {
-                    batch.delete.push(id.0);
-                }
-                let _ = respond.send(terminated);
+                work.outgoing.push(Outgoing::Terminated(respond, terminated));
             }
         }
     }
@@ -264,5 +505,20 @@ impl Shard {
     /// Sends this shard's commands.
     pub fn channel() -> (Sender<Command>, Receiver<Command>) {
         std::sync::mpsc::channel()
+    }
+}
+
+/// What a stopped shard answers: every requester hears why; partner answers stay in the store's
+/// outbox for the next start.
+fn refuse(command: Command, why: &str) {
+    let not_durable = || AdminError::NotDurable(why.to_string());
+    match command {
+        Command::Request { respond, .. } => drop(respond.send(Answer::NotDurable(why.to_string()))),
+        Command::Admin(Admin::List(respond)) => Read::List(respond).refuse(),
+        Command::Admin(Admin::Inspect(id, respond)) => Read::Inspect(id, respond).refuse(),
+        Command::Admin(Admin::Checkpoint(id, respond)) => Read::Checkpoint(id, respond).refuse(),
+        Command::Admin(Admin::Restore(_, _, respond)) => drop(respond.send(Err(not_durable()))),
+        Command::Admin(Admin::Terminate(_, respond)) => drop(respond.send(Err(not_durable()))),
+        Command::Answer { .. } | Command::Sent { .. } | Command::Stop => {}
     }
 }

@@ -202,6 +202,20 @@ impl<P: Program> Instance<P> {
         self.core.queue.iter().filter(|&s| self.core.tasklets[s as usize].state() == TState::Runnable).count()
     }
 
+    /// Whether an id names a slot of this instance's tasklets, channels or groups (alive or not): an
+    /// id past them names nothing that ever existed here (restored state is checked with these).
+    pub fn has_tasklet_slot(&self, id: TaskletId) -> bool {
+        (id.slot() as usize) < self.core.tasklets.len()
+    }
+
+    pub fn has_channel_slot(&self, id: ChannelId) -> bool {
+        (id.slot() as usize) < self.core.channels.len()
+    }
+
+    pub fn has_group_slot(&self, id: GroupId) -> bool {
+        (id.slot() as usize) < self.core.groups.len()
+    }
+
     /// Senders waiting minus receivers waiting; `None` if the channel does not exist.
     pub fn balance(&self, ch: ChannelId) -> Option<i64> {
         self.core.live_channel(ch).map(|c| channel_balance(&self.core, c))
@@ -486,6 +500,20 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         }
         self.core.free_channel(c);
         Ok(())
+    }
+
+    /// Whether an id names a slot of this instance's tasklets, channels or groups (alive or not): an
+    /// id past them names nothing that ever existed here (restored state is checked with these).
+    pub fn has_tasklet_slot(&self, id: TaskletId) -> bool {
+        (id.slot() as usize) < self.core.tasklets.len()
+    }
+
+    pub fn has_channel_slot(&self, id: ChannelId) -> bool {
+        (id.slot() as usize) < self.core.channels.len()
+    }
+
+    pub fn has_group_slot(&self, id: GroupId) -> bool {
+        (id.slot() as usize) < self.core.groups.len()
     }
 
     /// Senders waiting minus receivers waiting; `None` if the channel does not exist.

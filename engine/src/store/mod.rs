@@ -70,6 +70,9 @@ pub enum StoreError {
 pub trait Store: Send + Sync {
     /// Everything kept, for a restart.
     fn recover(&self) -> Result<Recovered, StoreError>;
+    /// The instance `id` as the last committed batch left it (`None`: no batch saved it, or one
+    /// deleted it). A shard reads instances back this way after a batch that failed.
+    fn load(&self, id: u64) -> Result<Option<SavedInstance>, StoreError>;
     /// Makes the batch durable (all of it or none) before returning.
     fn commit(&self, batch: &Batch) -> Result<(), StoreError>;
     /// Whether committed batches survive a crash (false for [`MemoryStore`]).
@@ -83,6 +86,10 @@ pub struct MemoryStore;
 impl Store for MemoryStore {
     fn recover(&self) -> Result<Recovered, StoreError> {
         Ok(Recovered::default())
+    }
+
+    fn load(&self, _id: u64) -> Result<Option<SavedInstance>, StoreError> {
+        Ok(None)
     }
 
     fn commit(&self, _batch: &Batch) -> Result<(), StoreError> {

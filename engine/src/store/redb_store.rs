@@ -52,6 +52,13 @@ impl Store for RedbStore {
         Ok(out)
     }
 
+    fn load(&self, id: u64) -> Result<Option<SavedInstance>, StoreError> {
+        let txn = self.db.begin_read().map_err(failed)?;
+        let instances = txn.open_table(INSTANCES).map_err(failed)?;
+        let Some(value) = instances.get(id).map_err(failed)? else { return Ok(None) };
+        postcard::from_bytes(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
     fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
@@ -121,6 +128,9 @@ mod tests {
         let store = RedbStore::open(&path).unwrap();
         let recovered = store.recover().unwrap();
         assert_eq!(recovered.instances, vec![saved(1), saved(2)]);
+        assert_eq!(store.load(2).unwrap(), Some(saved(2)));
+        assert_eq!(store.load(3).unwrap(), None, "deleted");
+        assert_eq!(store.load(9).unwrap(), None, "never saved");
         assert_eq!(
             recovered.calls,
             vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }],

@@ -25,14 +25,6 @@ pub struct BranchState {
     pub report: ChannelId,
 }
 
-/// The termination handlers of these scope instances (terminated with their branches) still to
-/// run, then the fault that terminated them propagates.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TerminatingState {
-    pub pending: Vec<EnvId>,
-    pub fault: Fault,
-}
-
 /// The bottom frame of a branch: start the activity above it, then report its end.
 pub fn branch_step(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, report: ChannelId, input: Input) -> Act {
     match input {
@@ -81,21 +73,21 @@ pub fn spawn(cx: &mut StepContext<'_, Deployed>, branches: Vec<(Frame, EnvId)>, 
     Branches { group, report, open, succeeded: 0, target }
 }
 
-/// Waits for the branches' reports (the frame's state is a flow's or a parallel forEach's
-/// [`Branches`]): done when all completed or the target is reached; the first fault kills the
-/// others and propagates.
-pub fn await_reports(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, successful_only: bool) -> Act {
-    let Some(branches) = branches_of(frame) else {
-        return Act::Fault(Fault::standard(StandardFault::SubLanguageExecutionFault, "branches awaited by a frame that spawned none"));
-    };
+/// Waits for the branches' reports: done when all completed or the target is reached. The first
+/// fault is `Err` with the branches to terminate ([`super::scope::terminate`] kills them and runs
+/// the termination handlers of the scopes they were in).
+pub fn await_reports(
+    cx: &mut StepContext<'_, Deployed>,
+    branches: &mut Branches,
+    input: Input,
+    successful_only: bool,
+) -> Result<Act, (Branches, Fault)> {
     let Branches { group, report, open, succeeded, target } = *branches;
     let (open, succeeded) = match input {
         Input::Resumed(resume) => match resume.outcome {
             Outcome::Received(Payload::Fault(fault)) => {
                 forget_race(cx, report);
-                let act = terminate(cx, frame, group, fault);
-                release(cx, group, &[report]);
-                return act;
+                return Err((*branches, fault));
             }
             Outcome::Received(Payload::Handled) if successful_only => (open.saturating_sub(1), succeeded),
             Outcome::Received(_) => (open.saturating_sub(1), succeeded + 1),
@@ -110,21 +102,14 @@ pub fn await_reports(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, inpu
         cx.kill_group(group);
         forget_race(cx, report);
         release(cx, group, &[report]);
-        return Act::Done;
+        return Ok(Act::Done);
     }
     if open == 0 {
         forget_race(cx, report);
         release(cx, group, &[report]);
-        return finished(succeeded, target);
+        return Ok(finished(succeeded, target));
     }
-    Act::Block(Op::Recv(report))
-}
-
-fn branches_of(frame: &mut Frame) -> Option<&mut Branches> {
-    match &mut frame.state {
-        FrameState::Flow(branches) | FrameState::ForEach(super::for_each::ForEachState::Parallel(branches)) => Some(branches),
-        _ => None,
-    }
+    Ok(Act::Block(Op::Recv(report)))
 }
 
 fn finished(succeeded: u32, target: Option<u32>) -> Act {
@@ -149,44 +134,4 @@ pub fn release(cx: &mut StepContext<'_, Deployed>, group: GroupId, channels: &[C
 
 fn forget_race(cx: &mut StepContext<'_, Deployed>, report: ChannelId) {
     cx.shared_mut().races.retain(|r| r.report != report);
-}
-
-/// Terminates a group of branches because of `fault`: kills them, runs the termination handlers of
-/// the scopes they were running (innermost first), then propagates the fault.
-pub fn terminate(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, group: GroupId, fault: Fault) -> Act {
-    let pending = running_scopes(cx, group);
-    cx.kill_group(group);
-    if pending.is_empty() {
-        return Act::Fault(fault);
-    }
-    frame.state = FrameState::Terminating(TerminatingState { pending, fault });
-    Act::Again
-}
-
-/// The scope instances running their main activity in the tasklets of `group`, innermost first.
-fn running_scopes(cx: &StepContext<'_, Deployed>, group: GroupId) -> Vec<EnvId> {
-    let mut out = Vec::new();
-    for tasklet in cx.group_tasklets(group).into_iter().rev() {
-        let Some(frames) = cx.frames_of(tasklet) else { continue };
-        for frame in frames.iter().rev() {
-            if let FrameState::Scope(scope) = &frame.state {
-                if scope.stage == super::scope::ScopeStage::Body && frame.activity != crate::exec::PROCESS {
-                    out.push(scope.own);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Steps a terminating frame: the next termination handler, then the fault.
-pub fn terminate_step(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame) -> Act {
-    let FrameState::Terminating(TerminatingState { pending, fault }) = &mut frame.state else { return Act::Done };
-    if pending.is_empty() {
-        return Act::Fault(fault.clone());
-    }
-    let own = pending.remove(0);
-    let Some(env) = cx.shared().env(own) else { return Act::Again };
-    let (Some(scope), parent) = (env.scope, env.parent.unwrap_or(own)) else { return Act::Again };
-    Act::Push(super::scope::stage_frame(scope, parent, own, super::scope::ScopeStage::Terminate))
 }

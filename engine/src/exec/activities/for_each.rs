@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::branches::{await_reports, spawn, Branches};
-use super::scope::{new_instance, start_frame};
+use super::scope::{new_instance, start_frame, terminate};
 use super::{on_child, unsigned};
 use crate::exec::{Act, Deployed, EnvId, Frame, FrameState, Input};
 use crate::fault::{Fault, StandardFault};
@@ -32,7 +32,7 @@ pub struct SerialState {
 
 pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, input: Input, for_each: &ForEach) -> Act {
     match frame.state.clone() {
-        FrameState::ForEach(ForEachState::Parallel(_)) => await_reports(cx, frame, input, successful_only(for_each)),
+        FrameState::ForEach(ForEachState::Parallel(branches)) => awaiting(cx, frame, branches, input, successful_only(for_each)),
         FrameState::ForEach(ForEachState::Serial(SerialState { next, last, succeeded, target, current })) => {
             if let Some(act) = on_child(&input) {
                 return act;
@@ -95,8 +95,14 @@ fn start(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, fo
     }
     let branches = (first..=last).filter_map(|n| iteration(d, cx, frame.env, for_each, n)).collect();
     let only = successful_only(for_each);
-    frame.state = FrameState::ForEach(ForEachState::Parallel(spawn(cx, branches, target, only)));
-    await_reports(cx, frame, Input::None, only)
+    let branches = spawn(cx, branches, target, only);
+    awaiting(cx, frame, branches, Input::None, only)
+}
+
+fn awaiting(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, mut branches: Branches, input: Input, successful_only: bool) -> Act {
+    let result = await_reports(cx, &mut branches, input, successful_only);
+    frame.state = FrameState::ForEach(ForEachState::Parallel(branches));
+    result.unwrap_or_else(|(branches, fault)| terminate(cx, frame, branches, fault))
 }
 
 fn successful_only(for_each: &ForEach) -> bool {

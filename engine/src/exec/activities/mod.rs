@@ -26,14 +26,14 @@ use crate::model::process::{ActivityId, ActivityKind, Expression};
 use crate::runtime::StepContext;
 use crate::xml::{evaluate_boolean, evaluate_string, evaluate_unsigned};
 
-pub use branches::{BranchState, Branches, TerminatingState};
+pub use branches::{BranchState, Branches};
 pub use for_each::{ForEachState, SerialState};
 pub use if_::IfState;
 pub use invoke::InvokeState;
 pub use loops::LoopState;
 pub use pick::PickState;
 pub use receive::ReceiveState;
-pub use scope::{start_frame, CompensatingState, EventHandlerState, RunningHandlers, ScopeStage, ScopeState};
+pub use scope::{start_frame, CompensatingState, EventHandlerState, RunningHandlers, ScopeStage, ScopeState, TerminatingState};
 pub use sequence::SequenceState;
 pub use wait::WaitState;
 
@@ -60,7 +60,7 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
         }
         FrameState::Skipped => return Act::Done,
         FrameState::Branch(BranchState { report }) => return branches::branch_step(cx, frame, report, input),
-        FrameState::Terminating(_) => return branches::terminate_step(cx, frame),
+        FrameState::Terminating(_) => return scope::terminate_step(cx, frame),
         // a scope (or an invoke's implicit scope) asked to compensate or terminate
         FrameState::Scope(_) => return scope::step(d, cx, frame, input),
         _ => {}

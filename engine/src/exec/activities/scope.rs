@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::assign::copy_env;
+use super::branches::{release, BranchState, Branches};
 use super::messaging::{accept, wait_for};
 use super::wait::timer_op;
 use super::{frame as fresh, string};
@@ -191,7 +192,7 @@ pub fn enable_process_handlers(d: &Deployed, cx: &mut StepContext<'_, Deployed>)
 }
 
 fn branch(activity: ActivityId, env: EnvId, report: ChannelId) -> Frame {
-    Frame { activity, env, state: FrameState::Branch(super::branches::BranchState { report }) }
+    Frame { activity, env, state: FrameState::Branch(BranchState { report }) }
 }
 
 /// The inline initializations of the scope's variables (`<variable><from>`), in order.
@@ -225,7 +226,7 @@ fn in_scope(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
                         _ => Ok(()),
                     };
                     cx.kill_group(group);
-                    super::branches::release(cx, group, &[events, body]);
+                    release(cx, group, &[events, body]);
                     result
                 }
                 (_, Some(RunningHandlers { events, body, .. })) => return Act::Choose(vec![Op::Recv(body), Op::Recv(events)]),
@@ -578,4 +579,53 @@ pub fn run_compensations(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, 
     let Some(scope) = cx.shared().env(next).and_then(|e| e.scope) else { return Act::Again };
     let parent = cx.shared().env(next).and_then(|e| e.parent).unwrap_or(next);
     Act::Push(stage_frame(scope, parent, next, ScopeStage::Compensate))
+}
+
+/// The termination handlers of these scope instances (terminated with their branches) still to
+/// run, then the fault that terminated them propagates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TerminatingState {
+    pub pending: Vec<EnvId>,
+    pub fault: Fault,
+}
+
+/// Terminates spawned branches because of `fault`: kills them, runs the termination handlers of
+/// the scopes they were running (innermost first), then propagates the fault.
+pub fn terminate(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame, branches: Branches, fault: Fault) -> Act {
+    let pending = running_scopes(cx, branches.group);
+    cx.kill_group(branches.group);
+    release(cx, branches.group, &[branches.report]);
+    if pending.is_empty() {
+        return Act::Fault(fault);
+    }
+    frame.state = FrameState::Terminating(TerminatingState { pending, fault });
+    Act::Again
+}
+
+/// The scope instances running their main activity in the tasklets of `group`, innermost first.
+fn running_scopes(cx: &StepContext<'_, Deployed>, group: GroupId) -> Vec<EnvId> {
+    let mut out = Vec::new();
+    for tasklet in cx.group_tasklets(group).into_iter().rev() {
+        let Some(frames) = cx.frames_of(tasklet) else { continue };
+        for frame in frames.iter().rev() {
+            if let FrameState::Scope(scope) = &frame.state {
+                if scope.stage == ScopeStage::Body && frame.activity != crate::exec::PROCESS {
+                    out.push(scope.own);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Steps a terminating frame: the next termination handler, then the fault.
+pub fn terminate_step(cx: &mut StepContext<'_, Deployed>, frame: &mut Frame) -> Act {
+    let FrameState::Terminating(TerminatingState { pending, fault }) = &mut frame.state else { return Act::Done };
+    if pending.is_empty() {
+        return Act::Fault(fault.clone());
+    }
+    let own = pending.remove(0);
+    let Some(env) = cx.shared().env(own) else { return Act::Again };
+    let (Some(scope), parent) = (env.scope, env.parent.unwrap_or(own)) else { return Act::Again };
+    Act::Push(stage_frame(scope, parent, own, ScopeStage::Terminate))
 }
