@@ -219,23 +219,22 @@ fn env_parts(env: &Env) -> Vec<(&'static str, bool)> {
 }
 
 /// What the runtime keeps beside the frames and the process state.
+const RUNTIME_PARTS: [&str; 3] = ["timers", "inbox (a message no one waited for yet)", "several tasklets"];
+
 fn runtime_parts(instance: &Instance<Deployed>) -> Vec<(&'static str, bool)> {
-    vec![
-        ("timers", instance.timers().next().is_some()),
-        ("inbox (a message no one waited for yet)", instance.inbox().next().is_some()),
-        ("several tasklets", instance.tasklets().nth(1).is_some()),
-    ]
+    let held = [instance.timers().next().is_some(), instance.inbox().next().is_some(), instance.tasklets().nth(1).is_some()];
+    RUNTIME_PARTS.into_iter().zip(held).collect()
 }
 
-/// What no checkpoint the engine hands out holds, and why. A frame in these states, or a process
-/// state holding these, exists only within one step of a run, or within one engine call: the
-/// engine runs an instance until it is idle and drains what the host needs before it returns.
+/// What no checkpoint the engine hands out holds, and why: these exist only within one step, or
+/// within one run of an instance, and the engine runs an instance until it is idle and takes what
+/// the host needs before it returns.
 const NEVER_BETWEEN_CALLS: &[(&str, &str)] = &[
     ("Skipped", "a skipped activity completes in the step its join condition fails"),
-    ("Scope(Compensate)", "the step after the push starts the compensation handler"),
-    ("Scope(Terminate)", "the step after the push starts the termination handler"),
+    ("Scope(Compensate)", "the step that pushes the frame moves it on to Compensating (or leaves it runnable)"),
+    ("Scope(Terminate)", "the step that pushes the frame moves it on to Terminating (or leaves it runnable)"),
     ("initiated", "the engine takes the initiated correlation sets after every run"),
-    ("deferred_handlers", "the start activity enables the process's event handlers in the first run"),
+    ("deferred_handlers", "the start activity enables the process's event handlers in the instance's first run"),
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -323,8 +322,7 @@ fn every_kind_of_state_is_in_a_checkpoint() {
     let walk = walk();
     let never: BTreeMap<&str, &str> = NEVER_BETWEEN_CALLS.iter().copied().collect();
     let all_parts = process_state_parts(&ProcessState::default()).into_iter().map(|(name, _)| name);
-    let runtime = ["timers", "inbox (a message no one waited for yet)", "several tasklets"];
-    let all: Vec<&str> = FRAME_STATE_KINDS.iter().copied().chain(all_parts).chain(runtime).collect();
+    let all: Vec<&str> = FRAME_STATE_KINDS.iter().copied().chain(all_parts).chain(RUNTIME_PARTS).collect();
     for name in never.keys() {
         assert!(all.contains(name), "NEVER_BETWEEN_CALLS names `{name}`, which is not a kind of state");
     }

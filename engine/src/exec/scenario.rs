@@ -414,11 +414,12 @@ impl Runner<'_> {
     fn collect(&mut self, out: &mut StepReport) {
         for call in self.engine.drain_invocations() {
             out.events.push(format!(
-                "instance {} calls {}.{}{}",
+                "instance {} calls {}.{}{} with {}",
                 call.instance,
                 call.partner_link,
                 call.operation,
-                if call.one_way { " (one-way)" } else { "" }
+                if call.one_way { " (one-way)" } else { "" },
+                message_text(&call.message)
             ));
             self.calls.push(call);
         }
