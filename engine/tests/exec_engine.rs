@@ -69,6 +69,24 @@ fn a_restored_instance_carries_on_and_a_foreign_checkpoint_is_refused() {
     let _ = process;
 }
 
+#[test]
+fn a_message_to_an_instance_idle_for_days_starts_its_waits_at_the_current_time() {
+    let (mut engine, _, instance) = waiting_order();
+    engine.advance(2 * 24 * 3600 * 1000);
+    let body = XmlElement::parse(&format!(
+        r#"<s:confirmPayment xmlns:s="{SHOP}"><s:orderId>7</s:orderId><s:paymentReference>P</s:paymentReference></s:confirmPayment>"#
+    ))
+    .unwrap();
+    engine.send(ProcessId(0), "customer", "confirmPayment", &[body]).unwrap();
+    // the payment settles for an hour from now, not from when the instance last ran
+    assert!(engine.drain_invocations().is_empty(), "the notifier was called before the payment settled");
+    engine.advance(3600 * 1000 - 1);
+    assert!(engine.drain_invocations().is_empty(), "the notifier was called before the payment settled");
+    engine.advance(1);
+    assert_eq!(engine.drain_invocations().len(), 1, "the notifier hears of the payment an hour after it");
+    assert_eq!(engine.instance(instance).unwrap().instance.status(), InstanceStatus::Completed);
+}
+
 /// Rewrites the checksum of a checkpoint whose body was changed, as a forger would.
 fn reseal(bytes: &mut [u8]) {
     let sum = checksum(&[&bytes[..34], &bytes[HEADER_LEN..]]);

@@ -245,7 +245,10 @@ impl Engine {
         let exchange = ExchangeId(self.next_exchange);
         self.next_exchange += 1;
         let id = match target {
-            Some(id) => id,
+            Some(id) => {
+                self.catch_up(id);
+                id
+            }
             None => self.create(process),
         };
         if op.output.is_some() {
@@ -334,6 +337,7 @@ impl Engine {
 
     /// Answers an invoke.
     pub fn answer(&mut self, instance: InstanceId, request: RequestId, result: Result<Message, Fault>) {
+        self.catch_up(instance);
         if let Some(live) = self.instances.get_mut(&instance) {
             let event = match result {
                 Ok(message) => Event::Answered { request, value: Payload::Message(message) },
@@ -342,6 +346,16 @@ impl Engine {
             live.instance.deliver(event);
         }
         self.run_instance(instance);
+    }
+
+    /// Runs an instance up to the clock before an event is delivered to it: an instance runs only
+    /// when something wakes it, so its own time may lag, and what the event starts (a wait, an
+    /// alarm) must be timed from now.
+    fn catch_up(&mut self, id: InstanceId) {
+        let behind = self.instances.get(&id).is_some_and(|l| l.instance.now() < self.clock.now());
+        if behind {
+            self.run_instance(id);
+        }
     }
 
     /// Moves the virtual clock and runs what the time wakes.

@@ -178,6 +178,17 @@ enum ReplyExpectation {
 
 /// Runs a scenario against a deployed process.
 pub fn run(engine: &mut Engine, process: ProcessId, scenario: &Scenario) -> Report {
+    run_observed(engine, process, scenario, |_, _| {})
+}
+
+/// Like [`run`], handing the engine and the step's report to `after_step` once each step is done
+/// (to checkpoint every instance along a run, or show each step's state).
+pub fn run_observed(
+    engine: &mut Engine,
+    process: ProcessId,
+    scenario: &Scenario,
+    mut after_step: impl FnMut(&Engine, &StepReport),
+) -> Report {
     let mut runner = Runner { engine, process, current: None, calls: Vec::new(), pending: Vec::new(), replies: Vec::new() };
     let mut report = Report::default();
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -185,6 +196,7 @@ pub fn run(engine: &mut Engine, process: ProcessId, scenario: &Scenario) -> Repo
         runner.step(step, &mut out);
         runner.collect(&mut out);
         runner.settle_pending(&mut out);
+        after_step(runner.engine, &out);
         report.steps.push(out);
     }
     for pending in runner.pending.drain(..) {
@@ -402,11 +414,12 @@ impl Runner<'_> {
     fn collect(&mut self, out: &mut StepReport) {
         for call in self.engine.drain_invocations() {
             out.events.push(format!(
-                "instance {} calls {}.{}{}",
+                "instance {} calls {}.{}{} with {}",
                 call.instance,
                 call.partner_link,
                 call.operation,
-                if call.one_way { " (one-way)" } else { "" }
+                if call.one_way { " (one-way)" } else { "" },
+                message_text(&call.message)
             ));
             self.calls.push(call);
         }
