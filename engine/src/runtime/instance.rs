@@ -502,20 +502,6 @@ impl<P: Program + ?Sized> StepContext<'_, P> {
         Ok(())
     }
 
-    /// Whether an id names a slot of this instance's tasklets, channels or groups (alive or not): an
-    /// id past them names nothing that ever existed here (restored state is checked with these).
-    pub fn has_tasklet_slot(&self, id: TaskletId) -> bool {
-        (id.slot() as usize) < self.core.tasklets.len()
-    }
-
-    pub fn has_channel_slot(&self, id: ChannelId) -> bool {
-        (id.slot() as usize) < self.core.channels.len()
-    }
-
-    pub fn has_group_slot(&self, id: GroupId) -> bool {
-        (id.slot() as usize) < self.core.groups.len()
-    }
-
     /// Senders waiting minus receivers waiting; `None` if the channel does not exist.
     pub fn balance(&self, ch: ChannelId) -> Option<i64> {
         self.core.live_channel(ch).map(|c| channel_balance(self.core, c))

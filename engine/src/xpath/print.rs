@@ -17,7 +17,8 @@ impl Display for Expr {
             }
             ExprKind::Negate(inner) => {
                 f.write_char('-')?;
-                operand(f, inner, precedence(inner) < NEGATE_PRECEDENCE)
+                // `-/ or $a` would read the `or` as a step name: a lone root keeps its parentheses
+                operand(f, inner, precedence(inner) < NEGATE_PRECEDENCE || is_lone_root(inner))
             }
             ExprKind::Literal(value) => write_literal(f, value),
             ExprKind::Number(value) => write_number(f, *value),
