@@ -1,0 +1,3 @@
+//! Editor queries over an analysis: pure, no I/O, never panicking on any input.
+
+pub mod completion;
