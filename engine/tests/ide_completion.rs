@@ -594,3 +594,30 @@ fn the_schema_table_agrees_with_the_parser() {
     let misplaced = parse_diagnostics("<sequence><variable/></sequence>");
     assert!(misplaced.contains(&"<variable> is not allowed inside <sequence>".to_string()), "the message checked for: {misplaced:?}");
 }
+
+/// What an editor sends while a value or tag is being typed: the text is broken at the cursor.
+#[test]
+fn half_typed_text_still_gets_values_from_the_model() {
+    // An unclosed attribute value.
+    let fixture = Fixture::new(r#"variable="request" createInstance="yes">"#, r#"variable="re|"#);
+    let completions = fixture.complete();
+    assert_eq!(fixture.text(completions.replace), "re");
+    assert_offers(&completions, &["request", "response"]);
+
+    let fixture = Fixture::new(r#"partnerLink="partner" operation="call" inputVariable="request" outputVariable="response"/>"#, r#"partnerLink="partner" operation="|"#);
+    let completions = fixture.complete();
+    assert_offers(&completions, &["call", "notify"]);
+    assert_not_offered(&completions, &["start"]);
+
+    // A lone `<` inside the scope's flow.
+    let fixture = Fixture::new(r#"<empty name="A">"#, r#"<|<empty name="A">"#);
+    let completions = fixture.complete();
+    assert_offers(&completions, &["empty", "sequence", "/flow"]);
+    // The flow has its <links> already.
+    assert_not_offered(&completions, &["links", "variables"]);
+
+    // `$` just typed in a condition of a broken if.
+    let fixture = Fixture::new("<condition>$count &gt; 1</condition>\n      <empty/>\n    </if>", "<condition>$|");
+    let completions = fixture.complete();
+    assert_offers(&completions, &["$request", "$count"]);
+}
