@@ -384,6 +384,20 @@ fn part_values_follow_the_variable_of_the_same_element() {
 }
 
 #[test]
+fn from_part_and_to_part_offer_the_parts_of_the_operation_s_message() {
+    let fixture = Fixture::new(
+        r#"operation="call" inputVariable="request" outputVariable="response"/>"#,
+        r#"operation="call"><toParts><toPart part="|" fromVariable="request"/></toParts><fromParts><fromPart part="answer" toVariable="response"/></fromParts></invoke>"#,
+    );
+    assert_eq!(labels(&fixture.complete()), vec!["payload", "id"]);
+    let fixture = Fixture::new(
+        r#"operation="call" inputVariable="request" outputVariable="response"/>"#,
+        r#"operation="call"><fromParts><fromPart part="|" toVariable="response"/></fromParts></invoke>"#,
+    );
+    assert_eq!(labels(&fixture.complete()), vec!["answer"]);
+}
+
+#[test]
 fn end_tags_comments_and_other_files_offer_nothing_wrong() {
     let fixture = Fixture::new("    </if>", "    </|");
     let completions = fixture.complete();
@@ -604,7 +618,10 @@ fn half_typed_text_still_gets_values_from_the_model() {
     assert_eq!(fixture.text(completions.replace), "re");
     assert_offers(&completions, &["request", "response"]);
 
-    let fixture = Fixture::new(r#"partnerLink="partner" operation="call" inputVariable="request" outputVariable="response"/>"#, r#"partnerLink="partner" operation="|"#);
+    let fixture = Fixture::new(
+        r#"partnerLink="partner" operation="call" inputVariable="request" outputVariable="response"/>"#,
+        r#"partnerLink="partner" operation="|"#,
+    );
     let completions = fixture.complete();
     assert_offers(&completions, &["call", "notify"]);
     assert_not_offered(&completions, &["start"]);

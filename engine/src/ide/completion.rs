@@ -1018,6 +1018,7 @@ fn attribute_value(cx: &Context<'_>, scanner: &Scanner<'_>, attributes: &[(Strin
         ("partnerLink", "myRole" | "partnerRole") => model.roles(attr("partnerLinkType").as_deref()),
         (_, "property" | "properties") => model.properties(),
         ("from" | "to", "part") => model.parts_of_variable(attr("variable").as_deref().unwrap_or("")),
+        ("fromPart" | "toPart", "part") => model.parts_of_operation(element),
         ("compensateScope", "target") => model.compensable_activities(),
         (_, "initiate") => values(&[
             ("yes", "this message initiates the set"),
@@ -1063,6 +1064,15 @@ fn values(choices: &[(&str, &str)]) -> Vec<CompletionItem> {
             }
         })
         .collect()
+}
+
+fn part_item(part: &crate::model::wsdl::Part) -> CompletionItem {
+    let detail = match (&part.element, &part.type_) {
+        (Some(element), _) => format!("part, element {}", element.text),
+        (None, Some(type_)) => format!("part, type {}", type_.text),
+        (None, None) => "part".to_string(),
+    };
+    CompletionItem::plain(part.name.value.clone(), CompletionKind::Part).detail(detail)
 }
 
 /// The type attributes of a variable's declaration.
@@ -1364,18 +1374,33 @@ impl<'a> Model<'a, '_> {
         let Some(declaration) = self.visible(SymbolKind::Variable).into_iter().find(|d| d.name == name) else { return Vec::new() };
         let message_type = self.variable_type(declaration).and_then(|typing| typing.message_type?.name.as_ref());
         let Some(message) = message_type.and_then(|name| self.definitions().message(name)) else { return Vec::new() };
-        message
-            .parts
-            .iter()
-            .map(|part| {
-                let detail = match (&part.element, &part.type_) {
-                    (Some(element), _) => format!("part, element {}", element.text),
-                    (None, Some(type_)) => format!("part, type {}", type_.text),
-                    (None, None) => "part".to_string(),
-                };
-                CompletionItem::plain(part.name.value.clone(), CompletionKind::Part).detail(detail)
-            })
-            .collect()
+        message.parts.iter().map(part_item).collect()
+    }
+
+    /// The parts of the message a `<fromPart>` or `<toPart>` takes apart or builds: of the
+    /// operation of the message activity holding it, input or output by direction.
+    fn parts_of_operation(&self, element: &str) -> Vec<CompletionItem> {
+        let holders = ["receive", "reply", "invoke", "onMessage", "onEvent"];
+        let Some(activity) = self.scanner.stack.iter().rev().find(|open| holders.contains(&open.local.as_str())) else { return Vec::new() };
+        let Some(operation_name) = activity.attribute("operation").map(str::trim) else { return Vec::new() };
+        let port_type = match activity.attribute("partnerLink").and_then(|p| self.role_port_type(&activity.local, p.trim())) {
+            Some(port_type) => Some(port_type.clone()),
+            None => activity.attribute("portType").map(|text| self.resolve_written(text.trim())),
+        };
+        let Some(operation) = port_type.and_then(|port_type| self.definitions().operation(&port_type, operation_name)) else {
+            return Vec::new();
+        };
+        let output = match (element, activity.local.as_str()) {
+            ("fromPart", "invoke") | ("toPart", "reply") => true,
+            _ => false,
+        };
+        let message = if output { &operation.output } else { &operation.input };
+        let Some(message) =
+            message.as_ref().and_then(|m| m.message.as_ref()?.name.as_ref()).and_then(|name| self.definitions().message(name))
+        else {
+            return Vec::new();
+        };
+        message.parts.iter().map(part_item).collect()
     }
 
     fn compensable_activities(&self) -> Vec<CompletionItem> {
