@@ -244,6 +244,12 @@ fn attribute_names_are_those_of_the_element_not_yet_written() {
     assert_eq!(fixture.text(completions.replace), "mess");
     assert_offers(&completions, &["messageExchange", "portType"]);
     assert_not_offered(&completions, &["createInstance", "variable"]);
+
+    // Right before another attribute: nothing of it is replaced.
+    let fixture = Fixture::new(r#"<receive name="Start" partnerLink"#, r#"<receive name="Start" |partnerLink"#);
+    let completions = fixture.complete();
+    assert_eq!(completions.replace, Span::empty_at(fixture.offset));
+    assert_offers(&completions, &["messageExchange"]);
 }
 
 #[test]

@@ -116,7 +116,7 @@ pub fn complete(analysis: &Analysis, file: FileId, offset: usize) -> Completions
         },
         State::TagName { name_start } => {
             let replace = cx.name_token(name_start);
-            Completions { replace, items: element_items(&cx, &scanner, true) }
+            Completions { replace, items: element_items(&scanner, true) }
         }
         State::EndTagName { name_start } => {
             let replace = cx.name_token(name_start);
@@ -125,11 +125,11 @@ pub fn complete(analysis: &Analysis, file: FileId, offset: usize) -> Completions
             Completions { replace, items }
         }
         State::InTag | State::AttrName { .. } | State::AfterAttrName { .. } => {
-            let start = match scanner.state {
-                State::AttrName { start } => start,
-                _ => offset,
+            // Between attributes nothing is replaced: the name after the cursor is another attribute's.
+            let replace = match scanner.state {
+                State::AttrName { start } => cx.name_token(start),
+                _ => Span::empty_at(offset),
             };
-            let replace = cx.name_token(start);
             let mut tag = scanner.clone();
             let attributes = tag.finish_tag();
             Completions { replace, items: attribute_items(&scanner, &attributes, replace) }
@@ -867,7 +867,7 @@ impl Context<'_> {
 fn content(cx: &Context<'_>, scanner: &Scanner<'_>) -> Completions {
     let Some(open) = scanner.stack.last() else {
         let replace = cx.word_around();
-        return Completions { replace, items: element_items(cx, scanner, false) };
+        return Completions { replace, items: element_items(scanner, false) };
     };
     if scanner.is_bpel(open) && is_expression_element(&open.local) {
         let written = cx.text.get(open.content_start..cx.offset).unwrap_or("");
@@ -877,11 +877,11 @@ fn content(cx: &Context<'_>, scanner: &Scanner<'_>) -> Completions {
         }
         // An empty <from>/<to>: an expression, or a <literal>/<query>.
         let mut completions = xpath(cx, scanner, open.content_start);
-        completions.items.extend(element_items(cx, scanner, false));
+        completions.items.extend(element_items(scanner, false));
         return completions;
     }
     let replace = cx.word_around();
-    Completions { replace, items: element_items(cx, scanner, false) }
+    Completions { replace, items: element_items(scanner, false) }
 }
 
 fn close_tag_item(open: &OpenTag, after_slash: bool, closing_present: bool) -> CompletionItem {
@@ -899,7 +899,7 @@ fn close_tag_item(open: &OpenTag, after_slash: bool, closing_present: bool) -> C
 
 /// The elements allowed where the cursor is, and the end tag of the open element. `after_lt`:
 /// the `<` is written already.
-fn element_items(_cx: &Context<'_>, scanner: &Scanner<'_>, after_lt: bool) -> Vec<CompletionItem> {
+fn element_items(scanner: &Scanner<'_>, after_lt: bool) -> Vec<CompletionItem> {
     let mut items = Vec::new();
     let parent = scanner.stack.last();
     let inside_data = scanner.stack.iter().any(|open| matches!(open.local.as_str(), "literal" | "documentation") || !scanner.is_bpel(open));
@@ -1390,10 +1390,7 @@ impl<'a> Model<'a, '_> {
         let Some(operation) = port_type.and_then(|port_type| self.definitions().operation(&port_type, operation_name)) else {
             return Vec::new();
         };
-        let output = match (element, activity.local.as_str()) {
-            ("fromPart", "invoke") | ("toPart", "reply") => true,
-            _ => false,
-        };
+        let output = matches!((element, activity.local.as_str()), ("fromPart", "invoke") | ("toPart", "reply"));
         let message = if output { &operation.output } else { &operation.input };
         let Some(message) =
             message.as_ref().and_then(|m| m.message.as_ref()?.name.as_ref()).and_then(|name| self.definitions().message(name))
