@@ -644,3 +644,26 @@ fn half_typed_text_still_gets_values_from_the_model() {
     let completions = fixture.complete();
     assert_offers(&completions, &["$request", "$count"]);
 }
+
+#[test]
+fn a_process_with_a_bpel_prefix_gets_prefixed_names() {
+    let marked = r#"<bpel:process name="p" targetNamespace="urn:p" xmlns:bpel="http://docs.oasis-open.org/wsbpel/2.0/process/executable">
+  <bpel:variables><bpel:variable name="v" type="xsd:int" xmlns:xsd="http://www.w3.org/2001/XMLSchema"/></bpel:variables>
+  <bpel:sequence>
+    <bpel:throw faultName="|"/>
+    <|
+  </bpel:sequence>
+</bpel:process>"#;
+    let first = marked.find('|').unwrap();
+    let text = marked.replacen('|', "", 1);
+    let second = text.find('|').unwrap();
+    let text = text.replacen('|', "", 1);
+    let mut loader = Loader::new();
+    let analysis = analyze_text(&mut loader, Path::new("/nonexistent/prefixed.bpel"), text);
+    let faults = complete(&analysis, analysis.unit.file, first);
+    assert_offers(&faults, &["bpel:selectionFailure"]);
+    let elements = complete(&analysis, analysis.unit.file, second);
+    assert_offers(&elements, &["bpel:receive", "bpel:scope", "/bpel:sequence"]);
+    let scope = elements.items.iter().find(|i| i.label == "bpel:scope").unwrap();
+    assert!(scope.snippet.as_deref().unwrap().contains("<bpel:faultHandlers>"));
+}
