@@ -1,0 +1,94 @@
+//! The state the message loop and the analysis worker share: the open documents, what changed
+//! since the worker last looked, and the latest analysis of each open process.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bpel_engine::check::Analysis;
+use tower_lsp_server::ls_types::Uri;
+
+use crate::documents::Document;
+
+#[derive(Default)]
+pub struct Shared {
+    state: Mutex<State>,
+    /// Signalled when there is work for the analysis worker.
+    work: Condvar,
+    /// Signalled when an analysis was stored.
+    analysed: Condvar,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub documents: HashMap<Uri, Document>,
+    /// Documents whose text changed (or that were opened) since the worker last took its work.
+    pub changed: BTreeSet<Uri>,
+    /// Documents closed since then, with their paths.
+    pub closed: Vec<(Uri, PathBuf)>,
+    /// Files changed on disk (`workspace/didChangeWatchedFiles`).
+    pub on_disk: Vec<PathBuf>,
+    /// The latest analysis of each open process, and the version of the text it analysed.
+    pub analyses: HashMap<Uri, (i32, Arc<Analysis>)>,
+    pub stopping: bool,
+}
+
+impl State {
+    pub fn has_work(&self) -> bool {
+        !self.changed.is_empty() || !self.closed.is_empty() || !self.on_disk.is_empty()
+    }
+
+    pub fn version(&self, uri: &Uri) -> Option<i32> {
+        self.documents.get(uri).map(|document| document.version)
+    }
+}
+
+impl Shared {
+    /// The state, also after a panic elsewhere poisoned the lock: every change to it is a whole
+    /// assignment or insertion, so what a panic leaves is consistent.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes the state and wakes the worker.
+    pub fn update(&self, change: impl FnOnce(&mut State)) {
+        change(&mut self.lock());
+        self.work.notify_all();
+    }
+
+    pub fn stop(&self) {
+        self.update(|state| state.stopping = true);
+    }
+
+    /// Waits until there is work (`Some`, the state locked) or the server stops (`None`).
+    pub fn wait_for_work(&self) -> Option<MutexGuard<'_, State>> {
+        let mut state = self.lock();
+        while !state.has_work() && !state.stopping {
+            state = self.work.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        (!state.stopping).then_some(state)
+    }
+
+    pub fn notify_analysed(&self) {
+        self.analysed.notify_all();
+    }
+
+    /// The analysis of the open process `uri` at its current version, waiting up to `patience`
+    /// for the worker to make it; after that, the latest one (an older version) if any.
+    pub fn current_analysis(&self, uri: &Uri, patience: Duration) -> Option<Arc<Analysis>> {
+        let deadline = Instant::now() + patience;
+        let mut state = self.lock();
+        loop {
+            let wanted = state.version(uri)?;
+            let latest = state.analyses.get(uri).cloned();
+            let now = Instant::now();
+            match latest {
+                Some((version, analysis)) if version >= wanted || now >= deadline => return Some(analysis),
+                None if now >= deadline => return None,
+                _ => {}
+            }
+            state = self.analysed.wait_timeout(state, deadline - now).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+        }
+    }
+}
