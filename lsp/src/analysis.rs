@@ -48,13 +48,16 @@ struct Worker {
     /// Open WSDL and XSD documents are checked on their own through this loader (a document no
     /// open process imports has diagnostics too).
     documents: Loader,
+    /// The diagnostics the latest analysis of each open process made in other files (its
+    /// imports: rules that check a WSDL in the process's context), by canonical path of that file.
+    foreign: HashMap<PathBuf, Vec<(PathBuf, lsp::Diagnostic)>>,
     /// After a panic the worker starts over from the open texts.
     rebuild: bool,
 }
 
 impl Worker {
     fn new(shared: Arc<Shared>, publish: UnboundedSender<Publication>, docs: RuleDocs) -> Worker {
-        Worker { shared, publish, docs, workspace: Workspace::new(), documents: Loader::new(), rebuild: false }
+        Worker { shared, publish, docs, workspace: Workspace::new(), documents: Loader::new(), foreign: HashMap::new(), rebuild: false }
     }
 
     fn run(mut self) {
@@ -76,6 +79,7 @@ impl Worker {
             state.changed.clear();
             self.workspace = Workspace::new();
             self.documents = Loader::new();
+            self.foreign.clear();
             self.rebuild = false;
             state.documents.keys().cloned().collect()
         } else {
@@ -110,6 +114,8 @@ impl Worker {
             let still_open = open.iter().any(|taken| &taken.path == path);
             if !still_open {
                 self.workspace.remove_process(path);
+                self.foreign.remove(path);
+                schemas_touched = true;
                 self.workspace.clear_text(path);
                 self.documents.clear_text(path);
                 schemas_touched |= !matches!(DocumentKind::of(path), Some(DocumentKind::Process));
@@ -131,14 +137,16 @@ impl Worker {
             }
         }
         let by_path: HashMap<&PathBuf, &Taken> = round.open.iter().map(|taken| (&taken.path, taken)).collect();
-        for (path, analysis) in self.workspace.refresh() {
+        let analysed = self.workspace.refresh();
+        let any_analysed = !analysed.is_empty();
+        for (path, analysis) in analysed {
             let Some(taken) = by_path.get(&path) else { continue };
             match analysis {
                 Ok(analysis) => self.publish_process(taken, analysis),
                 Err(error) => tracing::warn!("cannot analyse {}: {error}", path.display()),
             }
         }
-        if round.schemas_touched {
+        if round.schemas_touched || any_analysed {
             for taken in round.open.iter().filter(|taken| taken.kind != DocumentKind::Process) {
                 self.publish_document(taken);
             }
@@ -147,10 +155,19 @@ impl Worker {
 
     /// The diagnostics of a process's own file (those of its imports show on them when they are
     /// open, and as IMP0002 on the import).
-    fn publish_process(&self, taken: &Taken, analysis: Arc<Analysis>) {
+    fn publish_process(&mut self, taken: &Taken, analysis: Arc<Analysis>) {
         let sources = self.workspace.sources();
-        let own = analysis.diagnostics().iter().filter(|diagnostic| diagnostic.file == analysis.unit.file);
-        let diagnostics = own.map(|diagnostic| to_proto::diagnostic(sources, &self.docs, diagnostic)).collect();
+        let mut diagnostics = Vec::new();
+        let mut foreign = Vec::new();
+        for diagnostic in analysis.diagnostics() {
+            let converted = to_proto::diagnostic(sources, &self.docs, diagnostic);
+            if diagnostic.file == analysis.unit.file {
+                diagnostics.push(converted);
+            } else {
+                foreign.push((canonical(&sources.get(diagnostic.file).path), converted));
+            }
+        }
+        self.foreign.insert(taken.path.clone(), foreign);
         let mut state = self.shared.lock();
         if state.version(&taken.uri) != Some(taken.version) {
             return;
@@ -161,9 +178,11 @@ impl Worker {
         self.shared.notify_analysed();
     }
 
+    /// An open WSDL or XSD document's own diagnostics, and those the analyses of open processes
+    /// that import it made in it (as `bpel check` on those processes reports them).
     fn publish_document(&mut self, taken: &Taken) {
         let kind = if taken.kind == DocumentKind::Wsdl { ImportKind::Wsdl } else { ImportKind::Schema };
-        let diagnostics = match self.documents.load(&taken.path, kind) {
+        let mut diagnostics: Vec<lsp::Diagnostic> = match self.documents.load(&taken.path, kind) {
             Ok(document) => {
                 let own = document.diagnostics.iter().filter(|diagnostic| diagnostic.file == document.file);
                 own.map(|diagnostic| to_proto::diagnostic(&self.documents.sources, &self.docs, diagnostic)).collect()
@@ -175,6 +194,13 @@ impl Worker {
                 ..lsp::Diagnostic::default()
             }],
         };
+        let this = canonical(&taken.path);
+        for (file, diagnostic) in self.foreign.values().flatten() {
+            if *file == this && !diagnostics.contains(diagnostic) {
+                diagnostics.push(diagnostic.clone());
+            }
+        }
+        diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start, diagnostic.range.end));
         let state = self.shared.lock();
         if state.version(&taken.uri) == Some(taken.version) {
             self.send(Publication { uri: taken.uri.clone(), version: Some(taken.version), diagnostics });
@@ -185,6 +211,10 @@ impl Worker {
         // The receiver is gone only when the server is stopping.
         let _ = self.publish.send(publication);
     }
+}
+
+fn canonical(path: &std::path::Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 struct Round {
