@@ -54,7 +54,8 @@ fn activity_symbol(process: &Process, file: &SourceFile, children: &[Vec<Activit
         Some(name) => format!("{tag} {}", name.value),
         None => tag.to_string(),
     };
-    let nested: Vec<DocumentSymbol> = children[id.0 as usize].iter().map(|&child| activity_symbol(process, file, children, child)).collect();
+    let nested: Vec<DocumentSymbol> =
+        children[id.0 as usize].iter().map(|&child| activity_symbol(process, file, children, child)).collect();
     // The selection (what the editor reveals) must lie inside the range.
     let selection = activity.name.as_ref().map_or(activity.tag_span, |name| name.span);
     let selection = if activity.span.start <= selection.start && selection.end <= activity.span.end { selection } else { activity.span };

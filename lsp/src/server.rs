@@ -1,5 +1,9 @@
 //! The LSP face: tower-lsp-server's `LanguageServer`. Notifications update the shared state under
 //! its lock and return; analysis happens on the worker thread, queries on tokio's blocking pool.
+//!
+//! Order: tower-lsp-server starts the handlers of incoming messages in arrival order and may run
+//! them concurrently; the notification handlers here do their whole work before their first
+//! `.await` (none has one), so text changes apply in the order they were sent.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};

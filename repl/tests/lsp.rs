@@ -1,8 +1,8 @@
 //! `bpel lsp` end to end: the real binary, JSON-RPC over its stdio.
 
-mod support;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,10 +149,13 @@ fn an_open_wsdl_gets_its_diagnostics_and_its_change_rechecks_the_importing_proce
     );
 
     // Undo in the editor: both are clean again.
-    client.notify("textDocument/didChange", json!({
-        "textDocument": { "uri": wsdl_uri, "version": 3 },
-        "contentChanges": [{ "text": wsdl_text }]
-    }));
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": wsdl_uri, "version": 3 },
+            "contentChanges": [{ "text": wsdl_text }]
+        }),
+    );
     assert_eq!(client.diagnostics_at(&wsdl_uri, 3), Vec::<Value>::new());
     client.diagnostics_where(&process_uri, |params| params["diagnostics"] == json!([]));
     assert!(client.shutdown().success());
@@ -178,7 +181,11 @@ fn a_wsdl_changed_on_disk_rechecks_the_process_and_watching_is_registered_when_t
     let expected = check_json(&process);
     assert_eq!(
         diagnostics.as_array().unwrap().iter().map(|d| (d["code"].clone(), d["range"].clone())).collect::<Vec<_>>(),
-        expected.iter().filter(|d| d["file"] == process.display().to_string()).map(|d| (d["code"].clone(), lsp_range(&d["range"]))).collect::<Vec<_>>()
+        expected
+            .iter()
+            .filter(|d| d["file"] == process.display().to_string())
+            .map(|d| (d["code"].clone(), lsp_range(&d["range"])))
+            .collect::<Vec<_>>()
     );
     assert!(diagnostics[0]["codeDescription"]["href"].as_str().unwrap().contains("/docs/sa-rules.md#sa"), "{diagnostics}");
     assert!(client.shutdown().success());
@@ -214,7 +221,12 @@ fn thousands_of_random_edits_over_betsy_files_leave_the_server_answering() {
     let betsy = support::workspace().join("../shared/conformance/betsy");
     let betsy = std::env::var_os("BPEL_SHARED").map_or(betsy, |shared| PathBuf::from(shared).join("conformance/betsy"));
     let dir = support::temp_dir("lsp-random");
-    let names = ["structured/Flow-Links.bpel", "structured/ForEach-Parallel.bpel", "scopes/Scope-ComplexCompensation.bpel", "basic/Assign-Copy-Query.bpel"];
+    let names = [
+        "structured/Flow-Links.bpel",
+        "structured/ForEach-Parallel.bpel",
+        "scopes/Scope-ComplexCompensation.bpel",
+        "basic/Assign-Copy-Query.bpel",
+    ];
     let mut documents: Vec<(String, String, i64)> = Vec::new();
     for name in names {
         let source = betsy.join(name);
@@ -234,7 +246,22 @@ fn thousands_of_random_edits_over_betsy_files_leave_the_server_answering() {
     for (uri, text, _) in &documents {
         client.notify("textDocument/didOpen", open(uri, "bpel", text));
     }
-    let snippets = ["<", ">", "/>", "\"", "=", "$", "</sequence>", "<assign><copy>", " name=\"x\"", "é\u{1F600}", "\n", "<![CDATA[", "&amp;", "xmlns:a=\"b\""];
+    let snippets = [
+        "<",
+        ">",
+        "/>",
+        "\"",
+        "=",
+        "$",
+        "</sequence>",
+        "<assign><copy>",
+        " name=\"x\"",
+        "é\u{1F600}",
+        "\n",
+        "<![CDATA[",
+        "&amp;",
+        "xmlns:a=\"b\"",
+    ];
     let mut random = XorShift(0x9e37_79b9_7f4a_7c15);
     let started = Instant::now();
     for _ in 0..EDITS {
@@ -250,9 +277,22 @@ fn thousands_of_random_edits_over_betsy_files_leave_the_server_answering() {
         text.replace_range(start..end, &new);
     }
 
-    // Every document ends analysed at its last version; the server answers requests.
-    for (uri, _, version) in &documents {
-        client.diagnostics_at(uri, *version);
+    // Every document ends analysed at its last version, with what `bpel check` finds in the text
+    // the client has (so the server applied every change, in order); the server answers requests.
+    for (uri, text, version) in &documents {
+        let published = client.diagnostics_at(uri, *version);
+        let path = PathBuf::from(uri.strip_prefix("file://").unwrap());
+        std::fs::write(&path, text).unwrap();
+        let mut expected: Vec<(Value, u64)> = check_json(&path)
+            .iter()
+            .filter(|d| d["file"] == path.display().to_string())
+            .map(|d| (d["code"].clone(), d["range"]["start"]["line"].as_u64().unwrap() - 1))
+            .collect();
+        let mut found: Vec<(Value, u64)> =
+            published.iter().map(|d| (d["code"].clone(), d["range"]["start"]["line"].as_u64().unwrap())).collect();
+        expected.sort_by_key(|(code, line)| (code.to_string(), *line));
+        found.sort_by_key(|(code, line)| (code.to_string(), *line));
+        assert_eq!(found, expected, "{uri}");
         let response = client.request_raw("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
         assert!(response.get("result").is_some(), "{response}");
     }

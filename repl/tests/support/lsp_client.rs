@@ -46,7 +46,15 @@ impl LspClient {
                 }
             }
         });
-        LspClient { child, stdin, incoming, next_id: 0, notifications: Vec::new(), server_requests: Vec::new(), published: Default::default() }
+        LspClient {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+            notifications: Vec::new(),
+            server_requests: Vec::new(),
+            published: Default::default(),
+        }
     }
 
     /// `initialize` (with the given client capabilities) and `initialized`; the server's result.
@@ -94,7 +102,8 @@ impl LspClient {
     pub fn diagnostics_where(&mut self, uri: &str, wanted: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let position = self.notifications.iter().position(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri);
+            let position =
+                self.notifications.iter().position(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri);
             if let Some(position) = position {
                 let params = self.notifications.remove(position)["params"].clone();
                 if wanted(&params) {
