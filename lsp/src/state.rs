@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bpel_engine::check::Analysis;
 use tower_lsp_server::ls_types::Uri;
 
-use crate::documents::Document;
+use crate::documents::{Document, DocumentKind};
 
 #[derive(Default)]
 pub struct Shared {
@@ -75,12 +75,17 @@ impl Shared {
     }
 
     /// The analysis of the open process `uri` at its current version, waiting up to `patience`
-    /// for the worker to make it; after that, the latest one (an older version) if any.
+    /// for the worker to make it; after that, the latest one (an older version) if any. `None` at
+    /// once for a document that is not an open process.
     pub fn current_analysis(&self, uri: &Uri, patience: Duration) -> Option<Arc<Analysis>> {
         let deadline = Instant::now() + patience;
         let mut state = self.lock();
         loop {
-            let wanted = state.version(uri)?;
+            let document = state.documents.get(uri)?;
+            if document.kind != Some(DocumentKind::Process) {
+                return None;
+            }
+            let wanted = document.version;
             let latest = state.analyses.get(uri).cloned();
             let now = Instant::now();
             match latest {
@@ -90,5 +95,52 @@ impl Shared {
             }
             state = self.analysed.wait_timeout(state, deadline - now).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpel_engine::check::analyze_text;
+    use bpel_engine::parse::Loader;
+    use std::path::Path;
+
+    fn uri(path: &str) -> Uri {
+        format!("file://{path}").parse().unwrap()
+    }
+
+    #[test]
+    fn a_query_waits_for_the_current_version_and_not_for_what_is_never_analysed() {
+        let shared = Arc::new(Shared::default());
+        let (process, wsdl) = (uri("/p/a.bpel"), uri("/p/a.wsdl"));
+        shared.update(|state| {
+            state.documents.insert(process.clone(), Document::new("/p/a.bpel".into(), 2, "<process/>".into()));
+            state.documents.insert(wsdl.clone(), Document::new("/p/a.wsdl".into(), 1, String::new()));
+        });
+        let started = Instant::now();
+        assert!(shared.current_analysis(&wsdl, Duration::from_secs(10)).is_none());
+        assert!(shared.current_analysis(&uri("/p/closed.bpel"), Duration::from_secs(10)).is_none());
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let analysis = Arc::new(analyze_text(&mut Loader::new(), Path::new("/p/a.bpel"), "<process/>"));
+        let old = analysis.clone();
+        shared.update(|state| _ = state.analyses.insert(process.clone(), (1, old)));
+        // Version 1 is stale: the query waits for version 2, which a "worker" stores meanwhile.
+        let worker = {
+            let (shared, process, analysis) = (shared.clone(), process.clone(), analysis.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                shared.lock().analyses.insert(process, (2, analysis));
+                shared.notify_analysed();
+            })
+        };
+        let asked = Instant::now();
+        assert!(shared.current_analysis(&process, Duration::from_secs(10)).is_some());
+        assert!(asked.elapsed() < Duration::from_secs(5), "answered when version 2 came, not at its patience's end");
+        worker.join().unwrap();
+        assert_eq!(shared.lock().analyses[&process].0, 2);
+        // Past its patience a query takes the latest analysis there is.
+        shared.update(|state| state.documents.get_mut(&process).unwrap().version = 3);
+        assert!(shared.current_analysis(&process, Duration::from_millis(10)).is_some());
     }
 }

@@ -132,4 +132,21 @@ mod tests {
         assert!(code.ends_with("/ARCHITECTURE.md#diagnostic-codes"), "{code}");
         assert_eq!(RuleDocs::default().link("SA00056"), None);
     }
+
+    #[test]
+    fn only_a_link_nothing_uses_is_tagged_unnecessary() {
+        let shared =
+            std::env::var_os("BPEL_SHARED").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"), PathBuf::from);
+        let path = shared.join("conformance/betsy/sa-rules/SA00066/SA00066-2/SA00066-LinkNoTarget.bpel");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let unused = text.replace(r#"<source linkName="FromFirstToSecond"/>"#, "");
+        let tagged = |text: &str| {
+            let mut loader = bpel_engine::parse::Loader::new();
+            let analysis = bpel_engine::check::analyze_text(&mut loader, &path, text.to_string());
+            let link = analysis.diagnostics().iter().find(|d| d.code == "SA00066").expect("SA00066").clone();
+            diagnostic(&loader.sources, &RuleDocs::default(), &link).tags
+        };
+        assert_eq!(tagged(&text), None, "a link without a target is used, wrongly");
+        assert_eq!(tagged(&unused), Some(vec![DiagnosticTag::UNNECESSARY]));
+    }
 }
