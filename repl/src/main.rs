@@ -2,6 +2,7 @@
 //! process semantics: it asks the engine and prints.
 
 mod check;
+mod lsp;
 mod render;
 mod run;
 mod serve;
@@ -38,6 +39,12 @@ enum Command {
     /// Prints each process's endpoints (GET ENDPOINT?wsdl for its WSDL) and the address it
     /// listens on. Exits 2 when it cannot start.
     Serve(serve::ServeArgs),
+    /// Language server for editors: LSP over stdin/stdout (start it from the editor).
+    ///
+    /// Diagnostics as `bpel check` reports them, for open processes and open WSDL/XSD files,
+    /// kept current while you type; document symbols (the activity tree). Exits 0 after the
+    /// client's shutdown and exit, 1 on exit without shutdown, 2 when it cannot start.
+    Lsp(lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +53,6 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }

@@ -1,0 +1,196 @@
+//! The LSP face: tower-lsp-server's `LanguageServer`. Notifications update the shared state under
+//! its lock and return; analysis happens on the worker thread, queries on tokio's blocking pool.
+//!
+//! Order: tower-lsp-server starts the handlers of incoming messages in arrival order and may run
+//! them concurrently; the notification handlers here do their whole work before their first
+//! `.await` (none has one), so text changes apply in the order they were sent.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::documents::Document;
+use crate::handlers;
+use crate::state::Shared;
+
+/// How long a query waits for the analysis of the document's current version before it answers
+/// from the latest one.
+const ANALYSIS_PATIENCE: Duration = Duration::from_secs(5);
+
+pub struct Backend {
+    client: Client,
+    shared: Arc<Shared>,
+    /// Whether a `shutdown` request came (the exit code after `exit` says so).
+    pub(crate) shut_down: Arc<AtomicBool>,
+    /// Whether the client can have `workspace/didChangeWatchedFiles` registered dynamically.
+    watch_files: AtomicBool,
+}
+
+impl Backend {
+    pub fn new(client: Client, shared: Arc<Shared>, shut_down: Arc<AtomicBool>) -> Backend {
+        Backend { client, shared, shut_down, watch_files: AtomicBool::new(false) }
+    }
+
+    /// Runs a notification's state change; a panic in it is logged and the server goes on.
+    fn notification(&self, method: &str, change: impl FnOnce(&Shared)) {
+        if catch_unwind(AssertUnwindSafe(|| change(&self.shared))).is_err() {
+            tracing::error!("{method} panicked; the notification was ignored");
+        }
+    }
+
+    /// Runs a query on the blocking pool; a panic becomes an internal-error response.
+    async fn query<T: Send + 'static>(&self, method: &'static str, query: impl FnOnce(&Shared) -> T + Send + 'static) -> Result<T> {
+        let shared = self.shared.clone();
+        guarded(method, tokio::task::spawn_blocking(move || query(&shared)).await.map_err(|error| error.is_panic()))
+    }
+}
+
+/// The answer of a query that may have panicked (`Err(true)`) or been cancelled (`Err(false)`).
+pub(crate) fn guarded<T>(method: &str, outcome: std::result::Result<T, bool>) -> Result<T> {
+    outcome.map_err(|panicked| {
+        if panicked {
+            tracing::error!("{method} panicked; answered with an internal error");
+        }
+        Error {
+            code: ErrorCode::InternalError,
+            message: format!("internal error in {method}: the server logged it and goes on").into(),
+            data: None,
+        }
+    })
+}
+
+fn file_path(uri: &Uri) -> Option<std::path::PathBuf> {
+    (uri.scheme().as_str() == "file").then(|| uri.to_file_path().map(|path| path.into_owned())).flatten()
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let dynamic_watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.did_change_watched_files.as_ref())
+            .and_then(|watched| watched.dynamic_registration)
+            .unwrap_or(false);
+        self.watch_files.store(dynamic_watch, Ordering::Relaxed);
+        let sync = TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::INCREMENTAL),
+            ..TextDocumentSyncOptions::default()
+        };
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo { name: "bpel".to_string(), version: Some(env!("CARGO_PKG_VERSION").to_string()) }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(PositionEncodingKind::UTF16),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                ..ServerCapabilities::default()
+            },
+            ..InitializeResult::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if !self.watch_files.load(Ordering::Relaxed) {
+            return;
+        }
+        let watchers = ["**/*.bpel", "**/*.wsdl", "**/*.xsd"]
+            .map(|glob| FileSystemWatcher { glob_pattern: GlobPattern::String(glob.to_string()), kind: None })
+            .to_vec();
+        let options = serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok();
+        let registration = Registration {
+            id: "bpel-watched-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: options,
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            tracing::warn!("the client refused to watch files: {error}");
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shut_down.store(true, Ordering::SeqCst);
+        self.shared.stop();
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let item = params.text_document;
+        let Some(path) = file_path(&item.uri) else {
+            tracing::info!("not analysing {}: not a file URI", item.uri.as_str());
+            return;
+        };
+        self.notification("textDocument/didOpen", |shared| {
+            shared.update(|state| {
+                state.documents.insert(item.uri.clone(), Document::new(path, item.version, item.text));
+                state.changed.insert(item.uri);
+            })
+        });
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let version = params.text_document.version;
+        self.notification("textDocument/didChange", |shared| {
+            shared.update(|state| {
+                let Some(document) = state.documents.get_mut(&uri) else {
+                    tracing::warn!("didChange for {}, which is not open", uri.as_str());
+                    return;
+                };
+                if version <= document.version {
+                    tracing::warn!("didChange for {} at version {version}, not after {}", uri.as_str(), document.version);
+                }
+                document.apply(version, params.content_changes);
+                state.changed.insert(uri);
+            })
+        });
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.notification("textDocument/didClose", |shared| {
+            shared.update(|state| {
+                state.changed.remove(&uri);
+                state.analyses.remove(&uri);
+                if let Some(document) = state.documents.remove(&uri) {
+                    state.closed.push((uri, document.path));
+                }
+            })
+        });
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let paths: Vec<_> = params.changes.iter().filter_map(|change| file_path(&change.uri)).collect();
+        self.notification("workspace/didChangeWatchedFiles", |shared| shared.update(|state| state.on_disk.extend(paths)));
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let uri = params.text_document.uri;
+        self.query("textDocument/documentSymbol", move |shared| {
+            let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
+            handlers::document_symbol(&analysis)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_panicking_query_becomes_an_internal_error_and_the_next_one_is_answered() {
+        let panicking = tokio::task::spawn_blocking(|| -> u32 { panic!("a query that breaks") });
+        let answer = guarded("test/panic", panicking.await.map_err(|error| error.is_panic()));
+        let error = answer.expect_err("a panic is an error response");
+        assert_eq!(error.code, ErrorCode::InternalError);
+        assert!(error.message.contains("test/panic"));
+        let next = guarded("test/ok", tokio::task::spawn_blocking(|| 7).await.map_err(|error| error.is_panic()));
+        assert_eq!(next.unwrap(), 7);
+    }
+}
