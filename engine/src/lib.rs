@@ -14,6 +14,7 @@ pub mod exec;
 pub mod fault;
 #[cfg(feature = "serve")]
 pub mod http;
+pub mod ide;
 pub mod model;
 pub mod parse;
 pub mod resolve;
