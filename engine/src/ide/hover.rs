@@ -87,8 +87,8 @@ fn symbol(analysis: &Analysis, id: DeclId) -> Option<String> {
             let _ = write!(out, "\n\ndeclared in {}{origin}", owner(analysis, declaration.owner));
         }
         SymbolKind::PartnerLink => {
-            let partner_link = decls_of(process, declaration.owner)
-                .and_then(|d| d.partner_links.iter().find(|p| p.span == declaration.element_span));
+            let partner_link =
+                decls_of(process, declaration.owner).and_then(|d| d.partner_links.iter().find(|p| p.span == declaration.element_span));
             if let Some(partner_link) = partner_link {
                 if let Some(link_type) = &partner_link.partner_link_type {
                     let _ = write!(out, "\n\npartner link type `{}`", link_type.text);
@@ -110,8 +110,8 @@ fn symbol(analysis: &Analysis, id: DeclId) -> Option<String> {
             let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
         }
         SymbolKind::CorrelationSet => {
-            let set = decls_of(process, declaration.owner)
-                .and_then(|d| d.correlation_sets.iter().find(|c| c.span == declaration.element_span));
+            let set =
+                decls_of(process, declaration.owner).and_then(|d| d.correlation_sets.iter().find(|c| c.span == declaration.element_span));
             for property in set.map(|s| s.properties.as_slice()).unwrap_or_default() {
                 let _ = write!(out, "\n- property `{}`", property.text);
                 if let Some(found) = property.name.as_ref().and_then(|n| definitions.property(n)) {

@@ -253,7 +253,9 @@ impl<'a> Builder<'a> {
                     ExprKind::FunctionCall(call) if call.name.is(BPEL_NS, "getVariableProperty") => {
                         if let Some((name, span)) = call.args.first().and_then(literal) {
                             let span = map.span(span);
-                            if let Some(id) = visible_declaration(analysis, crate::resolve::SymbolKind::Variable, &name, span.start as usize) {
+                            if let Some(id) =
+                                visible_declaration(analysis, crate::resolve::SymbolKind::Variable, &name, span.start as usize)
+                            {
                                 self.push(file, span, Target::Symbol(id), Access::Read);
                             }
                         }
@@ -429,7 +431,8 @@ pub(crate) fn variable_type_of<'a>(analysis: &'a Analysis, declaration: &crate::
         });
     }
     // An implicit declaration: find a reference to it and ask the resolver.
-    let reference = analysis.symbols.references.iter().find(|r| r.target.map(|id| analysis.symbols.declaration(id).span) == Some(declaration.span))?;
+    let reference =
+        analysis.symbols.references.iter().find(|r| r.target.map(|id| analysis.symbols.declaration(id).span) == Some(declaration.span))?;
     let lookup = ProcessDefinitions::new(process, &analysis.unit.definitions, &analysis.symbols);
     lookup.variable_type(&Name::new(reference.name.clone(), reference.span))
 }

@@ -4,8 +4,8 @@
 //! Used by the language server and the REPL. Every query is pure and answers any offset of any
 //! text, however broken, without panicking.
 
-mod index;
 pub mod hover;
+mod index;
 pub mod navigation;
 pub mod rename;
 pub mod symbols;

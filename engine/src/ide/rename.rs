@@ -121,7 +121,9 @@ mod tests {
 
         let expected = 1 + text.matches("variable=\"placeOrder\"").count() + text.matches("$placeOrder").count();
         assert_eq!(edits.len(), expected);
-        assert!(edits.iter().all(|(file, span, new)| *file == analysis.unit.file && span.slice(&text) == "placeOrder" && new == "incomingOrder"));
+        assert!(edits
+            .iter()
+            .all(|(file, span, new)| *file == analysis.unit.file && span.slice(&text) == "placeOrder" && new == "incomingOrder"));
 
         let renamed = apply(&text, &edits);
         assert!(!renamed.contains("\"placeOrder\"") || renamed.contains("operation=\"placeOrder\""));
@@ -186,5 +188,4 @@ mod tests {
         let partner_link = offset_of(&text, "partnerLink name=\"customer\"", 0) + "partnerLink name=\"".len();
         assert!(rename(&analysis, file, partner_link, "payment").is_ok());
     }
-
 }

@@ -252,7 +252,9 @@ pub fn selection_ranges(analysis: &Analysis, file: FileId, offset: usize) -> Vec
         chain.push(element.span);
         if element.start_tag.contains(offset) {
             chain.push(element.start_tag);
-            if let Some(attribute) = element.attributes.iter().find(|a| Span::new(a.name_span.start as usize, a.value_span.end as usize + 1).contains(offset)) {
+            if let Some(attribute) =
+                element.attributes.iter().find(|a| Span::new(a.name_span.start as usize, a.value_span.end as usize + 1).contains(offset))
+            {
                 let whole = Span::new(attribute.name_span.start as usize, (attribute.value_span.end as usize + 1).min(text.len()));
                 chain.push(whole);
                 if attribute.value_span.contains(offset) {
