@@ -326,6 +326,17 @@ mod tests {
     }
 
     #[test]
+    fn a_message_qname_shows_its_parts() {
+        let analysis = analyze_example("long-running/long-running.bpel");
+        let text = &analysis.unit.text;
+        let offset = offset_of(text, "shop:PlaceOrderRequest", 0) + 6;
+        let hover = hover(&analysis, analysis.unit.file, offset).expect("a hover");
+        assert_eq!(hover.span.slice(text), "shop:PlaceOrderRequest");
+        assert!(hover.markdown.starts_with("**message** `{http://example.com/bpel/examples/shop}PlaceOrderRequest`"), "{}", hover.markdown);
+        assert!(hover.markdown.contains("\n- part `order`: element `"), "{}", hover.markdown);
+    }
+
+    #[test]
     fn nothing_between_names() {
         let analysis = analyze_example("echo/echo.bpel");
         assert_eq!(hover(&analysis, analysis.unit.file, 0), None);

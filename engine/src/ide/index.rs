@@ -50,6 +50,10 @@ pub struct Occurrence {
     pub span: Span,
     pub target: Target,
     pub access: Access,
+    /// The span covers exactly the name. A `$var` inside an expression written with entity
+    /// references or CDATA is known only to lie somewhere in the expression's text: such a use
+    /// is listed among the references but is not found at an offset, nor edited by a rename.
+    pub exact: bool,
 }
 
 pub(crate) struct Index {
@@ -78,7 +82,7 @@ impl Index {
     /// The innermost occurrence in `file` whose name holds `offset` (its end included, where an
     /// editor's cursor stands after typing a name).
     pub fn at(&self, file: FileId, offset: usize) -> Option<&Occurrence> {
-        self.occurrences.iter().filter(|o| o.file == file && o.span.contains(offset)).min_by_key(|o| o.span.len())
+        self.occurrences.iter().filter(|o| o.exact && o.file == file && o.span.contains(offset)).min_by_key(|o| o.span.len())
     }
 
     /// Every occurrence of `target`, in the order they were found (process first, then documents).
@@ -99,7 +103,7 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn push(&mut self, file: FileId, span: Span, target: Target, access: Access) {
-        self.out.push(Occurrence { file, span, target, access });
+        self.out.push(Occurrence { file, span, target, access, exact: true });
     }
 
     fn qname(&mut self, file: FileId, reference: &Option<QNameRef>, kind: DefinitionKind) {
@@ -120,7 +124,8 @@ impl<'a> Builder<'a> {
         for reference in &symbols.references {
             if let Some(target) = reference.target {
                 let access = if writes.contains(&reference.span) { Access::Write } else { Access::Read };
-                self.push(file, reference.span, Target::Symbol(target), access);
+                let exact = reference.span.slice(&analysis.unit.text) == reference.name;
+                self.out.push(Occurrence { file, span: reference.span, target: Target::Symbol(target), access, exact });
             }
         }
         let lookup = ProcessDefinitions::new(process, &analysis.unit.definitions, symbols);

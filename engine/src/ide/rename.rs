@@ -53,8 +53,7 @@ pub fn rename(analysis: &Analysis, file: FileId, offset: usize, new_name: &str) 
     let target = Target::Symbol(id);
     let mut edits = Vec::new();
     for use_ in index.of(&target) {
-        // A `$name` found in an expression written with references maps to the whole expression.
-        if use_.span.slice(text) != declaration.name {
+        if !use_.exact || use_.span.slice(text) != declaration.name {
             return Err(RenameError::UneditableUse { name: declaration.name.clone(), span: use_.span });
         }
         edits.push((use_.file, use_.span, new_name.to_string()));
@@ -164,6 +163,27 @@ mod tests {
         assert!(renamed.contains("$FirstDone") && !renamed.contains("FromFirstToThird"));
         let again = analyze_text(&mut loader, &path, renamed);
         assert_eq!(error_count(&again), error_count(&analysis), "{:#?}", again.diagnostics());
+    }
+
+    #[test]
+    fn a_use_written_with_entity_references_is_not_edited_blindly() {
+        let path = example_path("echo/echo.bpel");
+        let original = std::fs::read_to_string(&path).unwrap();
+        let condition = "<if><condition>string($request.payload) != '&lt;' or $response</condition><empty/></if>\n        <reply ";
+        let text = original.replacen("<reply ", condition, 1);
+        let mut loader = Loader::new();
+        let analysis = analyze_text(&mut loader, &path, text.clone());
+        let file = analysis.unit.file;
+        let declaration = offset_of(&text, "<variable name=\"request\"", 0) + "<variable name=\"".len();
+        assert!(matches!(rename(&analysis, file, declaration, "incoming"), Err(RenameError::UneditableUse { .. })));
+        // The use is still a reference, though not one found at an offset.
+        let uses = crate::ide::navigation::references(&analysis, file, declaration, false);
+        assert_eq!(uses.len(), 3, "receive, from and the condition: {uses:?}");
+        let inside_condition = offset_of(&text, "$request.payload", 0) + 2;
+        assert_eq!(crate::ide::navigation::definition(&analysis, file, inside_condition), None);
+        // A variable used only where spans are exact is still renameable.
+        let partner_link = offset_of(&text, "partnerLink name=\"client\"", 0) + "partnerLink name=\"".len();
+        assert_eq!(rename(&analysis, file, partner_link, "caller").map(|edits| edits.len()), Ok(3));
     }
 
     #[test]
