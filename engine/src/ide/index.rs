@@ -3,7 +3,7 @@
 //! queries of this module are lookups in this list, built per query (it costs one walk of the
 //! model, which is small next to the analysis that made it).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::check::Analysis;
 use crate::model::process::*;
@@ -12,7 +12,7 @@ use crate::model::xsd::{ElementType, Schema};
 use crate::model::{QName, QNameRef};
 use crate::parse::loader::DefinitionKind;
 use crate::parse::BPEL_NS;
-use crate::resolve::{DeclId, DeclaredType, MessageActivity, ProcessDefinitions};
+use crate::resolve::{variable_references, DeclId, DeclaredType, MessageActivity, ProcessDefinitions};
 use crate::source::FileId;
 use crate::span::Span;
 use crate::xpath::{ExprKind, InScope, Namespaces, SourceMap};
@@ -62,7 +62,7 @@ pub(crate) struct Index {
 
 impl Index {
     pub fn build(analysis: &Analysis) -> Index {
-        let mut builder = Builder { analysis, out: Vec::new() };
+        let mut builder = Builder { analysis, out: Vec::new(), message_types: HashMap::new() };
         builder.process();
         let mut seen = HashSet::new();
         for document in analysis.unit.definitions.documents() {
@@ -99,6 +99,7 @@ impl Index {
 struct Builder<'a> {
     analysis: &'a Analysis,
     out: Vec<Occurrence>,
+    message_types: HashMap<DeclId, Option<QName>>,
 }
 
 impl<'a> Builder<'a> {
@@ -231,10 +232,14 @@ impl<'a> Builder<'a> {
     }
 
     /// Inside XPath: the part of `$var.part`, and the variable and property of
-    /// `bpel:getVariableProperty('var', 'prefix:property')`.
+    /// `bpel:getVariableProperty('var', 'prefix:property')`. In an expression written with entity
+    /// references or CDATA, the resolver only knows that `$var` stands somewhere in the text: the
+    /// parse places each use exactly, and replaces those uses when it finds as many as the
+    /// resolver did.
     fn expressions(&mut self, file: FileId, process: &Process) {
         let analysis = self.analysis;
         let text = &analysis.unit.text;
+        let mut superseded: HashSet<(Span, String)> = HashSet::new();
         for site in analysis.expressions.of_process(file, process) {
             let Ok(parsed) = site.parsed else { continue };
             let expression = site.expression;
@@ -242,14 +247,29 @@ impl<'a> Builder<'a> {
             if !map.is_exact() {
                 continue;
             }
+            let escaped = expression.text_span.len() != expression.text.len();
             let namespaces = InScope { scopes: &process.namespaces, scope: expression.namespaces };
+            // For an escaped expression: each `$name` the parse found, placed in the source.
+            let mut placed: Vec<(String, Span, DeclId)> = Vec::new();
             parsed.visit(&mut |expr, _| {
                 match &expr.kind {
-                    ExprKind::Variable(variable) => {
+                    ExprKind::Variable(variable) if variable.name.prefix.is_none() => {
+                        let name_span = map.span(variable.name.span);
+                        let declared = if escaped {
+                            let scanned = analysis
+                                .symbols
+                                .references
+                                .iter()
+                                .find(|r| r.span == expression.text_span && r.name == variable.name.local);
+                            scanned.and_then(|r| r.target)
+                        } else {
+                            analysis.symbols.reference_at(name_span).and_then(|r| r.target)
+                        };
+                        if let (true, Some(id)) = (escaped, declared) {
+                            placed.push((variable.name.local.clone(), name_span, id));
+                        }
                         if let (Some(part), Some(part_span)) = (&variable.part, variable.part_span) {
-                            let name_span = map.span(variable.name.span);
-                            let declared = analysis.symbols.reference_at(name_span).and_then(|r| r.target);
-                            if let Some(message) = declared.and_then(|id| declared_message(analysis, id)) {
+                            if let Some(message) = declared.and_then(|id| self.declared_message(id)) {
                                 let target = Target::Part { message, name: part.clone() };
                                 self.push(file, map.span(part_span), target, Access::Read);
                             }
@@ -274,7 +294,34 @@ impl<'a> Builder<'a> {
                 }
                 true
             });
+            let names: HashSet<&str> = placed.iter().map(|(name, _, _)| name.as_str()).collect();
+            for name in names {
+                let scanned = analysis.symbols.references.iter().filter(|r| r.span == expression.text_span && r.name == name).count();
+                let uses: Vec<&(String, Span, DeclId)> = placed.iter().filter(|(n, _, _)| n == name).collect();
+                if uses.len() == scanned && uses.iter().all(|(_, span, _)| span.slice(text) == name) {
+                    for (_, span, id) in uses {
+                        self.push(file, *span, Target::Symbol(*id), Access::Read);
+                    }
+                    superseded.insert((expression.text_span, name.to_string()));
+                }
+            }
         }
+        let symbols = &analysis.symbols;
+        self.out.retain(|o| match (&o.target, o.exact) {
+            (Target::Symbol(id), false) => !superseded.contains(&(o.span, symbols.declaration(*id).name.clone())),
+            _ => true,
+        });
+    }
+
+    /// The message type of the variable `id` declares (cached: asked once per `$var.part`).
+    fn declared_message(&mut self, id: DeclId) -> Option<QName> {
+        if let Some(known) = self.message_types.get(&id) {
+            return known.clone();
+        }
+        let analysis = self.analysis;
+        let found = analysis.symbols.declarations.get(id.0 as usize).and_then(|d| variable_type_of(analysis, d)?.message_type().cloned());
+        self.message_types.insert(id, found.clone());
+        found
     }
 
     fn wsdl(&mut self, file: FileId, wsdl: &WsdlDocument) {
@@ -366,6 +413,7 @@ impl<'a> Builder<'a> {
 /// The spans of the variable references that a message or a copy writes to.
 fn written_variables(process: &Process) -> HashSet<Span> {
     let mut out = HashSet::new();
+    let mut expression_writes = Vec::new();
     let mut name = |name: &Option<Name>| {
         if let Some(name) = name {
             out.insert(name.span);
@@ -391,12 +439,16 @@ fn written_variables(process: &Process) -> HashSet<Span> {
                 for operation in &assign.operations {
                     if let AssignOperation::Copy(Copy { to: Some(to), .. }) = operation {
                         name(&to.variable);
+                        // `<to>$var.part/x</to>`: the variable the expression selects is written.
+                        let first = to.expression.as_ref().and_then(|e| variable_references(e).into_iter().next());
+                        expression_writes.extend(first.map(|(_, span)| span));
                     }
                 }
             }
             _ => {}
         }
     }
+    out.extend(expression_writes);
     out
 }
 
@@ -415,12 +467,6 @@ fn resolve_qname(namespaces: &dyn Namespaces, text: &str) -> Option<QName> {
         Some((prefix, local)) => Some(QName::new(Some(namespaces.namespace(prefix)?), local)),
         None => Some(QName::new(None, text)),
     }
-}
-
-/// The message type of the variable `id` declares.
-fn declared_message(analysis: &Analysis, id: DeclId) -> Option<QName> {
-    let declaration = analysis.symbols.declarations.get(id.0 as usize)?;
-    variable_type_of(analysis, declaration)?.message_type().cloned()
 }
 
 /// The declared type of a variable declared in a `<variables>` block (or by a catch or onEvent).

@@ -166,22 +166,44 @@ mod tests {
     }
 
     #[test]
-    fn a_use_written_with_entity_references_is_not_edited_blindly() {
+    fn uses_inside_expressions_written_with_entity_references_are_placed_by_the_parse() {
         let path = example_path("echo/echo.bpel");
         let original = std::fs::read_to_string(&path).unwrap();
-        let condition = "<if><condition>string($request.payload) != '&lt;' or $response</condition><empty/></if>\n        <reply ";
+        let condition = "<if><condition>string($request.payload) != '&lt;' and $request</condition><empty/></if>\n        <reply ";
+        let text = original.replacen("<reply ", condition, 1);
+        let mut loader = Loader::new();
+        let analysis = analyze_text(&mut loader, &path, text.clone());
+        let errors_before = error_count(&analysis);
+        let file = analysis.unit.file;
+        let inside_condition = offset_of(&text, "$request.payload", 0) + 2;
+        let declaration = offset_of(&text, "<variable name=\"request\"", 0) + "<variable name=\"".len();
+        let found = crate::ide::navigation::definition(&analysis, file, inside_condition).expect("placed exactly");
+        assert_eq!(found.span.start as usize, declaration);
+        let edits = rename(&analysis, file, declaration, "incoming").expect("renameable");
+        assert_eq!(edits.len(), 5, "declaration, receive, from, twice in the condition");
+        let renamed = apply(&text, &edits);
+        assert!(renamed.contains("string($incoming.payload) != '&lt;' and $incoming</condition>"), "{renamed}");
+        let again = analyze_text(&mut loader, &path, renamed);
+        assert_eq!(error_count(&again), errors_before, "{:#?}", again.diagnostics());
+    }
+
+    #[test]
+    fn a_use_that_cannot_be_placed_refuses_the_rename() {
+        let path = example_path("echo/echo.bpel");
+        let original = std::fs::read_to_string(&path).unwrap();
+        // Does not parse, so `$request` is known only to stand somewhere in the condition.
+        let condition = "<if><condition>$request &lt;&lt; 1</condition><empty/></if>\n        <reply ";
         let text = original.replacen("<reply ", condition, 1);
         let mut loader = Loader::new();
         let analysis = analyze_text(&mut loader, &path, text.clone());
         let file = analysis.unit.file;
         let declaration = offset_of(&text, "<variable name=\"request\"", 0) + "<variable name=\"".len();
         assert!(matches!(rename(&analysis, file, declaration, "incoming"), Err(RenameError::UneditableUse { .. })));
-        // The use is still a reference, though not one found at an offset.
+        // Still listed as a reference, though not found at an offset inside the condition.
         let uses = crate::ide::navigation::references(&analysis, file, declaration, false);
         assert_eq!(uses.len(), 3, "receive, from and the condition: {uses:?}");
-        let inside_condition = offset_of(&text, "$request.payload", 0) + 2;
+        let inside_condition = offset_of(&text, "$request &lt;", 0) + 2;
         assert_eq!(crate::ide::navigation::definition(&analysis, file, inside_condition), None);
-        // A variable used only where spans are exact is still renameable.
         let partner_link = offset_of(&text, "partnerLink name=\"client\"", 0) + "partnerLink name=\"".len();
         assert_eq!(rename(&analysis, file, partner_link, "caller").map(|edits| edits.len()), Ok(3));
     }
