@@ -131,3 +131,44 @@ fn every_query_on_truncated_and_spliced_texts() {
         }
     }
 }
+
+/// On twenty betsy processes: every resolved name leads to its declaration, and renaming each
+/// declaration to a fresh name edits exactly its declaration and uses, and re-analyses with the
+/// same diagnostics count.
+#[test]
+fn definition_and_rename_agree_with_the_resolver_on_betsy() {
+    let mut renamed = 0;
+    for path in betsy() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut loader = Loader::new();
+        let analysis = analyze_text(&mut loader, &path, text.clone());
+        let file = analysis.unit.file;
+        let errors = analysis.diagnostics().iter().filter(|d| d.is_error()).count();
+        for reference in &analysis.symbols.references {
+            let Some(target) = reference.target else { continue };
+            if reference.span.slice(&text) != reference.name {
+                continue;
+            }
+            let declaration = analysis.symbols.declaration(target);
+            let found = navigation::definition(&analysis, file, reference.span.start as usize);
+            assert_eq!(found.map(|l| l.span), Some(declaration.span), "{}: {}", path.display(), reference.name);
+        }
+        for (i, declaration) in analysis.symbols.declarations.iter().enumerate() {
+            let new_name = format!("renamed{i}");
+            let Ok(edits) = rename::rename(&analysis, file, declaration.span.start as usize, &new_name) else { continue };
+            let uses = analysis.symbols.references.iter().filter(|r| r.target.map(|t| t.0 as usize) == Some(i)).count();
+            assert!(edits.len() > uses, "{}: `{}` declaration and {uses} uses", path.display(), declaration.name);
+            let mut edited = text.clone();
+            for (_, span, replacement) in edits.iter().rev() {
+                assert_eq!(span.slice(&text), declaration.name);
+                edited.replace_range(span.range(), replacement);
+            }
+            let again = analyze_text(&mut loader, &path, edited);
+            let errors_after = again.diagnostics().iter().filter(|d| d.is_error()).count();
+            assert_eq!(errors_after, errors, "{}: renaming `{}`: {:#?}", path.display(), declaration.name, again.diagnostics());
+            assert_eq!(again.symbols.declarations.iter().filter(|d| d.name == new_name).count(), 1);
+            renamed += 1;
+        }
+    }
+    assert!(renamed >= 40, "renamed {renamed} declarations");
+}

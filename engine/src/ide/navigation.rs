@@ -160,6 +160,27 @@ mod tests {
     }
 
     #[test]
+    fn a_part_in_xpath_leads_to_the_wsdl_part_and_on_into_the_schema() {
+        let analysis = analyze_example("long-running/long-running.bpel");
+        let text = &analysis.unit.text;
+        let offset = offset_of(text, "$placeOrder.order", 0) + "$placeOrder.".len() + 1;
+        let part = definition(&analysis, analysis.unit.file, offset).expect("the part");
+        let wsdl = crate::ide::file_text(&analysis, part.file).unwrap();
+        assert_eq!(part.span.slice(&wsdl), "order");
+        assert!(wsdl[..part.span.start as usize].ends_with("<wsdl:part name=\""));
+        // From the WSDL: the part's element leads to the schema's global element, in the same file.
+        let element_offset = offset_of(&wsdl, "element=\"tns:placeOrder\"", 0) + "element=\"".len() + 5;
+        let element = definition(&analysis, part.file, element_offset).expect("the element");
+        assert_eq!(element.file, part.file);
+        assert_eq!(element.span.slice(&wsdl), "placeOrder");
+        assert!(wsdl[..element.span.start as usize].ends_with("<xsd:element name=\""));
+        // The part is used by the process and by a property alias.
+        let uses = references(&analysis, part.file, part.span.start as usize, false);
+        assert!(uses.iter().any(|l| l.file == analysis.unit.file));
+        assert!(uses.iter().any(|l| l.file == part.file), "the propertyAlias part=\"order\": {uses:?}");
+    }
+
+    #[test]
     fn nothing_is_found_between_names() {
         let analysis = analyze_example("echo/echo.bpel");
         assert_eq!(definition(&analysis, analysis.unit.file, 0), None);
