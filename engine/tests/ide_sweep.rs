@@ -75,8 +75,9 @@ fn sweep_analysis(analysis: &Analysis) -> usize {
     let documents: Vec<FileId> = analysis.unit.definitions.documents().iter().map(|d| d.file).collect();
     for document in documents {
         answers += sweep(analysis, document);
+        symbols::document_symbols(analysis, document);
     }
-    let outline = symbols::document_symbols(analysis);
+    let outline = symbols::document_symbols(analysis, analysis.unit.file);
     if analysis.unit.process.is_some() {
         assert_eq!(outline.len(), 1);
     }

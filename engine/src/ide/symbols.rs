@@ -20,6 +20,12 @@ pub enum SymbolKind {
     Declaration(DeclKind),
     /// A top-level WSDL or XSD definition.
     Definition(DefinitionKind),
+    /// A part of a WSDL message.
+    Part,
+    /// An operation of a WSDL port type.
+    Operation,
+    /// A role of a partner link type.
+    Role,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,9 +40,18 @@ pub struct DocumentSymbol {
     pub children: Vec<DocumentSymbol>,
 }
 
-/// The outline of the process: the process, its declarations, then its activity tree (handlers
-/// included), each scope with its own declarations. Empty when the file holds no process.
-pub fn document_symbols(analysis: &Analysis) -> Vec<DocumentSymbol> {
+/// The outline of `file`. For the process: the process, its declarations, then its activity tree
+/// (handlers included), each scope with its own declarations. For an imported WSDL: its messages
+/// (with their parts), port types (operations), partner link types (roles), properties,
+/// bindings, services, then the global elements and named types of its schemas; for an imported
+/// schema, those. Empty for a file the analysis does not know or a text that holds no process.
+pub fn document_symbols(analysis: &Analysis, file: FileId) -> Vec<DocumentSymbol> {
+    if file != analysis.unit.file {
+        return match analysis.unit.definitions.documents().iter().find(|d| d.file == file) {
+            Some(document) => document_outline(document),
+            None => Vec::new(),
+        };
+    }
     let Some(process) = &analysis.unit.process else { return Vec::new() };
     let mut children = declarations(analysis, None);
     children.extend(process.activity.map(|id| activity_symbol(analysis, process, id, 0)));
@@ -45,6 +60,51 @@ pub fn document_symbols(analysis: &Analysis) -> Vec<DocumentSymbol> {
         None => ("process".to_string(), process.span),
     };
     vec![DocumentSymbol { name, kind: SymbolKind::Process, span: process.span, name_span, children }]
+}
+
+fn leaf(kind: SymbolKind, name: &crate::span::Spanned<String>, span: Span) -> DocumentSymbol {
+    DocumentSymbol { name: name.value.clone(), kind, span, name_span: name.span, children: Vec::new() }
+}
+
+fn document_outline(document: &crate::parse::LoadedDocument) -> Vec<DocumentSymbol> {
+    let mut out = Vec::new();
+    if let Some(wsdl) = &document.wsdl {
+        for message in &wsdl.messages {
+            let mut symbol = leaf(SymbolKind::Definition(DefinitionKind::Message), &message.name, message.span);
+            symbol.children = message.parts.iter().map(|p| leaf(SymbolKind::Part, &p.name, p.span)).collect();
+            out.push(symbol);
+        }
+        for port_type in &wsdl.port_types {
+            let mut symbol = leaf(SymbolKind::Definition(DefinitionKind::PortType), &port_type.name, port_type.span);
+            symbol.children = port_type.operations.iter().map(|o| leaf(SymbolKind::Operation, &o.name, o.span)).collect();
+            out.push(symbol);
+        }
+        for link_type in &wsdl.partner_link_types {
+            let mut symbol = leaf(SymbolKind::Definition(DefinitionKind::PartnerLinkType), &link_type.name, link_type.span);
+            symbol.children = link_type.roles.iter().map(|r| leaf(SymbolKind::Role, &r.name, r.span)).collect();
+            out.push(symbol);
+        }
+        out.extend(wsdl.properties.iter().map(|p| leaf(SymbolKind::Definition(DefinitionKind::Property), &p.name, p.span)));
+        out.extend(wsdl.bindings.iter().map(|b| leaf(SymbolKind::Definition(DefinitionKind::Binding), &b.name, b.span)));
+        out.extend(wsdl.services.iter().map(|s| leaf(SymbolKind::Definition(DefinitionKind::Service), &s.name, s.span)));
+    }
+    for schema in document.schemas() {
+        out.extend(schema.elements.iter().map(|e| leaf(SymbolKind::Definition(DefinitionKind::Element), &e.name, e.span)));
+        for type_def in &schema.types {
+            if let Some(name) = type_def.name() {
+                out.push(leaf(SymbolKind::Definition(DefinitionKind::Type), name, type_span(type_def)));
+            }
+        }
+    }
+    out.sort_by_key(|s| s.span.start);
+    out
+}
+
+fn type_span(type_def: &crate::model::xsd::TypeDef) -> Span {
+    match type_def {
+        crate::model::xsd::TypeDef::Simple(t) => t.span,
+        crate::model::xsd::TypeDef::Complex(t) => t.span,
+    }
 }
 
 /// Deep enough for any real process; a generated one nested deeper is cut there, not overflowed.
@@ -115,7 +175,7 @@ pub fn workspace_symbols<'a>(analyses: impl IntoIterator<Item = &'a Analysis>, q
     for analysis in analyses {
         let file = analysis.unit.file;
         let container = analysis.unit.process.as_ref().and_then(|p| p.name.as_ref()).map(|n| n.value.clone());
-        let mut stack = document_symbols(analysis);
+        let mut stack = document_symbols(analysis, file);
         while let Some(symbol) = stack.pop() {
             if matches(query, &symbol.name) && (symbol.kind == SymbolKind::Process || symbol.name_span != symbol.span) {
                 let container = if symbol.kind == SymbolKind::Process { None } else { container.clone() };
@@ -159,11 +219,7 @@ pub fn workspace_symbols<'a>(analyses: impl IntoIterator<Item = &'a Analysis>, q
                 schema.elements.iter().for_each(|d| add(DefinitionKind::Element, &d.name, d.span));
                 for type_def in &schema.types {
                     if let Some(name) = type_def.name() {
-                        let span = match type_def {
-                            crate::model::xsd::TypeDef::Simple(t) => t.span,
-                            crate::model::xsd::TypeDef::Complex(t) => t.span,
-                        };
-                        add(DefinitionKind::Type, name, span);
+                        add(DefinitionKind::Type, name, type_span(type_def));
                     }
                 }
             }
@@ -301,7 +357,7 @@ mod tests {
     fn the_outline_is_the_process_its_declarations_and_its_activity_tree() {
         let analysis = analyze_example("long-running/long-running.bpel");
         let text = &analysis.unit.text;
-        let symbols = document_symbols(&analysis);
+        let symbols = document_symbols(&analysis, analysis.unit.file);
         assert_eq!(symbols.len(), 1);
         let process = &symbols[0];
         assert_eq!((process.name.as_str(), process.kind), ("LongRunningOrder", SymbolKind::Process));
@@ -324,6 +380,31 @@ mod tests {
             symbols.iter().map(|s| usize::from(matches!(s.kind, SymbolKind::Activity(_))) + count(&s.children)).sum()
         }
         assert_eq!(count(&symbols), analysis.unit.process.as_ref().unwrap().activities.len());
+    }
+
+    #[test]
+    fn the_outline_of_an_imported_wsdl_lists_its_definitions() {
+        let analysis = analyze_example("long-running/long-running.bpel");
+        let document = analysis.unit.definitions.documents().iter().find(|d| d.path.ends_with("shop.wsdl")).expect("shop.wsdl");
+        let outline = document_symbols(&analysis, document.file);
+        let wsdl = document.wsdl.as_ref().unwrap();
+        let schema_items: usize =
+            document.schemas().iter().map(|s| s.elements.len() + s.types.iter().filter(|t| t.name().is_some()).count()).sum();
+        let expected = wsdl.messages.len()
+            + wsdl.port_types.len()
+            + wsdl.partner_link_types.len()
+            + wsdl.properties.len()
+            + wsdl.bindings.len()
+            + wsdl.services.len()
+            + schema_items;
+        assert_eq!(outline.len(), expected);
+        let message = find(&outline, "PlaceOrderRequest").expect("the message");
+        assert_eq!(message.kind, SymbolKind::Definition(DefinitionKind::Message));
+        assert_eq!(message.children.iter().map(|c| (c.name.as_str(), c.kind)).collect::<Vec<_>>(), [("order", SymbolKind::Part)]);
+        let port_type = outline.iter().find(|s| s.kind == SymbolKind::Definition(DefinitionKind::PortType)).unwrap();
+        assert!(port_type.children.iter().any(|c| c.name == "placeOrder" && c.kind == SymbolKind::Operation));
+        assert_eq!(message.name_span.slice(&document.text), "PlaceOrderRequest");
+        assert!(document_symbols(&analysis, FileId(u32::MAX)).is_empty());
     }
 
     #[test]
