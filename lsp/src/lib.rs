@@ -4,11 +4,11 @@
 //! open processes and open WSDL/XSD documents, re-checked when an imported document changes in
 //! the editor or on disk; document symbols (the activity tree). Analysis runs on a worker thread
 //! of its own (`analysis`), coalescing bursts of edits; queries run on tokio's blocking pool
-//! (`handlers`). The server advertises only what it implements.
+//! (`queries`, over the engine's `ide` queries). The server advertises only what it implements.
 
 mod analysis;
 mod documents;
-pub mod handlers;
+pub mod queries;
 mod server;
 mod state;
 pub mod to_proto;

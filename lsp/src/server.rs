@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::documents::Document;
-use crate::handlers;
+use crate::queries;
 use crate::state::Shared;
 
 /// How long a query waits for the analysis of the document's current version before it answers
@@ -29,11 +29,13 @@ pub struct Backend {
     pub(crate) shut_down: Arc<AtomicBool>,
     /// Whether the client can have `workspace/didChangeWatchedFiles` registered dynamically.
     watch_files: AtomicBool,
+    /// Whether the client takes completion items in snippet syntax.
+    snippets: Arc<AtomicBool>,
 }
 
 impl Backend {
     pub fn new(client: Client, shared: Arc<Shared>, shut_down: Arc<AtomicBool>) -> Backend {
-        Backend { client, shared, shut_down, watch_files: AtomicBool::new(false) }
+        Backend { client, shared, shut_down, watch_files: AtomicBool::new(false), snippets: Arc::new(AtomicBool::new(false)) }
     }
 
     /// Runs a notification's state change; a panic in it is logged and the server goes on.
@@ -78,6 +80,15 @@ impl LanguageServer for Backend {
             .and_then(|watched| watched.dynamic_registration)
             .unwrap_or(false);
         self.watch_files.store(dynamic_watch, Ordering::Relaxed);
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.completion.as_ref())
+            .and_then(|completion| completion.completion_item.as_ref())
+            .and_then(|item| item.snippet_support)
+            .unwrap_or(false);
+        self.snippets.store(snippets, Ordering::Relaxed);
         let sync = TextDocumentSyncOptions {
             open_close: Some(true),
             change: Some(TextDocumentSyncKind::INCREMENTAL),
@@ -89,6 +100,19 @@ impl LanguageServer for Backend {
                 position_encoding: Some(PositionEncodingKind::UTF16),
                 text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                 document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Left(true)),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(["<", "\"", "$", ".", ":", " "].map(String::from).to_vec()),
+                    ..CompletionOptions::default()
+                }),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
                 ..ServerCapabilities::default()
             },
             ..InitializeResult::default()
@@ -173,7 +197,104 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.query("textDocument/documentSymbol", move |shared| {
             let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
-            handlers::document_symbol(&analysis)
+            queries::document_symbols(&analysis, analysis.unit.file)
+        })
+        .await
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.query("workspace/symbol", move |shared| {
+            let analyses: Vec<Arc<bpel_engine::check::Analysis>> = shared.lock().analyses.values().map(|(_, a)| a.clone()).collect();
+            Some(WorkspaceSymbolResponse::Flat(queries::workspace_symbols(analyses.iter().map(|a| &**a), &params.query)))
+        })
+        .await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        self.query("textDocument/definition", move |shared| {
+            let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
+            queries::definition(&analysis, at.position)
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let at = params.text_document_position;
+        let include_declaration = params.context.include_declaration;
+        self.query("textDocument/references", move |shared| {
+            let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
+            queries::references(&analysis, at.position, include_declaration)
+        })
+        .await
+    }
+
+    async fn document_highlight(&self, params: DocumentHighlightParams) -> Result<Option<Vec<DocumentHighlight>>> {
+        let at = params.text_document_position_params;
+        self.query("textDocument/documentHighlight", move |shared| {
+            let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
+            queries::highlights(&analysis, at.position)
+        })
+        .await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let at = params.text_document_position;
+        let new_name = params.new_name;
+        let answer = self
+            .query("textDocument/rename", move |shared| match shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE) {
+                Some(analysis) => queries::rename(&analysis, at.position, &new_name),
+                None => Ok(None),
+            })
+            .await?;
+        // a refused rename is an error the editor shows, with the engine's reason
+        answer.map_err(|reason| Error { code: ErrorCode::InvalidParams, message: reason.into(), data: None })
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        self.query("textDocument/hover", move |shared| {
+            let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
+            queries::hover(&analysis, at.position)
+        })
+        .await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let at = params.text_document_position;
+        let snippets = self.snippets.load(Ordering::Relaxed);
+        self.query("textDocument/completion", move |shared| {
+            let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
+            queries::completion(&analysis, at.position, snippets)
+        })
+        .await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let uri = params.text_document.uri;
+        self.query("textDocument/foldingRange", move |shared| {
+            let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
+            queries::folding_ranges(&analysis)
+        })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let range = params.range;
+        self.query("textDocument/codeAction", move |shared| {
+            let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
+            queries::code_actions(&analysis, range)
+        })
+        .await
+    }
+
+    async fn selection_range(&self, params: SelectionRangeParams) -> Result<Option<Vec<SelectionRange>>> {
+        let uri = params.text_document.uri;
+        let positions = params.positions;
+        self.query("textDocument/selectionRange", move |shared| {
+            let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
+            queries::selection_ranges(&analysis, &positions)
         })
         .await
     }

@@ -55,7 +55,8 @@ fn neovim_shows_the_diagnostic_and_jumps_to_the_definition() {
     // break the reply's variable: `bpel check` reports it at line 37
     let process = dir.join("echo.bpel");
     let text = std::fs::read_to_string(&process).unwrap();
-    std::fs::write(&process, text.replace(r#"operation="echo" variable="response"/>"#, r#"operation="echo" variable="respons"/>"#)).unwrap();
+    std::fs::write(&process, text.replace(r#"operation="echo" variable="response"/>"#, r#"operation="echo" variable="respons"/>"#))
+        .unwrap();
     let driver = dir.join("driver.lua");
     std::fs::write(&driver, DRIVER).unwrap();
     let output = dir.join("out.txt");
@@ -70,6 +71,7 @@ fn neovim_shows_the_diagnostic_and_jumps_to_the_definition() {
     let definition = out.lines().find(|l| l.starts_with("definition ")).unwrap_or_else(|| panic!("no definition:\n{out}"));
     // `<variable name="request" .../>` is on line 21 of the example
     assert!(definition.contains("echo.bpel 21:"), "{definition}");
+    eprintln!("{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,0 +1,283 @@
+//! The editor queries of `bpel_engine::ide`, answered in LSP terms: each turns the params into an
+//! analysis and a byte offset, asks the engine, and converts the answer. No process knowledge here:
+//! what a name refers to, what may be completed, what a hover says, the engine decides.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bpel_engine::check::Analysis;
+use bpel_engine::ide::completion::{self, CompletionKind};
+use bpel_engine::ide::symbols::{self, FoldingKind, SymbolKind};
+use bpel_engine::ide::{self, hover, navigation, rename};
+use bpel_engine::parse::loader::DefinitionKind;
+use bpel_engine::resolve::SymbolKind as DeclKind;
+use bpel_engine::source::{FileId, SourceFile};
+use bpel_engine::{LineIndex, Span};
+use tower_lsp_server::ls_types as lsp;
+
+use crate::to_proto;
+
+/// A file of an analysis (the process or a document it imports) with its line index, for
+/// converting spans; `None` for a file the analysis does not know.
+pub fn source_file(analysis: &Analysis, file: FileId) -> Option<SourceFile> {
+    let text = ide::file_text(analysis, file)?;
+    let path = if file == analysis.unit.file {
+        analysis.unit.path.clone()
+    } else {
+        analysis.unit.definitions.documents().iter().find(|d| d.file == file)?.path.clone()
+    };
+    Some(SourceFile { path, line_index: Arc::new(LineIndex::new(&text)), text })
+}
+
+/// The process file of the analysis and the byte offset of `position` in it.
+fn at(analysis: &Analysis, position: lsp::Position) -> Option<(SourceFile, usize)> {
+    let file = source_file(analysis, analysis.unit.file)?;
+    let offset = to_proto::offset(&file, position);
+    Some((file, offset))
+}
+
+fn location(analysis: &Analysis, file: FileId, span: Span) -> Option<lsp::Location> {
+    let source = source_file(analysis, file)?;
+    Some(lsp::Location { uri: to_proto::uri(&source.path)?, range: to_proto::range(&source, span) })
+}
+
+pub fn definition(analysis: &Analysis, position: lsp::Position) -> Option<lsp::GotoDefinitionResponse> {
+    let (_, offset) = at(analysis, position)?;
+    let target = navigation::definition(analysis, analysis.unit.file, offset)?;
+    Some(lsp::GotoDefinitionResponse::Scalar(location(analysis, target.file, target.span)?))
+}
+
+pub fn references(analysis: &Analysis, position: lsp::Position, include_declaration: bool) -> Option<Vec<lsp::Location>> {
+    let (_, offset) = at(analysis, position)?;
+    let found = navigation::references(analysis, analysis.unit.file, offset, include_declaration);
+    Some(found.into_iter().filter_map(|l| location(analysis, l.file, l.span)).collect())
+}
+
+pub fn highlights(analysis: &Analysis, position: lsp::Position) -> Option<Vec<lsp::DocumentHighlight>> {
+    let (file, offset) = at(analysis, position)?;
+    let found = navigation::highlights(analysis, analysis.unit.file, offset);
+    Some(
+        found
+            .into_iter()
+            .map(|h| lsp::DocumentHighlight {
+                range: to_proto::range(&file, h.span),
+                kind: Some(match h.kind {
+                    navigation::HighlightKind::Text => lsp::DocumentHighlightKind::TEXT,
+                    navigation::HighlightKind::Read => lsp::DocumentHighlightKind::READ,
+                    navigation::HighlightKind::Write => lsp::DocumentHighlightKind::WRITE,
+                }),
+            })
+            .collect(),
+    )
+}
+
+/// The edits of a rename, or the engine's reason for refusing it.
+pub fn rename(analysis: &Analysis, position: lsp::Position, new_name: &str) -> Result<Option<lsp::WorkspaceEdit>, String> {
+    let Some((_, offset)) = at(analysis, position) else { return Ok(None) };
+    let edits = rename::rename(analysis, analysis.unit.file, offset, new_name).map_err(|error| error.to_string())?;
+    let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+    for (file, span, text) in edits {
+        let Some(source) = source_file(analysis, file) else { continue };
+        let Some(uri) = to_proto::uri(&source.path) else { continue };
+        changes.entry(uri).or_default().push(lsp::TextEdit { range: to_proto::range(&source, span), new_text: text });
+    }
+    Ok(Some(lsp::WorkspaceEdit { changes: Some(changes), ..lsp::WorkspaceEdit::default() }))
+}
+
+pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover> {
+    let (file, offset) = at(analysis, position)?;
+    let found = hover::hover(analysis, analysis.unit.file, offset)?;
+    Some(lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: found.markdown }),
+        range: Some(to_proto::range(&file, found.span)),
+    })
+}
+
+pub fn completion(analysis: &Analysis, position: lsp::Position, snippets: bool) -> Option<lsp::CompletionResponse> {
+    let (file, offset) = at(analysis, position)?;
+    let found = completion::complete(analysis, analysis.unit.file, offset);
+    let range = to_proto::range(&file, found.replace);
+    let items = found
+        .items
+        .into_iter()
+        .map(|item| {
+            let (text, format) = match (&item.snippet, snippets) {
+                (Some(snippet), true) => (snippet.clone(), lsp::InsertTextFormat::SNIPPET),
+                _ => (item.insert_text.clone(), lsp::InsertTextFormat::PLAIN_TEXT),
+            };
+            lsp::CompletionItem {
+                label: item.label,
+                kind: Some(completion_kind(item.kind)),
+                detail: item.detail,
+                documentation: item
+                    .documentation
+                    .map(|value| lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value })),
+                filter_text: item.filter_text,
+                insert_text_format: Some(format),
+                text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range, new_text: text })),
+                ..lsp::CompletionItem::default()
+            }
+        })
+        .collect();
+    Some(lsp::CompletionResponse::Array(items))
+}
+
+fn completion_kind(kind: CompletionKind) -> lsp::CompletionItemKind {
+    match kind {
+        CompletionKind::Element | CompletionKind::CloseTag => lsp::CompletionItemKind::PROPERTY,
+        CompletionKind::Attribute => lsp::CompletionItemKind::FIELD,
+        CompletionKind::Value | CompletionKind::Keyword => lsp::CompletionItemKind::VALUE,
+        CompletionKind::Variable => lsp::CompletionItemKind::VARIABLE,
+        CompletionKind::PartnerLink | CompletionKind::PartnerLinkType | CompletionKind::Role => lsp::CompletionItemKind::INTERFACE,
+        CompletionKind::Link | CompletionKind::CorrelationSet | CompletionKind::MessageExchange => lsp::CompletionItemKind::REFERENCE,
+        CompletionKind::Activity => lsp::CompletionItemKind::EVENT,
+        CompletionKind::PortType => lsp::CompletionItemKind::INTERFACE,
+        CompletionKind::Operation | CompletionKind::Function => lsp::CompletionItemKind::FUNCTION,
+        CompletionKind::Message | CompletionKind::SchemaElement | CompletionKind::Type => lsp::CompletionItemKind::STRUCT,
+        CompletionKind::Part | CompletionKind::Property => lsp::CompletionItemKind::FIELD,
+        CompletionKind::Fault => lsp::CompletionItemKind::CONSTANT,
+    }
+}
+
+/// The outline of the process or of an imported WSDL/XSD document (`file`).
+pub fn document_symbols(analysis: &Analysis, file: FileId) -> Option<lsp::DocumentSymbolResponse> {
+    let source = source_file(analysis, file)?;
+    let found = symbols::document_symbols(analysis, file);
+    Some(lsp::DocumentSymbolResponse::Nested(found.into_iter().map(|s| document_symbol(&source, s)).collect()))
+}
+
+fn document_symbol(file: &SourceFile, symbol: symbols::DocumentSymbol) -> lsp::DocumentSymbol {
+    let range = to_proto::range(file, symbol.span);
+    // the selection must lie inside the range
+    let inside = symbol.span.start <= symbol.name_span.start && symbol.name_span.end <= symbol.span.end;
+    let selection = if inside { to_proto::range(file, symbol.name_span) } else { range };
+    #[allow(deprecated)] // `deprecated` is a required field, deprecated in favour of `tags`
+    lsp::DocumentSymbol {
+        name: symbol.name,
+        detail: detail(symbol.kind),
+        kind: symbol_kind(symbol.kind),
+        tags: None,
+        deprecated: None,
+        range,
+        selection_range: selection,
+        children: Some(symbol.children.into_iter().map(|child| document_symbol(file, child)).collect()),
+    }
+}
+
+fn detail(kind: SymbolKind) -> Option<String> {
+    match kind {
+        SymbolKind::Activity(tag) => Some(tag.to_string()),
+        SymbolKind::Declaration(kind) => Some(kind.describe().to_string()),
+        _ => None,
+    }
+}
+
+fn symbol_kind(kind: SymbolKind) -> lsp::SymbolKind {
+    match kind {
+        SymbolKind::Process => lsp::SymbolKind::MODULE,
+        SymbolKind::Activity(_) => lsp::SymbolKind::EVENT,
+        SymbolKind::Declaration(DeclKind::Variable) => lsp::SymbolKind::VARIABLE,
+        SymbolKind::Declaration(DeclKind::PartnerLink) => lsp::SymbolKind::INTERFACE,
+        SymbolKind::Declaration(_) => lsp::SymbolKind::KEY,
+        SymbolKind::Definition(DefinitionKind::Message | DefinitionKind::Element | DefinitionKind::Type) => lsp::SymbolKind::STRUCT,
+        SymbolKind::Definition(DefinitionKind::PortType | DefinitionKind::PartnerLinkType) => lsp::SymbolKind::INTERFACE,
+        SymbolKind::Definition(DefinitionKind::Property) => lsp::SymbolKind::PROPERTY,
+        SymbolKind::Definition(_) => lsp::SymbolKind::OBJECT,
+        SymbolKind::Part | SymbolKind::Role => lsp::SymbolKind::FIELD,
+        SymbolKind::Operation => lsp::SymbolKind::METHOD,
+    }
+}
+
+/// Workspace symbols over the analyses of the open processes.
+#[allow(deprecated)] // `deprecated` is a required field of SymbolInformation
+pub fn workspace_symbols<'a>(analyses: impl IntoIterator<Item = &'a Analysis> + Clone, query: &str) -> Vec<lsp::SymbolInformation> {
+    let all: Vec<&Analysis> = analyses.into_iter().collect();
+    symbols::workspace_symbols(all.iter().copied(), query)
+        .into_iter()
+        .filter_map(|symbol| {
+            let analysis = all.iter().find(|a| source_file(a, symbol.file).is_some())?;
+            let location = location(analysis, symbol.file, symbol.name_span)?;
+            Some(lsp::SymbolInformation {
+                name: symbol.name,
+                kind: symbol_kind(symbol.kind),
+                tags: None,
+                deprecated: None,
+                location,
+                container_name: symbol.container,
+            })
+        })
+        .collect()
+}
+
+pub fn folding_ranges(analysis: &Analysis) -> Option<Vec<lsp::FoldingRange>> {
+    let file = source_file(analysis, analysis.unit.file)?;
+    let ranges = symbols::folding_ranges(analysis, analysis.unit.file);
+    Some(
+        ranges
+            .into_iter()
+            .map(|range| {
+                let r = to_proto::range(&file, range.span);
+                lsp::FoldingRange {
+                    start_line: r.start.line,
+                    start_character: None,
+                    end_line: r.end.line,
+                    end_character: None,
+                    kind: Some(match range.kind {
+                        FoldingKind::Element => lsp::FoldingRangeKind::Region,
+                        FoldingKind::Comment => lsp::FoldingRangeKind::Comment,
+                    }),
+                    collapsed_text: None,
+                }
+            })
+            .collect(),
+    )
+}
+
+pub fn selection_ranges(analysis: &Analysis, positions: &[lsp::Position]) -> Option<Vec<lsp::SelectionRange>> {
+    let file = source_file(analysis, analysis.unit.file)?;
+    Some(
+        positions
+            .iter()
+            .map(|position| {
+                let offset = to_proto::offset(&file, *position);
+                // innermost first from the engine; LSP nests each range in its parent
+                let spans = symbols::selection_ranges(analysis, analysis.unit.file, offset);
+                let mut range: Option<lsp::SelectionRange> = None;
+                for span in spans.into_iter().rev() {
+                    range = Some(lsp::SelectionRange { range: to_proto::range(&file, span), parent: range.map(Box::new) });
+                }
+                range.unwrap_or(lsp::SelectionRange { range: lsp::Range { start: *position, end: *position }, parent: None })
+            })
+            .collect(),
+    )
+}
+
+/// Quick fixes: the engine's fix of each diagnostic of the process that touches `range`.
+pub fn code_actions(analysis: &Analysis, range: lsp::Range) -> Option<lsp::CodeActionResponse> {
+    let file = source_file(analysis, analysis.unit.file)?;
+    let (start, end) = (to_proto::offset(&file, range.start), to_proto::offset(&file, range.end));
+    let mut actions = Vec::new();
+    for diagnostic in analysis.diagnostics() {
+        let Some(fix) = &diagnostic.fix else { continue };
+        if diagnostic.file != analysis.unit.file || (diagnostic.span.end as usize) < start || diagnostic.span.start as usize > end {
+            continue;
+        }
+        let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+        for edit in &fix.edits {
+            let Some(source) = source_file(analysis, edit.file) else { continue };
+            let Some(uri) = to_proto::uri(&source.path) else { continue };
+            changes
+                .entry(uri)
+                .or_default()
+                .push(lsp::TextEdit { range: to_proto::range(&source, edit.span), new_text: edit.replacement.clone() });
+        }
+        actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+            title: fix.title.clone(),
+            kind: Some(lsp::CodeActionKind::QUICKFIX),
+            edit: Some(lsp::WorkspaceEdit { changes: Some(changes), ..lsp::WorkspaceEdit::default() }),
+            is_preferred: Some(true),
+            ..lsp::CodeAction::default()
+        }));
+    }
+    Some(actions)
+}

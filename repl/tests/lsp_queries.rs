@@ -1,0 +1,184 @@
+//! `bpel lsp` end to end, the editor queries: definition (into the WSDL too), references, rename
+//! across XPath, completion (attribute value, element position, XPath), hover, a quick fix applied.
+//! The real binary, JSON-RPC over its stdio.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lsp_client::{file_uri, open, position, LspClient};
+use serde_json::{json, Value};
+
+/// examples/echo in a fresh folder, its copy written with an XPath expression (`$request.payload`)
+/// so that names are used inside XPath too.
+fn echo_with_xpath(name: &str) -> (PathBuf, String) {
+    // a folder name without characters a URI escapes, so that the server's URIs equal the client's
+    let dir = std::env::temp_dir().join(format!("bpel-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["echo.bpel", "echo.wsdl"] {
+        std::fs::copy(support::workspace().join("examples/echo").join(file), dir.join(file)).unwrap();
+    }
+    let path = dir.join("echo.bpel");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace(r#"<from variable="request" part="payload"/>"#, r#"<from>$request.payload</from>"#);
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+fn at(text: &str, needle: &str, within: usize) -> Value {
+    let offset = text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in the text")) + within;
+    position(text, offset)
+}
+
+fn line_of(text: &str, needle: &str) -> u64 {
+    text[..text.find(needle).unwrap()].matches('\n').count() as u64
+}
+
+fn started(path: &Path, text: &str) -> (LspClient, String) {
+    let mut client = LspClient::start();
+    client.initialize(json!({ "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } } }));
+    let uri = file_uri(path);
+    client.notify("textDocument/didOpen", open(&uri, "bpel", text));
+    assert_eq!(client.diagnostics_at(&uri, 1), Vec::<Value>::new(), "the example is clean");
+    (client, uri)
+}
+
+fn check_errors(path: &Path) -> usize {
+    let output = Command::new(env!("CARGO_BIN_EXE_bpel")).args(["check", "--format", "json"]).arg(path).output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["errors"].as_u64().unwrap() as usize
+}
+
+#[test]
+fn definition_references_hover_and_rename_across_xpath() {
+    let (path, text) = echo_with_xpath("lsp-nav");
+    let (mut client, uri) = started(&path, &text);
+    let doc = |position: Value| json!({ "textDocument": { "uri": uri }, "position": position });
+
+    // a variable used inside XPath: its declaration
+    let definition = client.request("textDocument/definition", doc(at(&text, "$request.payload", 2)));
+    assert_eq!(definition["uri"], uri);
+    assert_eq!(definition["range"]["start"]["line"], line_of(&text, r#"<variable name="request""#));
+
+    // an operation: into the WSDL
+    let wsdl_path = path.with_file_name("echo.wsdl");
+    let wsdl = std::fs::read_to_string(&wsdl_path).unwrap();
+    let definition = client.request("textDocument/definition", doc(at(&text, r#"operation="echo" variable="request""#, 12)));
+    assert_eq!(definition["uri"], file_uri(&wsdl_path), "{definition}");
+    assert_eq!(definition["range"]["start"]["line"], line_of(&wsdl, r#"<wsdl:operation name="echo">"#), "{definition}");
+
+    // references: the declaration, the receive, the XPath use
+    let references = client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": at(&text, r#"name="request""#, 7), "context": { "includeDeclaration": true } }),
+    );
+    let lines: Vec<u64> = references.as_array().unwrap().iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{references}");
+    assert!(lines.contains(&line_of(&text, "$request.payload")), "{references}");
+
+    let hover = client.request("textDocument/hover", doc(at(&text, "$request.payload", 2)));
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("request") && shown.contains("EchoRequest"), "{hover}");
+
+    // rename across XPath: applied to the text, the process checks clean
+    let edit = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": at(&text, r#"name="request""#, 7), "newName": "incoming" }),
+    );
+    let edits = edit["changes"][uri.as_str()].as_array().unwrap_or_else(|| panic!("{edit}")).clone();
+    assert_eq!(edits.len(), 3, "{edit}");
+    let renamed = apply(&text, &edits);
+    assert!(renamed.contains("$incoming.payload") && renamed.contains(r#"<variable name="incoming""#), "{renamed}");
+    std::fs::write(&path, &renamed).unwrap();
+    assert_eq!(check_errors(&path), 0, "the renamed process checks clean");
+
+    // a name the WSDL defines is refused with a reason
+    let refused = client.request_raw(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": at(&text, r#"operation="echo" variable="request""#, 12), "newName": "other" }),
+    );
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains("WSDL")), "{refused}");
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn completion_in_an_attribute_value_an_element_position_and_xpath() {
+    let (path, text) = echo_with_xpath("lsp-complete");
+    let (mut client, uri) = started(&path, &text);
+    let labels = |result: &Value| -> Vec<String> {
+        let items = result.as_array().or_else(|| result["items"].as_array()).cloned().unwrap_or_default();
+        items.iter().map(|i| i["label"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    let complete = |client: &mut LspClient, position: Value| {
+        client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": position }))
+    };
+
+    // variable="|response" in the reply: the variables
+    let value = complete(&mut client, at(&text, r#"operation="echo" variable="response""#, 27));
+    let names = labels(&value);
+    assert!(names.contains(&"request".to_string()) && names.contains(&"response".to_string()), "{names:?}");
+
+    // `$req|` inside the XPath: `$request`
+    let xpath = complete(&mut client, at(&text, "$request.payload", 4));
+    assert!(labels(&xpath).iter().any(|l| l == "$request"), "{:?}", labels(&xpath));
+
+    // an element position inside <sequence>: activities, not declarations
+    let mut edited = text.clone();
+    let insert_at = edited.find("<assign").unwrap();
+    edited.insert_str(insert_at, "<\n        ");
+    client
+        .notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": edited }] }));
+    let elements = complete(&mut client, position(&edited, insert_at + 1));
+    let names = labels(&elements);
+    assert!(names.iter().any(|l| l == "invoke") && names.iter().any(|l| l == "scope"), "{names:?}");
+    assert!(!names.iter().any(|l| l == "variable"), "{names:?}");
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_quick_fix_is_offered_and_applied() {
+    let (path, text) = echo_with_xpath("lsp-fix");
+    let broken = text.replace(r#"variable="response"/>"#, r#"variable="respons"/>"#);
+    std::fs::write(&path, &broken).unwrap();
+    let mut client = LspClient::start();
+    client.initialize(json!({}));
+    let uri = file_uri(&path);
+    client.notify("textDocument/didOpen", open(&uri, "bpel", &broken));
+    let diagnostics = client.diagnostics_at(&uri, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": diagnostics[0]["range"], "context": { "diagnostics": diagnostics } }),
+    );
+    let action = &actions[0];
+    assert_eq!(action["kind"], "quickfix", "{actions}");
+    let edits = action["edit"]["changes"][uri.as_str()].as_array().unwrap().clone();
+    let fixed = apply(&broken, &edits);
+    assert_eq!(fixed, text, "the fix restores the declared name");
+    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }));
+    assert_eq!(client.diagnostics_at(&uri, 2), Vec::<Value>::new());
+    assert!(client.shutdown().success());
+}
+
+/// Applies LSP text edits (ASCII text: characters are bytes) from the last to the first.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start = text.split_inclusive('\n').take(line).map(str::len).sum::<usize>();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| (offset(&e["range"]["start"]), offset(&e["range"]["end"]), e["newText"].as_str().unwrap().to_string()))
+        .collect();
+    spans.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
