@@ -62,17 +62,24 @@ impl Worker {
 
     fn run(mut self) {
         loop {
-            let Some(round) = self.take() else { return };
-            let outcome = catch_unwind(AssertUnwindSafe(|| self.round(round)));
-            if outcome.is_err() {
-                tracing::error!("the analysis panicked; starting over from the open documents at the next change");
-                self.rebuild = true;
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let round = self.take()?;
+                self.round(round);
+                Some(())
+            }));
+            match outcome {
+                Ok(Some(())) => {}
+                Ok(None) => return,
+                Err(_) => {
+                    tracing::error!("the analysis panicked; starting over from the open documents at the next change");
+                    self.rebuild = true;
+                }
             }
         }
     }
 
-    /// Takes the work that accumulated: the changed texts go into the loaders now, so the state's
-    /// lock is held only while copying them.
+    /// Takes the work that accumulated, holding the state's lock only while copying the texts,
+    /// and puts it into the workspace and the loader.
     fn take(&mut self) -> Option<Round> {
         let mut state = self.shared.wait_for_work()?;
         let changed: Vec<Uri> = if self.rebuild {
@@ -87,20 +94,13 @@ impl Worker {
         };
         let closed = std::mem::take(&mut state.closed);
         let on_disk = std::mem::take(&mut state.on_disk);
-        let mut schemas_touched = false;
-        for uri in &changed {
-            let Some(document) = state.documents.get(uri) else { continue };
-            let Some(kind) = document.kind else { continue };
-            let text: Arc<str> = Arc::from(document.text.as_str());
-            self.workspace.set_text(&document.path, text.clone());
-            match kind {
-                DocumentKind::Process => self.workspace.add_process(document.path.clone()),
-                DocumentKind::Wsdl | DocumentKind::Schema => {
-                    self.documents.set_text(&document.path, text);
-                    schemas_touched = true;
-                }
-            }
-        }
+        let texts: Vec<(PathBuf, DocumentKind, Arc<str>)> = changed
+            .iter()
+            .filter_map(|uri| {
+                let document = state.documents.get(uri)?;
+                Some((document.path.clone(), document.kind?, Arc::from(document.text.as_str())))
+            })
+            .collect();
         let open: Vec<Taken> = state
             .documents
             .iter()
@@ -110,15 +110,26 @@ impl Worker {
             .collect();
         drop(state);
 
+        let mut schemas_touched = false;
+        for (path, kind, text) in texts {
+            self.workspace.set_text(&path, text.clone());
+            match kind {
+                DocumentKind::Process => self.workspace.add_process(path),
+                DocumentKind::Wsdl | DocumentKind::Schema => {
+                    self.documents.set_text(&path, text);
+                    schemas_touched = true;
+                }
+            }
+        }
         for (_, path) in &closed {
             let still_open = open.iter().any(|taken| &taken.path == path);
             if !still_open {
                 self.workspace.remove_process(path);
-                self.foreign.remove(path);
-                schemas_touched = true;
                 self.workspace.clear_text(path);
                 self.documents.clear_text(path);
-                schemas_touched |= !matches!(DocumentKind::of(path), Some(DocumentKind::Process));
+                // A closed process no longer contributes diagnostics to the documents it imports.
+                self.foreign.remove(path);
+                schemas_touched = true;
             }
         }
         for path in &on_disk {

@@ -316,5 +316,5 @@ fn exit_without_shutdown_exits_1_and_help_says_what_it_is() {
     let help = String::from_utf8(help.stdout).unwrap();
     assert!(help.contains("Language server") && help.contains("LSP over stdin/stdout"), "{help}");
     let top = Command::new(env!("CARGO_BIN_EXE_bpel")).arg("--help").output().unwrap();
-    assert!(String::from_utf8(top.stdout).unwrap().contains("lsp"));
+    assert!(String::from_utf8(top.stdout).unwrap().contains("lsp    Language server for editors"));
 }
