@@ -195,7 +195,23 @@ fn symbol(analysis: &Analysis, id: DeclId) -> Option<String> {
             }
             let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
         }
-        SymbolKind::Link | SymbolKind::MessageExchange => {
+        SymbolKind::Link => {
+            let (mut sources, mut targets) = (Vec::new(), Vec::new());
+            for activity in &process.activities {
+                let label = || activity.name.as_ref().map_or_else(|| format!("<{}>", activity.kind.tag()), |n| format!("`{}`", n.value));
+                let names = |span: Span| analysis.symbols.reference_at(span).and_then(|r| r.target) == Some(id);
+                if activity.sources.iter().flat_map(|s| &s.sources).filter_map(|s| s.link_name.as_ref()).any(|n| names(n.span)) {
+                    sources.push(label());
+                }
+                if activity.targets.iter().flat_map(|t| &t.targets).filter_map(|t| t.link_name.as_ref()).any(|n| names(n.span)) {
+                    targets.push(label());
+                }
+            }
+            let list = |names: Vec<String>| if names.is_empty() { "nothing".to_string() } else { names.join(", ") };
+            let _ = write!(out, "\n\nfrom {} to {}", list(sources), list(targets));
+            let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
+        }
+        SymbolKind::MessageExchange => {
             let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
         }
     }
@@ -420,6 +436,19 @@ mod tests {
         assert_eq!(indent_xml(xml), "<a:x xmlns:a=\"urn:a\">\n  <a:y>1</a:y>\n  <a:z>\n    <a:w/>\n  </a:z>\n</a:x>");
         assert_eq!(indent_xml("<x>unclosed"), "<x>unclosed");
         assert_eq!(indent_xml("</x></y><"), "</x>\n</y>\n<");
+    }
+
+    #[test]
+    fn a_link_shows_its_source_and_target() {
+        let path = crate::ide::test_support::betsy_dir().join("structured/Flow-Links-JoinCondition.bpel");
+        let mut loader = crate::parse::Loader::new();
+        let analysis = crate::check::analyze(&mut loader, &path).unwrap();
+        let text = &analysis.unit.text;
+        let offset = offset_of(text, "$FromFirstToThird", 0) + 2;
+        let markdown = hover(&analysis, analysis.unit.file, offset).expect("a hover").markdown;
+        assert!(markdown.starts_with("**link** `FromFirstToThird`"), "{markdown}");
+        assert!(markdown.contains("from `First` to `Third`"), "{markdown}");
+        assert!(markdown.contains("declared in <flow>"), "{markdown}");
     }
 
     #[test]
