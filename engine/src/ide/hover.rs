@@ -46,6 +46,65 @@ pub fn hover(analysis: &Analysis, file: FileId, offset: usize) -> Option<Hover> 
     Some(Hover { span: activity.tag_span, markdown })
 }
 
+/// Longer sketches are cut (a schema can describe a large document).
+const MAX_SKETCH: usize = 1500;
+
+/// Appends an XML sketch of a value's shape (sample instances from the schema), if there is one.
+fn shape(out: &mut String, samples: &[String]) {
+    if samples.is_empty() {
+        return;
+    }
+    let mut sketch = samples.iter().map(|sample| indent_xml(sample)).collect::<Vec<_>>().join("\n");
+    if sketch.len() > MAX_SKETCH {
+        let mut cut = MAX_SKETCH;
+        while !sketch.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        sketch.truncate(cut);
+        sketch.push_str("\n…");
+    }
+    let _ = write!(out, "\n\n```xml\n{sketch}\n```");
+}
+
+/// One element per line, indented by depth; an element holding only text stays on one line.
+/// Meant for the samples the schema gives (no mixed content, comments or CDATA).
+fn indent_xml(xml: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut after_text = false;
+    let mut rest = xml;
+    while !rest.is_empty() {
+        if rest.starts_with('<') {
+            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+            let tag = &rest[..end];
+            if tag.starts_with("</") {
+                depth = depth.saturating_sub(1);
+                if !after_text && !out.is_empty() {
+                    out.push('\n');
+                    out.push_str(&"  ".repeat(depth));
+                }
+            } else {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&"  ".repeat(depth));
+                if !tag.ends_with("/>") {
+                    depth += 1;
+                }
+            }
+            out.push_str(tag);
+            after_text = false;
+            rest = &rest[end..];
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            out.push_str(&rest[..end]);
+            after_text = true;
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
 fn qname(name: &QName) -> String {
     format!("`{name}`")
 }
@@ -60,20 +119,36 @@ fn symbol(analysis: &Analysis, id: DeclId) -> Option<String> {
             match variable_type_of(analysis, declaration) {
                 Some(DeclaredType::Message(reference)) => {
                     let _ = write!(out, "\n\nmessage type `{}`", reference.text);
+                    let mut samples = Vec::new();
                     if let Some(message) = reference.name.as_ref().and_then(|n| definitions.message(n)) {
                         for part in &message.parts {
                             let _ = write!(out, "\n- part `{}`{}", part.name.value, part_type(part));
+                            let sample = match (&part.element, &part.type_) {
+                                (Some(element), _) => element.name.as_ref().and_then(|n| definitions.sample_element(n).ok()),
+                                (None, Some(type_)) => type_
+                                    .name
+                                    .as_ref()
+                                    .and_then(|t| definitions.sample_of_type(&QName::new(None, &part.name.value), t).ok()),
+                                (None, None) => None,
+                            };
+                            samples.extend(sample.map(|s| s.xml));
                         }
                     }
+                    shape(&mut out, &samples);
                 }
                 Some(DeclaredType::Element(reference)) => {
                     let _ = write!(out, "\n\nelement `{}`", reference.text);
                     if let Some(element) = reference.name.as_ref().and_then(|n| definitions.element(n)) {
                         let _ = write!(out, "{}", element_type(&element.type_));
                     }
+                    let sample = reference.name.as_ref().and_then(|n| definitions.sample_element(n).ok());
+                    shape(&mut out, &sample.into_iter().map(|s| s.xml).collect::<Vec<_>>());
                 }
                 Some(DeclaredType::Type(reference)) => {
                     let _ = write!(out, "\n\ntype `{}`", reference.text);
+                    let element = QName::new(None, &declaration.name);
+                    let sample = reference.name.as_ref().and_then(|t| definitions.sample_of_type(&element, t).ok());
+                    shape(&mut out, &sample.into_iter().map(|s| s.xml).collect::<Vec<_>>());
                 }
                 Some(DeclaredType::Counter) => out.push_str("\n\ntype `xsd:unsignedInt` (a forEach counter)"),
                 Some(DeclaredType::Unknown) | None => out.push_str("\n\ntype not stated"),
@@ -120,7 +195,23 @@ fn symbol(analysis: &Analysis, id: DeclId) -> Option<String> {
             }
             let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
         }
-        SymbolKind::Link | SymbolKind::MessageExchange => {
+        SymbolKind::Link => {
+            let (mut sources, mut targets) = (Vec::new(), Vec::new());
+            for activity in &process.activities {
+                let label = || activity.name.as_ref().map_or_else(|| format!("<{}>", activity.kind.tag()), |n| format!("`{}`", n.value));
+                let names = |span: Span| analysis.symbols.reference_at(span).and_then(|r| r.target) == Some(id);
+                if activity.sources.iter().flat_map(|s| &s.sources).filter_map(|s| s.link_name.as_ref()).any(|n| names(n.span)) {
+                    sources.push(label());
+                }
+                if activity.targets.iter().flat_map(|t| &t.targets).filter_map(|t| t.link_name.as_ref()).any(|n| names(n.span)) {
+                    targets.push(label());
+                }
+            }
+            let list = |names: Vec<String>| if names.is_empty() { "nothing".to_string() } else { names.join(", ") };
+            let _ = write!(out, "\n\nfrom {} to {}", list(sources), list(targets));
+            let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
+        }
+        SymbolKind::MessageExchange => {
             let _ = write!(out, "\n\ndeclared in {}", owner(analysis, declaration.owner));
         }
     }
@@ -289,6 +380,9 @@ mod tests {
         assert!(hover.markdown.contains("message type `shop:PlaceOrderRequest`"), "{}", hover.markdown);
         assert!(hover.markdown.contains("- part `order`"), "{}", hover.markdown);
         assert!(hover.markdown.contains("declared in the process"), "{}", hover.markdown);
+        // A sketch of the part's element, from the schema.
+        let sketch = hover.markdown.split("```xml\n").nth(1).expect("a sketch");
+        assert!(sketch.contains("placeOrder") && sketch.contains("orderId") && sketch.contains("amount"), "{}", hover.markdown);
     }
 
     #[test]
@@ -334,6 +428,27 @@ mod tests {
         assert_eq!(hover.span.slice(text), "shop:PlaceOrderRequest");
         assert!(hover.markdown.starts_with("**message** `{http://example.com/bpel/examples/shop}PlaceOrderRequest`"), "{}", hover.markdown);
         assert!(hover.markdown.contains("\n- part `order`: element `"), "{}", hover.markdown);
+    }
+
+    #[test]
+    fn sketches_are_indented_one_element_a_line() {
+        let xml = "<a:x xmlns:a=\"urn:a\"><a:y>1</a:y><a:z><a:w/></a:z></a:x>";
+        assert_eq!(indent_xml(xml), "<a:x xmlns:a=\"urn:a\">\n  <a:y>1</a:y>\n  <a:z>\n    <a:w/>\n  </a:z>\n</a:x>");
+        assert_eq!(indent_xml("<x>unclosed"), "<x>unclosed");
+        assert_eq!(indent_xml("</x></y><"), "</x>\n</y>\n<");
+    }
+
+    #[test]
+    fn a_link_shows_its_source_and_target() {
+        let path = crate::ide::test_support::betsy_dir().join("structured/Flow-Links-JoinCondition.bpel");
+        let mut loader = crate::parse::Loader::new();
+        let analysis = crate::check::analyze(&mut loader, &path).unwrap();
+        let text = &analysis.unit.text;
+        let offset = offset_of(text, "$FromFirstToThird", 0) + 2;
+        let markdown = hover(&analysis, analysis.unit.file, offset).expect("a hover").markdown;
+        assert!(markdown.starts_with("**link** `FromFirstToThird`"), "{markdown}");
+        assert!(markdown.contains("from `First` to `Third`"), "{markdown}");
+        assert!(markdown.contains("declared in <flow>"), "{markdown}");
     }
 
     #[test]

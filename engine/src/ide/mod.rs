@@ -3,6 +3,15 @@
 //! byte offset in, `(FileId, Span)` locations and small structs out; no editor protocol types.
 //! Used by the language server and the REPL. Every query is pure and answers any offset of any
 //! text, however broken, without panicking.
+//!
+//! - [`navigation`]: `definition`, `references`, `highlights` (read/write), `target_at`.
+//! - [`rename`]: `prepare_rename`, `rename` (typed refusals: [`rename::RenameError`]).
+//! - [`symbols`]: `document_symbols` (process or imported document), `workspace_symbols`,
+//!   `folding_ranges`, `selection_ranges`.
+//! - [`hover`]: markdown for a name, a QName into WSDL/XSD, or an activity's element name.
+//!
+//! The queries take a [`FileId`] the analysis knows (the process or one of its imported documents;
+//! [`file_id`] finds it by path) and a byte offset; the cursor may stand just after a name.
 
 pub mod completion;
 pub mod hover;

@@ -24,6 +24,19 @@ pub enum RenameError {
     UneditableUse { name: String, span: Span },
 }
 
+/// Whether the name at `offset` in `file` can be renamed: its span and current text (for the
+/// editor to show), or why not. The new name is checked by [`rename`].
+pub fn prepare_rename(analysis: &Analysis, file: FileId, offset: usize) -> Result<(Span, String), RenameError> {
+    let index = Index::build(analysis);
+    let occurrence = index.at(file, offset).ok_or(RenameError::NothingHere)?;
+    let text = super::file_text(analysis, occurrence.file).unwrap_or_default();
+    let name = occurrence.span.slice(&text).to_string();
+    match &occurrence.target {
+        Target::Symbol(_) => Ok((occurrence.span, name)),
+        other => Err(RenameError::DefinedOutside { what: describe(other), name }),
+    }
+}
+
 /// The edits that rename what the name at `offset` in `file` declares or refers to: each
 /// `(file, span, new text)`, sorted by position, declaration included.
 pub fn rename(analysis: &Analysis, file: FileId, offset: usize, new_name: &str) -> Result<Vec<(FileId, Span, String)>, RenameError> {
@@ -218,12 +231,18 @@ mod tests {
         let variable = offset_of(&text, "$placeOrder", 0) + 1;
 
         assert_eq!(rename(&analysis, file, 0, "x"), Err(RenameError::NothingHere));
+        let (span, name) = prepare_rename(&analysis, file, variable).expect("a variable");
+        assert_eq!((span.slice(&text), name.as_str()), ("placeOrder", "placeOrder"));
+        assert_eq!(prepare_rename(&analysis, file, 0), Err(RenameError::NothingHere));
         assert!(matches!(rename(&analysis, file, variable, "payment"), Err(RenameError::Clash { name, .. }) if name == "payment"));
         assert!(matches!(rename(&analysis, file, variable, "1st"), Err(RenameError::InvalidName { .. })));
         assert!(matches!(rename(&analysis, file, variable, "a:b"), Err(RenameError::InvalidName { .. })));
         assert!(matches!(rename(&analysis, file, variable, "order.part"), Err(RenameError::InvalidName { .. })));
         let operation = offset_of(&text, "operation=\"placeOrder\"", 0) + "operation=\"".len();
         assert!(matches!(rename(&analysis, file, operation, "x"), Err(RenameError::DefinedOutside { what: "operation", .. })));
+        assert!(
+            matches!(prepare_rename(&analysis, file, operation), Err(RenameError::DefinedOutside { what: "operation", name }) if name == "placeOrder")
+        );
         let message = offset_of(&text, "shop:PlaceOrderRequest", 0) + 7;
         assert!(matches!(rename(&analysis, file, message, "x"), Err(RenameError::DefinedOutside { what: "message", .. })));
         // A partner link may take the name of a variable: the kinds are separate.

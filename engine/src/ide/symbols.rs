@@ -54,7 +54,7 @@ pub fn document_symbols(analysis: &Analysis, file: FileId) -> Vec<DocumentSymbol
     }
     let Some(process) = &analysis.unit.process else { return Vec::new() };
     let mut children = declarations(analysis, None);
-    children.extend(process.activity.map(|id| activity_symbol(analysis, process, id, 0)));
+    children.extend(process.activity.and_then(|id| activity_symbol(analysis, process, id, 0)));
     let (name, name_span) = match &process.name {
         Some(name) => (name.value.clone(), name.span),
         None => ("process".to_string(), process.span),
@@ -110,8 +110,8 @@ fn type_span(type_def: &crate::model::xsd::TypeDef) -> Span {
 /// Deep enough for any real process; a generated one nested deeper is cut there, not overflowed.
 const MAX_DEPTH: usize = 200;
 
-fn activity_symbol(analysis: &Analysis, process: &Process, id: ActivityId, depth: usize) -> DocumentSymbol {
-    let activity = process.activity(id);
+fn activity_symbol(analysis: &Analysis, process: &Process, id: ActivityId, depth: usize) -> Option<DocumentSymbol> {
+    let activity = process.activities.get(id.0 as usize)?;
     let tag = activity.kind.tag();
     let (name, name_span) = match &activity.name {
         Some(name) => (name.value.clone(), name.span),
@@ -125,12 +125,12 @@ fn activity_symbol(analysis: &Analysis, process: &Process, id: ActivityId, depth
     }
     if depth < MAX_DEPTH {
         for child in activity.kind.children() {
-            if child != id && process.activities.get(child.0 as usize).is_some() {
-                children.push(activity_symbol(analysis, process, child, depth + 1));
+            if child != id {
+                children.extend(activity_symbol(analysis, process, child, depth + 1));
             }
         }
     }
-    DocumentSymbol { name, kind: SymbolKind::Activity(tag), span: activity.span, name_span, children }
+    Some(DocumentSymbol { name, kind: SymbolKind::Activity(tag), span: activity.span, name_span, children })
 }
 
 /// The declarations owned by `owner` (the process for `None`), in document order. A forEach's
