@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bpel_engine::exec::messages::{message_from_body, operation, Direction};
+use bpel_engine::exec::messages::{message_from_body, Direction};
 use bpel_engine::exec::run_in_place::{run_sample, run_sample_path, run_scenario, Run, RunOptions, RunReport};
 use bpel_engine::exec::sample::{sample_message, sample_start_message, start_activities, Role, SampleError};
 use bpel_engine::exec::scenario::Scenario;
@@ -28,7 +28,12 @@ fn sample_run(path: &Path, options: &RunOptions) -> Run {
 }
 
 fn steps(report: &RunReport) -> String {
-    report.steps.iter().map(|s| format!("[{}] {}\n    {}", if s.ok { "ok" } else { "FAILED" }, s.description, s.detail)).collect::<Vec<_>>().join("\n")
+    report
+        .steps
+        .iter()
+        .map(|s| format!("[{}] {}\n    {}", if s.ok { "ok" } else { "FAILED" }, s.description, s.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The count of the activity whose description contains `needle` (0 if it never completed).
@@ -43,14 +48,16 @@ fn the_start_message_of_every_example_is_valid_per_its_schema() {
         let start = start_activities(&deployed);
         assert!(!start.is_empty(), "{name} has a start activity");
         let sample = sample_start_message(&deployed).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!((sample.partner_link.as_str(), sample.operation.as_str()), (start[0].partner_link.as_str(), start[0].operation.as_str()));
-        let op = operation(&deployed, &sample.partner_link, &sample.operation, true).unwrap();
+        assert_eq!(
+            (sample.partner_link.as_str(), sample.operation.as_str()),
+            (start[0].partner_link.as_str(), start[0].operation.as_str())
+        );
         let ty = deployed.message_type(&sample.message_type).unwrap();
         assert_eq!(sample.parts.len(), ty.parts.len(), "{name}: one body element per part");
         let message = message_from_body(&ty, &sample.body().unwrap());
-        assert!(op.input.is_some());
-        let validation = validate_variable(&deployed.unit.definitions, "sample", &VarType::Message(ty.clone()), Some(&Value::Message(message)))
-            .unwrap_or_else(|fault| panic!("{name}: the sample {:?} is not valid: {fault}", sample.parts));
+        let validation =
+            validate_variable(&deployed.unit.definitions, "sample", &VarType::Message(ty.clone()), Some(&Value::Message(message)))
+                .unwrap_or_else(|fault| panic!("{name}: the sample {:?} is not valid: {fault}", sample.parts));
         assert!(validation.unchecked.is_empty(), "{name}: {:?}", validation.unchecked);
 
         // and the engine takes it: a new instance, no fault
@@ -139,7 +146,8 @@ fn long_running_reaches_its_alarm_on_the_virtual_clock_and_completes() {
     let run = sample_run(&example("long-running/long-running"), &RunOptions::default());
     let report = &run.report;
     assert!(report.passed, "{}", steps(report));
-    let advance = report.steps.iter().find(|s| s.description.starts_with("advance the clock")).unwrap_or_else(|| panic!("{}", steps(report)));
+    let advance =
+        report.steps.iter().find(|s| s.description.starts_with("advance the clock")).unwrap_or_else(|| panic!("{}", steps(report)));
     assert!(advance.description.contains("2026-01-04T00:00:00Z") && advance.description.contains("+3d"), "{}", advance.description);
     assert!(report.steps.iter().any(|s| s.description.contains("notifier.orderClosed (one-way)")), "{}", steps(report));
     assert_eq!(report.instances[0].status, "completed");
@@ -219,6 +227,7 @@ fn an_uncaught_fault_names_the_activity_that_threw_it() {
     ] {
         let (dir, path) = loop_process(name, body);
         let run = sample_run(&path, &rounds(1));
+        let text = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         let report = &run.report;
         assert!(!report.passed, "{name}: {}", steps(report));
@@ -228,7 +237,6 @@ fn an_uncaught_fault_names_the_activity_that_threw_it() {
         let at = instance.thrown_at.as_ref().unwrap_or_else(|| panic!("{name}: no site: {report:?}"));
         let expected = if name == "rethrow" { "<rethrow name=\"Again\">" } else { "<throw name=\"Boom\">" };
         assert!(at.description.starts_with(expected), "{name}: {}", at.description);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| std::fs::read_to_string(fixtures().join("loop.bpel.in")).unwrap().replace("BODY", body));
         let element = &text[at.span.start as usize..at.span.end as usize];
         assert!(element.starts_with(&expected.replace("\">", "\"")), "{name}: {element}");
     }
@@ -250,7 +258,11 @@ fn every_example_scenario_passes_in_the_run_report_shape() {
     // a scenario that expects what does not happen fails, step by step
     let dir = std::env::temp_dir().join(format!("bpel-run-in-place-{}-scenario", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let wrong = std::fs::read_to_string(example("echo/echo").with_extension("scenario.toml")).unwrap().replacen("hello, world</echo:echoResponse>", "goodbye</echo:echoResponse>", 1);
+    let wrong = std::fs::read_to_string(example("echo/echo").with_extension("scenario.toml")).unwrap().replacen(
+        "hello, world</echo:echoResponse>",
+        "goodbye</echo:echoResponse>",
+        1,
+    );
     std::fs::write(dir.join("wrong.scenario.toml"), wrong).unwrap();
     let run = run_scenario(&example("echo/echo"), &dir.join("wrong.scenario.toml")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
@@ -291,4 +303,48 @@ fn the_report_serializes_with_the_fields_the_language_server_returns() {
     assert!(json["instances"][0]["reply"].as_str().unwrap().contains("echoResponse"));
     assert!(json["instances"][0].get("fault").is_none());
     assert!(json["activity_counts"][0]["count"].is_u64() && json["activity_counts"][0]["span"].is_object());
+}
+
+#[test]
+fn a_run_that_would_go_on_stops_at_its_step_limit() {
+    let (dir, path) = loop_process(
+        "limit",
+        r#"<sequence name="Round"><wait name="Hour"><for>'PT1H'</for></wait><assign><copy><from>$i + 1</from><to variable="i"/></copy></assign></sequence>"#,
+    );
+    let run = sample_run(&path, &RunOptions { max_steps: 4, ..rounds(100) });
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = &run.report;
+    assert!(report.passed, "no fault: {}", steps(report));
+    // the request and three hours, then the closing step
+    assert_eq!(report.steps.len(), 5, "{}", steps(report));
+    assert_eq!(report.steps.iter().filter(|s| s.description.starts_with("advance the clock")).count(), 3);
+    assert_eq!(count_of(report, "\"Hour\""), 3);
+    assert_eq!(report.instances[0].status, "running");
+    assert!(report.notes.iter().any(|n| n.contains("after 4 steps")), "{:?}", report.notes);
+}
+
+#[test]
+fn a_scenario_that_expects_an_uncaught_fault_passes_and_names_where_it_was_thrown() {
+    let (dir, path) = loop_process("scenario-fault", r#"<throw name="Boom" faultName="tns:boom"/>"#);
+    let scenario = dir.join("boom.scenario.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+[[step]]
+send = "client.start"
+body = '<t:count xmlns:t="http://example.com/bpel/tests/loop">2</t:count>'
+
+[[step]]
+expect_status = "faulted"
+"#,
+    )
+    .unwrap();
+    let run = run_scenario(&path, &scenario).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = &run.report;
+    assert!(report.passed, "{}", steps(report));
+    assert_eq!(report.steps.len(), 2);
+    let instance = &report.instances[0];
+    assert_eq!(instance.status, "faulted");
+    assert!(instance.thrown_at.as_ref().is_some_and(|at| at.description.starts_with("<throw name=\"Boom\">")), "{instance:?}");
 }

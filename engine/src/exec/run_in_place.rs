@@ -323,7 +323,8 @@ impl SampleRun<'_> {
             let from = self.engine.now();
             self.engine.advance_to(due);
             self.settle();
-            let detail = self.engine.instances().filter_map(|(id, _)| self.engine.overview(id).map(|o| format!("instance {id}: {}", o.summary)));
+            let detail =
+                self.engine.instances().filter_map(|(id, _)| self.engine.overview(id).map(|o| format!("instance {id}: {}", o.summary)));
             let detail: Vec<String> = detail.collect();
             let moved = due.0.saturating_sub(from.0).max(0);
             self.step(format!("advance the clock to {} (+{})", date_time_text(due), millis_text(moved as u64)), true, detail.join("\n"));
@@ -393,7 +394,14 @@ impl Outcomes {
     }
 }
 
-fn build_report(engine: &Engine, recorder: &Recorder, outcomes: &Outcomes, passed: bool, steps: Vec<RunStep>, mut notes: Vec<String>) -> RunReport {
+fn build_report(
+    engine: &Engine,
+    recorder: &Recorder,
+    outcomes: &Outcomes,
+    passed: bool,
+    steps: Vec<RunStep>,
+    mut notes: Vec<String>,
+) -> RunReport {
     let Some(deployed) = engine.processes().next().map(|(_, d)| d) else {
         return RunReport { passed: false, steps, instances: Vec::new(), activity_counts: Vec::new(), notes };
     };
@@ -527,4 +535,3 @@ impl Observer for Recorder {
         recorded.throws.push((activity, fault.clone()));
     }
 }
-

@@ -194,7 +194,8 @@ pub fn run_observed(
     let mut runner = Runner { engine, process, current: None, calls: Vec::new(), pending: Vec::new(), replies: Vec::new() };
     let mut report = Report::default();
     for (index, step) in scenario.steps.iter().enumerate() {
-        let mut out = StepReport { number: index + 1, action: describe(step), events: Vec::new(), failures: Vec::new(), replies: Vec::new() };
+        let mut out =
+            StepReport { number: index + 1, action: describe(step), events: Vec::new(), failures: Vec::new(), replies: Vec::new() };
         runner.step(step, &mut out);
         runner.collect(&mut out);
         runner.settle_pending(&mut out);
