@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use bpel_engine::exec::messages::{message_from_body, Direction};
-use bpel_engine::exec::run_in_place::{run_sample, run_sample_path, run_scenario, Run, RunOptions, RunReport};
+use bpel_engine::exec::run_in_place::{
+    run_sample, run_sample_path, run_sample_reporting, run_scenario, run_scenario_reporting, Run, RunOptions, RunReport, RunStep,
+};
 use bpel_engine::exec::sample::{sample_message, sample_start_message, start_activities, Role, SampleError};
 use bpel_engine::exec::scenario::Scenario;
 use bpel_engine::exec::{Deployed, Engine};
@@ -347,4 +349,19 @@ expect_status = "faulted"
     let instance = &report.instances[0];
     assert_eq!(instance.status, "faulted");
     assert!(instance.thrown_at.as_ref().is_some_and(|at| at.description.starts_with("<throw name=\"Boom\">")), "{instance:?}");
+}
+
+#[test]
+fn progress_hears_of_every_step_as_it_is_done() {
+    let path = example("long-running/long-running");
+    let mut heard: Vec<RunStep> = Vec::new();
+    let run = run_sample_reporting(deployed(&path), &RunOptions::default(), |step| heard.push(step.clone())).unwrap();
+    assert!(heard.len() >= 3, "{}", steps(&run.report));
+    assert_eq!(heard, run.report.steps);
+
+    let scenario = Scenario::load(&path.with_extension("scenario.toml")).unwrap();
+    let mut heard: Vec<RunStep> = Vec::new();
+    let run = run_scenario_reporting(deployed(&path), &scenario, |step| heard.push(step.clone())).unwrap();
+    assert_eq!(heard.len(), scenario.steps.len());
+    assert_eq!(heard, run.report.steps);
 }

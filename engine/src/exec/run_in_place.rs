@@ -167,24 +167,30 @@ pub fn run_sample_path(path: &Path, options: &RunOptions) -> Result<Run, RunErro
 
 /// Runs the process once with a sample request for its first start activity (see the module).
 /// Fails only when there is nothing to send: no start activity, or no sample of its message.
-pub fn run_sample(mut deployed: Deployed, options: &RunOptions) -> Result<Run, RunError> {
+pub fn run_sample(deployed: Deployed, options: &RunOptions) -> Result<Run, RunError> {
+    run_sample_reporting(deployed, options, |_| {})
+}
+
+/// [`run_sample`], handing each step to `progress` as soon as it is done (a face reports progress).
+pub fn run_sample_reporting(mut deployed: Deployed, options: &RunOptions, progress: impl FnMut(&RunStep)) -> Result<Run, RunError> {
     let start = start_activities(&deployed).into_iter().next().ok_or(SampleError::NoStartActivity)?;
     let sample = sample_message(&deployed, &start.partner_link, &start.operation, Role::Mine, Direction::Input)?;
     let recorder = Arc::new(Recorder::new(&deployed));
     deployed.observer = Some(recorder.clone());
     let mut engine = Engine::starting_at(options.start.unwrap_or(DEFAULT_START));
     let process = engine.deploy_compiled(deployed);
+    let began = engine.now();
     let mut run = SampleRun {
         engine,
         process,
         recorder,
         options,
-        began: Timestamp(0),
+        began,
         steps: Vec::new(),
         notes: sample.notes.clone(),
         outcomes: Outcomes::default(),
+        progress,
     };
-    run.began = run.engine.now();
 
     let texts = options.body.clone().unwrap_or_else(|| sample.parts.iter().map(|p| p.xml.clone()).collect());
     let target = format!("{}.{}", start.partner_link, start.operation);
@@ -212,7 +218,12 @@ pub fn run_scenario(process_path: &Path, scenario_path: &Path) -> Result<Run, Ru
 /// Runs a scenario against a deployed process on the virtual clock, as `bpel run` does. `passed`
 /// is every expectation held; each scenario step is one step of the report, and each reply
 /// expected but never given one more (failed) step.
-pub fn run_scenario_with(mut deployed: Deployed, scenario: &Scenario) -> Result<Run, RunError> {
+pub fn run_scenario_with(deployed: Deployed, scenario: &Scenario) -> Result<Run, RunError> {
+    run_scenario_reporting(deployed, scenario, |_| {})
+}
+
+/// [`run_scenario_with`], handing each scenario step to `progress` as soon as it is done.
+pub fn run_scenario_reporting(mut deployed: Deployed, scenario: &Scenario, mut progress: impl FnMut(&RunStep)) -> Result<Run, RunError> {
     let start = scenario.start_time().map_err(RunError::BadScenario)?;
     let recorder = Arc::new(Recorder::new(&deployed));
     deployed.observer = Some(recorder.clone());
@@ -224,16 +235,9 @@ pub fn run_scenario_with(mut deployed: Deployed, scenario: &Scenario) -> Result<
             outcomes.reply(*instance, result);
         }
         outcomes.attribute(engine, &recorder);
+        progress(&scenario_step(step));
     });
-    let mut steps: Vec<RunStep> = report
-        .steps
-        .iter()
-        .map(|step| {
-            let mut detail = step.events.clone();
-            detail.extend(step.failures.iter().map(ToString::to_string));
-            RunStep { description: format!("{}. {}", step.number, step.action), ok: step.failures.is_empty(), detail: detail.join("\n") }
-        })
-        .collect();
+    let mut steps: Vec<RunStep> = report.steps.iter().map(scenario_step).collect();
     steps.extend(report.unanswered.iter().map(|m| RunStep { description: m.what.clone(), ok: false, detail: m.to_string() }));
     let passed = report.passed();
     let notes = Vec::new();
@@ -241,7 +245,13 @@ pub fn run_scenario_with(mut deployed: Deployed, scenario: &Scenario) -> Result<
     Ok(Run { report, engine, process })
 }
 
-struct SampleRun<'o> {
+fn scenario_step(step: &scenario::StepReport) -> RunStep {
+    let mut detail = step.events.clone();
+    detail.extend(step.failures.iter().map(ToString::to_string));
+    RunStep { description: format!("{}. {}", step.number, step.action), ok: step.failures.is_empty(), detail: detail.join("\n") }
+}
+
+struct SampleRun<'o, P> {
     engine: Engine,
     process: ProcessId,
     recorder: Arc<Recorder>,
@@ -250,11 +260,14 @@ struct SampleRun<'o> {
     steps: Vec<RunStep>,
     notes: Vec<String>,
     outcomes: Outcomes,
+    progress: P,
 }
 
-impl SampleRun<'_> {
+impl<P: FnMut(&RunStep)> SampleRun<'_, P> {
     fn step(&mut self, description: String, ok: bool, detail: String) {
-        self.steps.push(RunStep { description, ok, detail });
+        let step = RunStep { description, ok, detail };
+        (self.progress)(&step);
+        self.steps.push(step);
     }
 
     fn out_of_steps(&mut self) -> bool {
@@ -525,7 +538,7 @@ impl Observer for Recorder {
             return;
         }
         // a flow or forEach taking the fault a branch below it threw did not throw it
-        let taken_from_below = recorded.throws.last().is_some_and(|(at, thrown)| thrown == fault && self.is_ancestor(activity, *at));
+        let taken_from_below = recorded.throws.iter().rev().any(|(at, thrown)| thrown == fault && self.is_ancestor(activity, *at));
         if taken_from_below {
             return;
         }
