@@ -365,3 +365,32 @@ fn progress_hears_of_every_step_as_it_is_done() {
     assert_eq!(heard.len(), scenario.steps.len());
     assert_eq!(heard, run.report.steps);
 }
+
+fn betsy(path: &str) -> PathBuf {
+    let shared = std::env::var_os("BPEL_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let file = shared.join("conformance/betsy").join(path);
+    assert!(file.is_file(), "betsy conformance suite not found at {} (set BPEL_SHARED)", file.display());
+    file
+}
+
+#[test]
+fn a_pick_that_creates_the_instance_offers_each_on_message_and_the_first_is_run() {
+    let path = betsy("cfpatterns/WCP16-DeferredChoice.bpel");
+    let deployed = deployed(&path);
+    let start = start_activities(&deployed);
+    let operations: Vec<&str> = start.iter().map(|s| s.operation.as_str()).collect();
+    assert_eq!(operations, ["startProcessSync", "startProcessSyncString"]);
+    assert!(start.iter().all(|s| s.kind == "onMessage" && s.activity == start[0].activity));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text[start[1].span.start as usize..].starts_with("<onMessage partnerLink=\"MyRoleLink\" operation=\"startProcessSyncString\""));
+
+    let run = sample_run(&path, &RunOptions::default());
+    assert!(run.report.passed, "{}", steps(&run.report));
+    assert!(run.report.steps[0].description.starts_with("send MyRoleLink.startProcessSync "), "{}", steps(&run.report));
+    assert_eq!(run.report.instances[0].status, "completed");
+    assert!(run.report.instances[0].reply.is_some());
+    assert_eq!(count_of(&run.report, "\"ReplyToInitialReceive\""), 1, "{:?}", run.report.activity_counts);
+    assert_eq!(count_of(&run.report, "\"ReplyToInitialReceiveString\""), 0);
+}
