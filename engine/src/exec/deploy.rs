@@ -83,6 +83,9 @@ pub struct Deployed {
     /// How many completed activities an instance's trace keeps (the last ones; older ones are
     /// dropped, so the trace does not grow with an instance's life). Set before deploying.
     pub trace_limit: usize,
+    /// Told what instances do as they run (run-in-place); `None` for every ordinary deployment.
+    /// Set before deploying.
+    pub observer: Option<std::sync::Arc<dyn super::observer::Observer>>,
     /// Line starts of the process text, for messages that name an activity's line.
     pub lines: crate::span::LineIndex,
     /// For each (partner link, operation) the process receives on: how to route a message.
@@ -168,6 +171,7 @@ impl Deployed {
             sourced_links: BTreeMap::new(),
             base_address: "http://localhost:8080".to_string(),
             trace_limit: DEFAULT_TRACE_LIMIT,
+            observer: None,
             lines: crate::span::LineIndex::new(&unit.text),
             inbound: BTreeMap::new(),
             message_types: BTreeMap::new(),

@@ -105,6 +105,9 @@ pub fn completed(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &Frame
         return;
     }
     cx.shared_mut().record(frame.activity, d.trace_limit);
+    if let Some(observer) = &d.observer {
+        observer.completed(frame.activity);
+    }
     let activity = d.process().activity(frame.activity);
     let Some(sources) = &activity.sources else { return };
     for source in &sources.sources {

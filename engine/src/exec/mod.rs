@@ -25,6 +25,9 @@ pub mod fit;
 pub mod inspect;
 pub mod links;
 pub mod messages;
+pub mod observer;
+pub mod run_in_place;
+pub mod sample;
 pub mod scenario;
 pub mod state;
 pub mod time;
@@ -174,6 +177,7 @@ impl Program for Deployed {
             }
             budget = budget.saturating_sub(1);
             let mut frame = frame;
+            let passed_on = matches!(input, Input::Child(Err(_)));
             let act = match activities::step(self, cx, &mut frame, input) {
                 Act::Done => {
                     cx.pop();
@@ -185,6 +189,9 @@ impl Program for Deployed {
                     continue;
                 }
                 Act::Fault(fault) => {
+                    if let Some(observer) = &self.observer {
+                        observer.faulted(frame.activity, &fault, passed_on);
+                    }
                     cx.pop();
                     if cx.frames().is_empty() {
                         return Step::Fault(Payload::Fault(fault));

@@ -131,6 +131,8 @@ pub struct StepReport {
     pub events: Vec<String>,
     /// The expectations that did not hold.
     pub failures: Vec<Mismatch>,
+    /// The replies (or faults) instances sent during the step, in order.
+    pub replies: Vec<(InstanceId, Result<Message, Fault>)>,
 }
 
 /// An expectation that did not hold.
@@ -192,7 +194,8 @@ pub fn run_observed(
     let mut runner = Runner { engine, process, current: None, calls: Vec::new(), pending: Vec::new(), replies: Vec::new() };
     let mut report = Report::default();
     for (index, step) in scenario.steps.iter().enumerate() {
-        let mut out = StepReport { number: index + 1, action: describe(step), events: Vec::new(), failures: Vec::new() };
+        let mut out =
+            StepReport { number: index + 1, action: describe(step), events: Vec::new(), failures: Vec::new(), replies: Vec::new() };
         runner.step(step, &mut out);
         runner.collect(&mut out);
         runner.settle_pending(&mut out);
@@ -428,6 +431,7 @@ impl Runner<'_> {
                 Ok(message) => format!("instance {} replies {}", reply.instance, message_text(message)),
                 Err(fault) => format!("instance {} replies with the fault {fault}", reply.instance),
             });
+            out.replies.push((reply.instance, reply.result.clone()));
             self.replies.push((reply.exchange, reply.result));
         }
     }
