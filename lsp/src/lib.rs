@@ -9,6 +9,7 @@
 mod analysis;
 mod documents;
 pub mod queries;
+mod run;
 mod server;
 mod state;
 pub mod to_proto;

@@ -16,6 +16,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::documents::Document;
 use crate::queries;
+use crate::run::{self, LastRuns};
 use crate::state::Shared;
 
 /// How long a query waits for the analysis of the document's current version before it answers
@@ -31,11 +32,20 @@ pub struct Backend {
     watch_files: AtomicBool,
     /// Whether the client takes completion items in snippet syntax.
     snippets: Arc<AtomicBool>,
+    /// The checkpoints of each process's last run in place.
+    last_runs: Arc<LastRuns>,
 }
 
 impl Backend {
     pub fn new(client: Client, shared: Arc<Shared>, shut_down: Arc<AtomicBool>) -> Backend {
-        Backend { client, shared, shut_down, watch_files: AtomicBool::new(false), snippets: Arc::new(AtomicBool::new(false)) }
+        Backend {
+            client,
+            shared,
+            shut_down,
+            watch_files: AtomicBool::new(false),
+            snippets: Arc::new(AtomicBool::new(false)),
+            last_runs: Arc::default(),
+        }
     }
 
     /// Runs a notification's state change; a panic in it is logged and the server goes on.
@@ -113,6 +123,11 @@ impl LanguageServer for Backend {
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![run::RUN.to_string(), run::SAVE_CHECKPOINT.to_string()],
+                    ..ExecuteCommandOptions::default()
+                }),
                 ..ServerCapabilities::default()
             },
             ..InitializeResult::default()
@@ -277,6 +292,30 @@ impl LanguageServer for Backend {
             queries::folding_ranges(&analysis)
         })
         .await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let uri = params.text_document.uri;
+        self.query("textDocument/codeLens", move |shared| {
+            let state = shared.lock();
+            let document = state.documents.get(&uri)?;
+            (document.kind == Some(crate::documents::DocumentKind::Process)).then(|| run::code_lenses(&document.path, &document.text))
+        })
+        .await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        let last_runs = self.last_runs.clone();
+        let command = params.command;
+        let arguments = params.arguments;
+        let answer = self
+            .query("workspace/executeCommand", move |shared| match command.as_str() {
+                run::RUN => run::run(shared, &last_runs, &arguments),
+                run::SAVE_CHECKPOINT => run::save_checkpoint(&last_runs, &arguments),
+                other => Err(format!("unknown command `{other}` (this server offers {} and {})", run::RUN, run::SAVE_CHECKPOINT)),
+            })
+            .await?;
+        answer.map(Some).map_err(|reason| Error { code: ErrorCode::InvalidParams, message: reason.into(), data: None })
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

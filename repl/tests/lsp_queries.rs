@@ -182,3 +182,45 @@ fn apply(text: &str, edits: &[Value]) -> String {
     }
     out
 }
+
+#[test]
+fn run_in_place_with_and_without_a_scenario_and_a_saved_checkpoint_restores() {
+    let (path, text) = echo_with_xpath("lsp-run");
+    std::fs::copy(support::workspace().join("examples/echo/echo.scenario.toml"), path.with_file_name("echo.scenario.toml")).unwrap();
+    let (mut client, uri) = started(&path, &text);
+    let init_commands = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let lenses = init_commands.as_array().unwrap();
+    assert_eq!(lenses.len(), 2, "Run, and Run scenario echo.scenario.toml: {init_commands}");
+    assert!(lenses.iter().all(|l| l["command"]["command"] == "bpel.run"), "{init_commands}");
+
+    // without a scenario: a sample request, the reply echoes it
+    let report = client.request("workspace/executeCommand", json!({ "command": "bpel.run", "arguments": [{ "uri": uri }] }));
+    assert_eq!(report["passed"], true, "{report}");
+    assert!(!report["steps"].as_array().unwrap().is_empty(), "{report}");
+    let instance = &report["instances"][0];
+    assert_eq!(instance["status"], "completed", "{report}");
+    assert!(instance["reply"].as_str().is_some_and(|r| r.contains("echoResponse")), "{report}");
+
+    // with the scenario beside it: as `bpel run` does
+    let scenario_uri = file_uri(&path.with_file_name("echo.scenario.toml"));
+    let report = client
+        .request("workspace/executeCommand", json!({ "command": "bpel.run", "arguments": [{ "uri": uri, "scenario": scenario_uri }] }));
+    assert_eq!(report["passed"], true, "{report}");
+    assert!(report["steps"].as_array().unwrap().iter().all(|s| s["ok"] == true), "{report}");
+
+    // the checkpoint of an instance of the last run, restored with the engine
+    let id = report["instances"][0]["id"].as_u64().unwrap();
+    let saved = path.with_file_name("instance.ckpt");
+    client.request(
+        "workspace/executeCommand",
+        json!({ "command": "bpel.saveCheckpoint", "arguments": [{ "uri": uri, "instance": id, "path": saved.to_str().unwrap() }] }),
+    );
+    let bytes = std::fs::read(&saved).unwrap();
+    let mut engine = bpel_engine::exec::Engine::new();
+    let process = engine.deploy(&path).unwrap();
+    engine.restore(process, None, &bytes).expect("the saved checkpoint restores");
+
+    let unknown = client.request_raw("workspace/executeCommand", json!({ "command": "bpel.nothing", "arguments": [] }));
+    assert!(unknown["error"]["message"].as_str().is_some_and(|m| m.contains("unknown command")), "{unknown}");
+    assert!(client.shutdown().success());
+}
