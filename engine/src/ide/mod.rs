@@ -5,11 +5,13 @@
 //! text, however broken, without panicking.
 
 pub mod completion;
+pub mod editing;
 pub mod hover;
 mod index;
 pub mod navigation;
 pub mod rename;
 pub mod symbols;
+pub mod tokens;
 
 use std::path::Path;
 use std::sync::Arc;
