@@ -229,7 +229,8 @@ fn formatting_refuses_a_malformed_document() {
 
 /// Elements with their names, namespaces and attributes, and the text that is not whitespace only.
 fn tree(element: &Element, out: &mut Vec<String>) {
-    let attributes: Vec<String> = element.attributes.iter().map(|a| format!("{}:{}={:?}", a.prefix.as_deref().unwrap_or(""), a.local, a.value)).collect();
+    let attributes: Vec<String> =
+        element.attributes.iter().map(|a| format!("{}:{}={:?}", a.prefix.as_deref().unwrap_or(""), a.local, a.value)).collect();
     out.push(format!("<{:?} {} {}>", element.namespace, element.qualified_name(), attributes.join(" ")));
     for node in &element.children {
         match node {
@@ -256,8 +257,8 @@ fn formatting_the_examples_and_betsy_keeps_the_tree_and_is_idempotent() {
         // as written, and with every line's indentation taken away
         let flat: String = text.lines().map(str::trim_start).collect::<Vec<_>>().join("\n");
         for original in [text.clone(), flat] {
-            let edits = editing::format(&original, FormatOptions::default(), None)
-                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            let edits =
+                editing::format(&original, FormatOptions::default(), None).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
             let formatted = apply(&original, &edits);
             reindented += edits.len();
             assert_eq!(tree_of(&formatted), tree_of(&original), "{}", path.display());
@@ -318,4 +319,27 @@ fn semantic_tokens_classify_the_xpath_of_a_process() {
             (TokenClass::Number, "0"),
         ]
     );
+}
+
+#[test]
+fn semantic_tokens_of_betsy_lie_in_order_inside_their_expressions() {
+    let mut classes = std::collections::HashSet::new();
+    for path in betsy().into_iter().chain(examples()) {
+        let analysis = analyze(&mut Loader::new(), &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tokens = semantic_tokens(&analysis, analysis.unit.file);
+        for pair in tokens.windows(2) {
+            assert!(pair[0].span.end <= pair[1].span.start, "{}: {pair:?}", path.display());
+        }
+        for token in &tokens {
+            let written = slice(&text, token.span);
+            assert!(!written.is_empty() && !written.contains('<'), "{}: {token:?} `{written}`", path.display());
+            classes.insert(token.class);
+        }
+    }
+    for class in
+        [TokenClass::Variable, TokenClass::Part, TokenClass::Function, TokenClass::String, TokenClass::Number, TokenClass::Operator]
+    {
+        assert!(classes.contains(&class), "some {class:?} in the examples and betsy: {classes:?}");
+    }
 }

@@ -328,7 +328,12 @@ pub fn on_type_formatting(path: &std::path::Path, text: &str, position: lsp::Pos
 
 /// Re-indentation of the document, or of the lines of `range`; `None` (no edits) for a document
 /// that is not well-formed.
-pub fn formatting(path: &std::path::Path, text: &str, options: &lsp::FormattingOptions, range: Option<lsp::Range>) -> Option<Vec<lsp::TextEdit>> {
+pub fn formatting(
+    path: &std::path::Path,
+    text: &str,
+    options: &lsp::FormattingOptions,
+    range: Option<lsp::Range>,
+) -> Option<Vec<lsp::TextEdit>> {
     let file = text_file(path, text);
     let options = editing::FormatOptions { tab_size: options.tab_size, insert_spaces: options.insert_spaces };
     let range = range.map(|range| Span::new(to_proto::offset(&file, range.start), to_proto::offset(&file, range.end)));

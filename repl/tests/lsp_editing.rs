@@ -85,10 +85,8 @@ fn links_linked_tag_names_and_semantic_tokens() {
 
     // on `</sequence>`: both names of the element
     let end_tag = offset_of(&text, "</sequence>") + 4;
-    let ranges = client.request(
-        "textDocument/linkedEditingRange",
-        json!({ "textDocument": { "uri": uri }, "position": position(&text, end_tag) }),
-    );
+    let ranges =
+        client.request("textDocument/linkedEditingRange", json!({ "textDocument": { "uri": uri }, "position": position(&text, end_tag) }));
     let starts: Vec<Value> = ranges["ranges"].as_array().unwrap().iter().map(|r| r["start"].clone()).collect();
     assert_eq!(starts, vec![position(&text, offset_of(&text, "<sequence") + 1), position(&text, end_tag - 2)]);
 
@@ -135,7 +133,10 @@ fn end_tag_after_gt_and_formatting() {
     let receive_line = text[..receive].rfind('\n').unwrap() + 1;
     let assign_line = text[..assign].rfind('\n').unwrap() + 1;
     let flattened = format!("{}{}{}", &text[..receive_line], &text[receive..assign_line], &text[assign..]);
-    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": flattened }] }));
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": flattened }] }),
+    );
     let edits = client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
     assert_eq!(edits.as_array().map(Vec::len), Some(2), "{edits}");
     assert_eq!(apply(&flattened, &edits), text);

@@ -323,8 +323,13 @@ struct Piece {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PieceKind {
-    StartTag { name: Span, self_closing: bool },
-    EndTag { name: Span },
+    StartTag {
+        name: Span,
+        self_closing: bool,
+    },
+    EndTag {
+        name: Span,
+    },
     Comment,
     CData,
     /// A processing instruction or the XML declaration.
