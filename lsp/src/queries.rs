@@ -8,7 +8,8 @@ use std::sync::Arc;
 use bpel_engine::check::Analysis;
 use bpel_engine::ide::completion::{self, CompletionKind};
 use bpel_engine::ide::symbols::{self, FoldingKind, SymbolKind};
-use bpel_engine::ide::{self, hover, navigation, rename};
+use bpel_engine::ide::tokens::{self, TokenClass};
+use bpel_engine::ide::{self, editing, hover, navigation, rename};
 use bpel_engine::parse::loader::DefinitionKind;
 use bpel_engine::resolve::SymbolKind as DeclKind;
 use bpel_engine::source::{FileId, SourceFile};
@@ -280,4 +281,122 @@ pub fn code_actions(analysis: &Analysis, range: lsp::Range) -> Option<lsp::CodeA
         }));
     }
     Some(actions)
+}
+
+/// A document's text as the editor has it, for the queries that need no analysis (they work on
+/// WSDL and XSD documents too).
+fn text_file(path: &std::path::Path, text: &str) -> SourceFile {
+    SourceFile { path: path.to_path_buf(), line_index: Arc::new(LineIndex::new(text)), text: Arc::from(text) }
+}
+
+/// Links from the imports of a process, WSDL or XSD to the local files they load.
+pub fn document_links(path: &std::path::Path, text: &str) -> Vec<lsp::DocumentLink> {
+    let file = text_file(path, text);
+    editing::document_links(path, text, |target| target.is_file())
+        .into_iter()
+        .filter_map(|link| {
+            Some(lsp::DocumentLink {
+                range: to_proto::range(&file, link.span),
+                target: Some(to_proto::uri(&link.target)?),
+                tooltip: Some(link.target.display().to_string()),
+                data: None,
+            })
+        })
+        .collect()
+}
+
+/// The start and end tag names of the element at `position`, to edit together.
+pub fn linked_editing_ranges(path: &std::path::Path, text: &str, position: lsp::Position) -> Option<lsp::LinkedEditingRanges> {
+    let file = text_file(path, text);
+    let spans = editing::linked_editing_ranges(text, to_proto::offset(&file, position))?;
+    Some(lsp::LinkedEditingRanges {
+        ranges: spans.iter().map(|span| to_proto::range(&file, *span)).collect(),
+        // an XML name: no spaces, `>`, `/` or quotes
+        word_pattern: Some(r"[^\s<>/=\x22']+".to_string()),
+    })
+}
+
+/// After `>`: the end tag of the start tag it closed, inserted at the cursor.
+pub fn on_type_formatting(path: &std::path::Path, text: &str, position: lsp::Position, typed: &str) -> Option<Vec<lsp::TextEdit>> {
+    if typed != ">" {
+        return None;
+    }
+    let file = text_file(path, text);
+    let end_tag = editing::auto_close_tag(text, to_proto::offset(&file, position))?;
+    Some(vec![lsp::TextEdit { range: lsp::Range { start: position, end: position }, new_text: end_tag }])
+}
+
+/// Re-indentation of the document, or of the lines of `range`; `None` (no edits) for a document
+/// that is not well-formed.
+pub fn formatting(
+    path: &std::path::Path,
+    text: &str,
+    options: &lsp::FormattingOptions,
+    range: Option<lsp::Range>,
+) -> Option<Vec<lsp::TextEdit>> {
+    let file = text_file(path, text);
+    let options = editing::FormatOptions { tab_size: options.tab_size, insert_spaces: options.insert_spaces };
+    let range = range.map(|range| Span::new(to_proto::offset(&file, range.start), to_proto::offset(&file, range.end)));
+    match editing::format(text, options, range) {
+        Ok(edits) => Some(
+            edits.into_iter().map(|edit| lsp::TextEdit { range: to_proto::range(&file, edit.span), new_text: edit.new_text }).collect(),
+        ),
+        Err(error) => {
+            tracing::debug!("not formatting {}: {error}", path.display());
+            None
+        }
+    }
+}
+
+/// The token types of [`semantic_tokens`], in the order of their indices.
+pub const SEMANTIC_TOKEN_TYPES: [lsp::SemanticTokenType; 7] = [
+    lsp::SemanticTokenType::VARIABLE,
+    lsp::SemanticTokenType::PROPERTY,
+    lsp::SemanticTokenType::FUNCTION,
+    lsp::SemanticTokenType::STRING,
+    lsp::SemanticTokenType::NUMBER,
+    lsp::SemanticTokenType::OPERATOR,
+    lsp::SemanticTokenType::KEYWORD,
+];
+
+fn token_type(class: TokenClass) -> u32 {
+    match class {
+        TokenClass::Variable => 0,
+        TokenClass::Part => 1,
+        TokenClass::Function => 2,
+        TokenClass::String => 3,
+        TokenClass::Number => 4,
+        TokenClass::Operator => 5,
+        TokenClass::Keyword => 6,
+    }
+}
+
+/// The XPath tokens of the process, relative-encoded; a token over several lines (a string
+/// literal) becomes one per line.
+pub fn semantic_tokens(analysis: &Analysis) -> Option<lsp::SemanticTokens> {
+    let file = source_file(analysis, analysis.unit.file)?;
+    let mut data = Vec::new();
+    let (mut line, mut character) = (0, 0);
+    for token in tokens::semantic_tokens(analysis, analysis.unit.file) {
+        let mut start = token.span.start as usize;
+        for piece in token.span.slice(&file.text).split_inclusive('\n') {
+            let end = start + piece.trim_end_matches(['\n', '\r']).len();
+            let (from, to) = (to_proto::position(&file, start as u32), to_proto::position(&file, end as u32));
+            start += piece.len();
+            if to.character <= from.character {
+                continue;
+            }
+            let delta_line = from.line - line;
+            let delta_start = if delta_line == 0 { from.character - character } else { from.character };
+            data.push(lsp::SemanticToken {
+                delta_line,
+                delta_start,
+                length: to.character - from.character,
+                token_type: token_type(token.class),
+                token_modifiers_bitset: 0,
+            });
+            (line, character) = (from.line, from.character);
+        }
+    }
+    Some(lsp::SemanticTokens { result_id: None, data })
 }

@@ -76,6 +76,13 @@ pub(crate) fn guarded<T>(method: &str, outcome: std::result::Result<T, bool>) ->
     })
 }
 
+/// The path and current text of an open process, WSDL or XSD document.
+fn open_document(shared: &Shared, uri: &Uri) -> Option<(std::path::PathBuf, String)> {
+    let state = shared.lock();
+    let document = state.documents.get(uri).filter(|document| document.kind.is_some())?;
+    Some((document.path.clone(), document.text.clone()))
+}
+
 fn file_path(uri: &Uri) -> Option<std::path::PathBuf> {
     (uri.scheme().as_str() == "file").then(|| uri.to_file_path().map(|path| path.into_owned())).flatten()
 }
@@ -128,6 +135,23 @@ impl LanguageServer for Backend {
                     commands: vec![run::RUN.to_string(), run::SAVE_CHECKPOINT.to_string()],
                     ..ExecuteCommandOptions::default()
                 }),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
+                linked_editing_range_provider: Some(LinkedEditingRangeServerCapabilities::Simple(true)),
+                document_on_type_formatting_provider: Some(DocumentOnTypeFormattingOptions {
+                    first_trigger_character: ">".to_string(),
+                    more_trigger_character: None,
+                }),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                document_range_formatting_provider: Some(OneOf::Left(true)),
+                semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(SemanticTokensOptions {
+                    legend: SemanticTokensLegend { token_types: queries::SEMANTIC_TOKEN_TYPES.to_vec(), token_modifiers: Vec::new() },
+                    full: Some(SemanticTokensFullOptions::Bool(true)),
+                    range: None,
+                    work_done_progress_options: Default::default(),
+                })),
                 ..ServerCapabilities::default()
             },
             ..InitializeResult::default()
@@ -334,6 +358,63 @@ impl LanguageServer for Backend {
         self.query("textDocument/selectionRange", move |shared| {
             let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
             queries::selection_ranges(&analysis, &positions)
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let uri = params.text_document.uri;
+        self.query("textDocument/documentLink", move |shared| {
+            let (path, text) = open_document(shared, &uri)?;
+            Some(queries::document_links(&path, &text))
+        })
+        .await
+    }
+
+    async fn linked_editing_range(&self, params: LinkedEditingRangeParams) -> Result<Option<LinkedEditingRanges>> {
+        let at = params.text_document_position_params;
+        self.query("textDocument/linkedEditingRange", move |shared| {
+            let (path, text) = open_document(shared, &at.text_document.uri)?;
+            queries::linked_editing_ranges(&path, &text, at.position)
+        })
+        .await
+    }
+
+    async fn on_type_formatting(&self, params: DocumentOnTypeFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let at = params.text_document_position;
+        let typed = params.ch;
+        self.query("textDocument/onTypeFormatting", move |shared| {
+            let (path, text) = open_document(shared, &at.text_document.uri)?;
+            queries::on_type_formatting(&path, &text, at.position, &typed)
+        })
+        .await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let uri = params.text_document.uri;
+        let options = params.options;
+        self.query("textDocument/formatting", move |shared| {
+            let (path, text) = open_document(shared, &uri)?;
+            queries::formatting(&path, &text, &options, None)
+        })
+        .await
+    }
+
+    async fn range_formatting(&self, params: DocumentRangeFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let uri = params.text_document.uri;
+        let (options, range) = (params.options, params.range);
+        self.query("textDocument/rangeFormatting", move |shared| {
+            let (path, text) = open_document(shared, &uri)?;
+            queries::formatting(&path, &text, &options, Some(range))
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
+        let uri = params.text_document.uri;
+        self.query("textDocument/semanticTokens/full", move |shared| {
+            let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
+            queries::semantic_tokens(&analysis).map(SemanticTokensResult::Tokens)
         })
         .await
     }

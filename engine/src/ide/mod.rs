@@ -1,5 +1,6 @@
 //! Editor queries over an analysis: go to definition, references, highlights, rename, symbols,
-//! folding and selection ranges, hover, completion. Engine terms in and out: a [`FileId`] (or a path) and a
+//! folding and selection ranges, hover, completion, XML editing comfort (links, linked tag names,
+//! end tags, formatting), semantic tokens. Engine terms in and out: a [`FileId`] (or a path) and a
 //! byte offset in, `(FileId, Span)` locations and small structs out; no editor protocol types.
 //! Used by the language server and the REPL. Every query is pure and answers any offset of any
 //! text, however broken, without panicking.
@@ -14,11 +15,13 @@
 //! [`file_id`] finds it by path) and a byte offset; the cursor may stand just after a name.
 
 pub mod completion;
+pub mod editing;
 pub mod hover;
 mod index;
 pub mod navigation;
 pub mod rename;
 pub mod symbols;
+pub mod tokens;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -106,6 +106,57 @@ pub(crate) fn parse_count() -> usize {
     PARSES.with(std::cell::Cell::get)
 }
 
+/// What a lexical token of an expression is, for highlighting it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenClass {
+    /// `$name` (with its `$`).
+    Variable,
+    /// The `part` of `$name.part`.
+    Part,
+    /// A function name, with its prefix.
+    Function,
+    String,
+    Number,
+    /// `=`, `<`, `+`, `|`, `/`, `*` (multiplication)...
+    Operator,
+    /// The operator names `and`, `or`, `div`, `mod`.
+    Keyword,
+}
+
+/// The tokens of `text` worth highlighting, in order, with spans relative to `text`. Names used as
+/// steps, brackets and punctuation are left out. Empty when `text` does not tokenize.
+pub fn classify_tokens(text: &str) -> Vec<(TokenClass, Span)> {
+    use lexer::TokenKind as Kind;
+    let Ok(tokens) = lexer::tokenize(text) else { return Vec::new() };
+    let mut classified = Vec::new();
+    for token in tokens {
+        let class = match token.kind {
+            Kind::Plus | Kind::Minus | Kind::Eq | Kind::NotEq | Kind::Lt | Kind::LtEq | Kind::Gt | Kind::GtEq => TokenClass::Operator,
+            Kind::Multiply | Kind::Pipe | Kind::Slash | Kind::DoubleSlash => TokenClass::Operator,
+            Kind::And | Kind::Or | Kind::Mod | Kind::Div => TokenClass::Keyword,
+            Kind::FunctionName { .. } => TokenClass::Function,
+            Kind::Literal => TokenClass::String,
+            Kind::Number(_) => TokenClass::Number,
+            Kind::Variable { colon } => {
+                // `$name.part`: the lexer reads one name; the parser splits an unprefixed one at its first `.`
+                let name = token.span.slice(text);
+                match name.find('.').filter(|_| colon.is_none()) {
+                    Some(dot) if dot + 1 < name.len() => {
+                        let dot = token.span.start as usize + dot;
+                        classified.push((TokenClass::Variable, Span::new(token.span.start as usize, dot)));
+                        classified.push((TokenClass::Part, Span::new(dot + 1, token.span.end as usize)));
+                        continue;
+                    }
+                    _ => TokenClass::Variable,
+                }
+            }
+            _ => continue,
+        };
+        classified.push((class, token.span));
+    }
+    classified
+}
+
 /// Maps spans inside an expression's text (its value: entity references replaced, CDATA sections
 /// unwrapped) back to the source file. When the source between the text's first and last
 /// character does not read back as the value (an element in between, say), every span maps to the

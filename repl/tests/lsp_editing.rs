@@ -1,0 +1,158 @@
+//! `bpel lsp` end to end, XML editing comfort: document links from imports, linked tag names, the
+//! end tag after `>`, formatting (document and range), and semantic tokens for XPath. The real
+//! binary, JSON-RPC over its stdio.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use lsp_client::{change, file_uri, open, position, LspClient};
+use serde_json::{json, Value};
+
+/// examples/echo in a fresh folder (a name without characters a URI escapes, so that the
+/// server's URIs equal the client's), its process written with an XPath expression.
+fn echo_copy(name: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("bpel-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["echo.bpel", "echo.wsdl"] {
+        std::fs::copy(support::workspace().join("examples/echo").join(file), dir.join(file)).unwrap();
+    }
+    let path = dir.join("echo.bpel");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace(r#"<from variable="request" part="payload"/>"#, r#"<from>$request.payload</from>"#);
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+fn started(path: &Path, text: &str) -> (LspClient, String, Value) {
+    let mut client = LspClient::start();
+    let initialized = client.initialize(json!({}));
+    let uri = file_uri(path);
+    client.notify("textDocument/didOpen", open(&uri, "bpel", text));
+    assert_eq!(client.diagnostics_at(&uri, 1), Vec::<Value>::new(), "the example is clean");
+    (client, uri, initialized)
+}
+
+fn offset_of(text: &str, needle: &str) -> usize {
+    text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in the text"))
+}
+
+/// The byte offset of an LSP position in an ASCII text.
+fn offset_at(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let line_start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    line_start + position["character"].as_u64().unwrap() as usize
+}
+
+fn apply(text: &str, edits: &Value) -> String {
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .unwrap_or_else(|| panic!("edits: {edits}"))
+        .iter()
+        .map(|e| (offset_at(text, &e["range"]["start"]), offset_at(text, &e["range"]["end"]), e["newText"].as_str().unwrap().to_string()))
+        .collect();
+    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn links_linked_tag_names_and_semantic_tokens() {
+    let (path, text) = echo_copy("lsp-links");
+    let (mut client, uri, initialized) = started(&path, &text);
+    let capabilities = &initialized["capabilities"];
+    assert_eq!(capabilities["documentOnTypeFormattingProvider"]["firstTriggerCharacter"], ">");
+    assert_eq!(capabilities["linkedEditingRangeProvider"], true);
+    assert_eq!(capabilities["documentFormattingProvider"], true);
+    assert_eq!(capabilities["documentRangeFormattingProvider"], true);
+    let legend = &capabilities["semanticTokensProvider"]["legend"]["tokenTypes"];
+    assert_eq!(*legend, json!(["variable", "property", "function", "string", "number", "operator", "keyword"]));
+
+    // the import's location links to the WSDL beside the process
+    let links = client.request("textDocument/documentLink", json!({ "textDocument": { "uri": uri } }));
+    let links = links.as_array().unwrap();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["target"], file_uri(&path.with_file_name("echo.wsdl")));
+    let location = offset_of(&text, r#"location="echo.wsdl""#) + r#"location=""#.len();
+    assert_eq!(links[0]["range"]["start"], position(&text, location));
+    assert_eq!(links[0]["range"]["end"], position(&text, location + "echo.wsdl".len()));
+
+    // on `</sequence>`: both names of the element
+    let end_tag = offset_of(&text, "</sequence>") + 4;
+    let ranges =
+        client.request("textDocument/linkedEditingRange", json!({ "textDocument": { "uri": uri }, "position": position(&text, end_tag) }));
+    let starts: Vec<Value> = ranges["ranges"].as_array().unwrap().iter().map(|r| r["start"].clone()).collect();
+    assert_eq!(starts, vec![position(&text, offset_of(&text, "<sequence") + 1), position(&text, end_tag - 2)]);
+
+    // `$request.payload`: a variable and a part, relative-encoded
+    let tokens = client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
+    let data: Vec<u64> = tokens["data"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    let (mut line, mut character, mut decoded) = (0, 0, Vec::new());
+    for token in data.chunks(5) {
+        line += token[0];
+        character = if token[0] == 0 { character + token[1] } else { token[1] };
+        decoded.push((json!({ "line": line, "character": character }), token[2], token[3]));
+    }
+    let variable = offset_of(&text, "$request.payload");
+    assert!(decoded.contains(&(position(&text, variable), "$request".len() as u64, 0)), "{decoded:?}");
+    assert!(decoded.contains(&(position(&text, variable + "$request.".len()), "payload".len() as u64, 1)), "{decoded:?}");
+
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn end_tag_after_gt_and_formatting() {
+    let (path, text) = echo_copy("lsp-format");
+    let (mut client, uri, _) = started(&path, &text);
+
+    // the example is written as the formatter indents it
+    let options = json!({ "tabSize": 4, "insertSpaces": true });
+    let edits = client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
+    assert_eq!(edits, json!([]));
+
+    // typing `<empty>` before the reply: `</empty>` comes after the cursor
+    let reply = offset_of(&text, "<reply");
+    client.notify("textDocument/didChange", change(&uri, 2, &text, reply, reply, "<empty>"));
+    let typed = format!("{}<empty>{}", &text[..reply], &text[reply..]);
+    let cursor = reply + "<empty>".len();
+    let edits = client.request(
+        "textDocument/onTypeFormatting",
+        json!({ "textDocument": { "uri": uri }, "position": position(&typed, cursor), "ch": ">", "options": options }),
+    );
+    assert_eq!(edits, json!([{ "range": { "start": position(&typed, cursor), "end": position(&typed, cursor) }, "newText": "</empty>" }]));
+
+    // two lines lose their indentation: the document is re-indented, a range only its lines
+    let receive = offset_of(&text, "<receive");
+    let assign = offset_of(&text, "<assign");
+    let receive_line = text[..receive].rfind('\n').unwrap() + 1;
+    let assign_line = text[..assign].rfind('\n').unwrap() + 1;
+    let flattened = format!("{}{}{}", &text[..receive_line], &text[receive..assign_line], &text[assign..]);
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": flattened }] }),
+    );
+    let edits = client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
+    assert_eq!(edits.as_array().map(Vec::len), Some(2), "{edits}");
+    assert_eq!(apply(&flattened, &edits), text);
+
+    let assign_at = offset_of(&flattened, "<assign");
+    let range = json!({ "start": position(&flattened, assign_at), "end": position(&flattened, assign_at + 3) });
+    let edits =
+        client.request("textDocument/rangeFormatting", json!({ "textDocument": { "uri": uri }, "range": range, "options": options }));
+    let partly = apply(&flattened, &edits);
+    assert!(partly.contains("\n<receive"), "the receive line is outside the range");
+    assert!(partly.contains(&text[assign_line..assign + "<assign".len()]), "the assign line is re-indented");
+
+    // a malformed document is not formatted
+    client.notify("textDocument/didChange", change(&uri, 4, &flattened, assign_at, assign_at, "<oops>"));
+    let edits = client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
+    assert_eq!(edits, Value::Null);
+
+    assert!(client.shutdown().success());
+}
