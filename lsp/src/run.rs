@@ -20,9 +20,12 @@ use crate::to_proto;
 pub const RUN: &str = "bpel.run";
 pub const SAVE_CHECKPOINT: &str = "bpel.saveCheckpoint";
 
+/// The checkpoint of each instance of a run: instance number and bytes.
+type Checkpoints = Vec<(u64, Vec<u8>)>;
+
 /// The checkpoints of the instances of each process's last run, for `bpel.saveCheckpoint`.
 #[derive(Default)]
-pub struct LastRuns(Mutex<HashMap<PathBuf, Vec<(u64, Vec<u8>)>>>);
+pub struct LastRuns(Mutex<HashMap<PathBuf, Checkpoints>>);
 
 /// `bpel.run [{"uri": PROCESS, "scenario": SCENARIO?}]`: the run's report (`passed`, `steps`,
 /// `instances`, `activity_counts`, `notes`).

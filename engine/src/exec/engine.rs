@@ -279,7 +279,7 @@ impl Engine {
         operation: &str,
         message: &Message,
     ) -> Result<Option<InstanceId>, SendError> {
-        let routing = messages::routing(&deployed, partner_link, operation, message).map_err(SendError::Correlation)?;
+        let routing = messages::routing(deployed, partner_link, operation, message).map_err(SendError::Correlation)?;
         for (set, values) in routing.keys {
             if let Some(id) = self.index.get(&(process, set, values)) {
                 return Ok(Some(*id));
@@ -549,7 +549,7 @@ impl Engine {
     pub fn restore(&mut self, process: ProcessId, id: Option<InstanceId>, bytes: &[u8]) -> Result<InstanceId, CheckpointError> {
         let Some(deployed) = self.processes.get(process.0) else { return Err(CheckpointError::NoSuchProcess) };
         let instance = checkpoint::load::<Deployed>(bytes, deployed.hash)?;
-        super::fit::instance_fits(&deployed, &instance).map_err(CheckpointError::Inconsistent)?;
+        super::fit::instance_fits(deployed, &instance).map_err(CheckpointError::Inconsistent)?;
         let id = match id {
             Some(id) => id,
             None => self.new_instance_id(),

@@ -32,7 +32,7 @@ pub fn while_step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut 
         return act;
     }
     let round = rounds(frame);
-    if round > 0 && round % ITERATIONS_PER_TURN == 0 && matches!(input, Input::Child(_)) {
+    if round > 0 && round.is_multiple_of(ITERATIONS_PER_TURN) && matches!(input, Input::Child(_)) {
         set_rounds(frame, round + 1);
         return Act::Yield;
     }
@@ -60,7 +60,7 @@ pub fn repeat_step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut
             Ok(false) => {}
             Err(fault) => return Act::Fault(fault),
         }
-        if round % ITERATIONS_PER_TURN == 0 && matches!(input, Input::Child(_)) {
+        if round.is_multiple_of(ITERATIONS_PER_TURN) && matches!(input, Input::Child(_)) {
             set_rounds(frame, round);
             return Act::Yield;
         }
