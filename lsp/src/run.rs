@@ -234,7 +234,7 @@ fn truncated(text: &str) -> String {
     let mut out = String::new();
     for (n, line) in text.lines().enumerate() {
         if n == MAX_VALUE_LINES || out.len() + line.len() > MAX_VALUE_CHARS {
-            out.push_str("…");
+            out.push('…');
             return out;
         }
         out.push_str(line);

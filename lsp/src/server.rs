@@ -67,9 +67,7 @@ impl Backend {
         let shared = self.shared.clone();
         guarded(method, tokio::task::spawn_blocking(move || query(&shared)).await.map_err(|error| error.is_panic()))
     }
-}
 
-impl Backend {
     /// A `$/progress` begun for a run, when the client declared `window.workDoneProgress` and
     /// accepted the token.
     async fn begin_run_progress(&self) -> Option<OngoingProgress<Unbounded, NotCancellable>> {
@@ -235,6 +233,8 @@ impl LanguageServer for Backend {
                     tracing::warn!("didChange for {} at version {version}, not after {}", uri.as_str(), document.version);
                 }
                 document.apply(version, params.content_changes);
+                // What the editor shows of the last run belongs to the text it ran on.
+                state.runs.remove(&uri);
                 state.changed.insert(uri);
             })
         });
@@ -328,10 +328,9 @@ impl LanguageServer for Backend {
                 .get(&at.text_document.uri)
                 .is_some_and(|(version, _)| Some(*version) == state.version(&at.text_document.uri));
             if let (true, Some(report)) = (analysed_current, state.current_run(&at.text_document.uri)) {
-                let file = queries::source_file(&analysis, analysis.unit.file)?;
-                let offset = crate::to_proto::offset(&file, at.position);
-                if let (Some(value), HoverContents::Markup(markup)) = (run::variable_value(&analysis, offset, report), &mut hover.contents)
-                {
+                let offset = queries::source_file(&analysis, analysis.unit.file).map(|file| crate::to_proto::offset(&file, at.position));
+                let value = offset.and_then(|offset| run::variable_value(&analysis, offset, report));
+                if let (Some(value), HoverContents::Markup(markup)) = (value, &mut hover.contents) {
                     markup.value.push_str("\n\n---\n\n");
                     markup.value.push_str(&value);
                 }
