@@ -8,7 +8,7 @@ mod lsp_client;
 mod support;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lsp_client::{change, file_uri, open, position, LspClient};
 use serde_json::{json, Value};
@@ -79,12 +79,16 @@ fn progress_inlay_hints_and_hover_values_show_the_last_run_until_an_edit() {
     let created: Vec<&Value> = client.server_requests.iter().filter(|r| r["method"] == "window/workDoneProgress/create").collect();
     assert_eq!(created.len(), 1, "{:?}", client.server_requests);
     let token = created[0]["params"]["token"].clone();
-    let kinds: Vec<String> = client
-        .notifications
-        .iter()
-        .filter(|n| n["method"] == "$/progress" && n["params"]["token"] == token)
-        .map(|n| n["params"]["value"]["kind"].as_str().unwrap().to_string())
-        .collect();
+    let progress_kinds = |client: &LspClient| -> Vec<String> {
+        let progress = client.notifications.iter().filter(|n| n["method"] == "$/progress" && n["params"]["token"] == token);
+        progress.map(|n| n["params"]["value"]["kind"].as_str().unwrap().to_string()).collect()
+    };
+    // `end` may come after the command's response (notifications and responses are separate streams).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !progress_kinds(&client).iter().any(|kind| kind == "end") && Instant::now() < deadline {
+        client.drain(Duration::from_millis(50));
+    }
+    let kinds = progress_kinds(&client);
     let steps = report["steps"].as_array().unwrap().len();
     assert!(steps >= 1, "{report}");
     let mut expected = vec!["begin".to_string()];
