@@ -183,6 +183,9 @@ impl Worker {
         if state.version(&taken.uri) != Some(taken.version) {
             return;
         }
+        if let Some(report) = state.current_run(&taken.uri) {
+            diagnostics.extend(crate::run::diagnostics(sources.get(analysis.unit.file), report));
+        }
         state.analyses.insert(taken.uri.clone(), (taken.version, analysis));
         self.send(Publication { uri: taken.uri.clone(), version: Some(taken.version), diagnostics });
         drop(state);

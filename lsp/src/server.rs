@@ -6,13 +6,14 @@
 //! `.await` (none has one), so text changes apply in the order they were sent.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
+use tower_lsp_server::{NotCancellable, OngoingProgress, Unbounded};
 
 use crate::documents::Document;
 use crate::queries;
@@ -34,6 +35,10 @@ pub struct Backend {
     snippets: Arc<AtomicBool>,
     /// The checkpoints of each process's last run in place.
     last_runs: Arc<LastRuns>,
+    /// Whether the client takes server-created `$/progress` tokens (`window.workDoneProgress`).
+    work_done_progress: AtomicBool,
+    /// Numbers the progress tokens of runs.
+    runs_started: AtomicU64,
 }
 
 impl Backend {
@@ -45,6 +50,8 @@ impl Backend {
             watch_files: AtomicBool::new(false),
             snippets: Arc::new(AtomicBool::new(false)),
             last_runs: Arc::default(),
+            work_done_progress: AtomicBool::new(false),
+            runs_started: AtomicU64::new(0),
         }
     }
 
@@ -59,6 +66,20 @@ impl Backend {
     async fn query<T: Send + 'static>(&self, method: &'static str, query: impl FnOnce(&Shared) -> T + Send + 'static) -> Result<T> {
         let shared = self.shared.clone();
         guarded(method, tokio::task::spawn_blocking(move || query(&shared)).await.map_err(|error| error.is_panic()))
+    }
+
+    /// A `$/progress` begun for a run, when the client declared `window.workDoneProgress` and
+    /// accepted the token.
+    async fn begin_run_progress(&self) -> Option<OngoingProgress<Unbounded, NotCancellable>> {
+        if !self.work_done_progress.load(Ordering::Relaxed) {
+            return None;
+        }
+        let token = NumberOrString::String(format!("bpel.run/{}", self.runs_started.fetch_add(1, Ordering::Relaxed)));
+        if let Err(error) = self.client.create_work_done_progress(token.clone()).await {
+            tracing::info!("the client refused a progress token: {error}");
+            return None;
+        }
+        Some(self.client.progress(token, "Running the process").begin().await)
     }
 }
 
@@ -106,6 +127,8 @@ impl LanguageServer for Backend {
             .and_then(|item| item.snippet_support)
             .unwrap_or(false);
         self.snippets.store(snippets, Ordering::Relaxed);
+        let progress = params.capabilities.window.as_ref().and_then(|window| window.work_done_progress).unwrap_or(false);
+        self.work_done_progress.store(progress, Ordering::Relaxed);
         let sync = TextDocumentSyncOptions {
             open_close: Some(true),
             change: Some(TextDocumentSyncKind::INCREMENTAL),
@@ -123,6 +146,7 @@ impl LanguageServer for Backend {
                 document_highlight_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Left(true)),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(["<", "\"", "$", ".", ":", " "].map(String::from).to_vec()),
                     ..CompletionOptions::default()
@@ -209,6 +233,8 @@ impl LanguageServer for Backend {
                     tracing::warn!("didChange for {} at version {version}, not after {}", uri.as_str(), document.version);
                 }
                 document.apply(version, params.content_changes);
+                // What the editor shows of the last run belongs to the text it ran on.
+                state.runs.remove(&uri);
                 state.changed.insert(uri);
             })
         });
@@ -220,6 +246,7 @@ impl LanguageServer for Backend {
             shared.update(|state| {
                 state.changed.remove(&uri);
                 state.analyses.remove(&uri);
+                state.runs.remove(&uri);
                 if let Some(document) = state.documents.remove(&uri) {
                     state.closed.push((uri, document.path));
                 }
@@ -294,7 +321,21 @@ impl LanguageServer for Backend {
         let at = params.text_document_position_params;
         self.query("textDocument/hover", move |shared| {
             let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
-            queries::hover(&analysis, at.position)
+            let mut hover = queries::hover(&analysis, at.position)?;
+            let state = shared.lock();
+            let analysed_current = state
+                .analyses
+                .get(&at.text_document.uri)
+                .is_some_and(|(version, _)| Some(*version) == state.version(&at.text_document.uri));
+            if let (true, Some(report)) = (analysed_current, state.current_run(&at.text_document.uri)) {
+                let offset = queries::source_file(&analysis, analysis.unit.file).map(|file| crate::to_proto::offset(&file, at.position));
+                let value = offset.and_then(|offset| run::variable_value(&analysis, offset, report));
+                if let (Some(value), HoverContents::Markup(markup)) = (value, &mut hover.contents) {
+                    markup.value.push_str("\n\n---\n\n");
+                    markup.value.push_str(&value);
+                }
+            }
+            Some(hover)
         })
         .await
     }
@@ -332,14 +373,49 @@ impl LanguageServer for Backend {
         let last_runs = self.last_runs.clone();
         let command = params.command;
         let arguments = params.arguments;
-        let answer = self
-            .query("workspace/executeCommand", move |shared| match command.as_str() {
-                run::RUN => run::run(shared, &last_runs, &arguments),
-                run::SAVE_CHECKPOINT => run::save_checkpoint(&last_runs, &arguments),
-                other => Err(format!("unknown command `{other}` (this server offers {} and {})", run::RUN, run::SAVE_CHECKPOINT)),
-            })
-            .await?;
+        let progress = match command.as_str() {
+            run::RUN => self.begin_run_progress().await,
+            _ => None,
+        };
+        let (steps, mut reported) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let shared = self.shared.clone();
+        // Started at once, so the steps can be reported while it runs.
+        let running = tokio::task::spawn_blocking(move || match command.as_str() {
+            run::RUN => run::run(&shared, &last_runs, &arguments, |step| _ = steps.send(step.description.clone())),
+            run::SAVE_CHECKPOINT => run::save_checkpoint(&last_runs, &arguments),
+            other => Err(format!("unknown command `{other}` (this server offers {} and {})", run::RUN, run::SAVE_CHECKPOINT)),
+        });
+        // Ends when the run drops its sender: done, failed or panicked.
+        while let Some(step) = reported.recv().await {
+            if let Some(progress) = &progress {
+                progress.report(step).await;
+            }
+        }
+        if let Some(progress) = progress {
+            progress.finish().await;
+        }
+        let answer = guarded("workspace/executeCommand", running.await.map_err(|error| error.is_panic()))?;
         answer.map(Some).map_err(|reason| Error { code: ErrorCode::InvalidParams, message: reason.into(), data: None })
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let uri = params.text_document.uri;
+        let range = params.range;
+        self.query("textDocument/inlayHint", move |shared| {
+            let state = shared.lock();
+            let report = state.current_run(&uri)?;
+            // The report's spans are in the text it ran on, which is the document's current one.
+            let document = state.documents.get(&uri)?;
+            let text: Arc<str> = Arc::from(document.text.as_str());
+            let file = bpel_engine::source::SourceFile {
+                path: document.path.clone(),
+                line_index: Arc::new(bpel_engine::LineIndex::new(&text)),
+                text,
+            };
+            let hints = run::inlay_hints(&file, report);
+            Some(hints.into_iter().filter(|hint| range.start <= hint.position && hint.position <= range.end).collect())
+        })
+        .await
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

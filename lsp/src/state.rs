@@ -7,6 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bpel_engine::check::Analysis;
+use bpel_engine::exec::run_in_place::RunReport;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::documents::{Document, DocumentKind};
@@ -31,7 +32,16 @@ pub struct State {
     pub on_disk: Vec<PathBuf>,
     /// The latest analysis of each open process, and the version of the text it analysed.
     pub analyses: HashMap<Uri, (i32, Arc<Analysis>)>,
+    /// The last run in place of each open process (shown while the text is the one it ran on).
+    pub runs: HashMap<Uri, RunView>,
     pub stopping: bool,
+}
+
+/// What the editor shows of a process's last run: spans in the text of `version`.
+#[derive(Clone, Debug)]
+pub struct RunView {
+    pub version: i32,
+    pub report: RunReport,
 }
 
 impl State {
@@ -41,6 +51,12 @@ impl State {
 
     pub fn version(&self, uri: &Uri) -> Option<i32> {
         self.documents.get(uri).map(|document| document.version)
+    }
+
+    /// The last run of `uri`, if the document has not changed since.
+    pub fn current_run(&self, uri: &Uri) -> Option<&RunReport> {
+        let run = self.runs.get(uri)?;
+        (self.version(uri) == Some(run.version)).then_some(&run.report)
     }
 }
 
