@@ -37,21 +37,52 @@ fn at(analysis: &Analysis, position: lsp::Position) -> Option<(SourceFile, usize
     Some((file, offset))
 }
 
-fn location(analysis: &Analysis, file: FileId, span: Span) -> Option<lsp::Location> {
-    let source = source_file(analysis, file)?;
-    Some(lsp::Location { uri: to_proto::uri(&source.path)?, range: to_proto::range(&source, span) })
+/// The files of one analysis, each read into a [`SourceFile`] (with its line index) once per
+/// answer, however many locations in it the answer holds.
+struct Files<'a> {
+    analysis: &'a Analysis,
+    read: HashMap<FileId, Option<SourceFile>>,
+}
+
+impl<'a> Files<'a> {
+    fn new(analysis: &'a Analysis) -> Files<'a> {
+        Files { analysis, read: HashMap::new() }
+    }
+
+    fn get(&mut self, file: FileId) -> Option<&SourceFile> {
+        let analysis = self.analysis;
+        self.read.entry(file).or_insert_with(|| source_file(analysis, file)).as_ref()
+    }
+
+    fn location(&mut self, file: FileId, span: Span) -> Option<lsp::Location> {
+        let source = self.get(file)?;
+        Some(lsp::Location { uri: to_proto::uri(&source.path)?, range: to_proto::range(source, span) })
+    }
+
+    /// Edits `(file, span, new text)` as one workspace edit.
+    fn workspace_edit(&mut self, edits: impl IntoIterator<Item = (FileId, Span, String)>) -> lsp::WorkspaceEdit {
+        let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+        for (file, span, new_text) in edits {
+            let Some(source) = self.get(file) else { continue };
+            let Some(uri) = to_proto::uri(&source.path) else { continue };
+            let range = to_proto::range(source, span);
+            changes.entry(uri).or_default().push(lsp::TextEdit { range, new_text });
+        }
+        lsp::WorkspaceEdit { changes: Some(changes), ..lsp::WorkspaceEdit::default() }
+    }
 }
 
 pub fn definition(analysis: &Analysis, position: lsp::Position) -> Option<lsp::GotoDefinitionResponse> {
     let (_, offset) = at(analysis, position)?;
     let target = navigation::definition(analysis, analysis.unit.file, offset)?;
-    Some(lsp::GotoDefinitionResponse::Scalar(location(analysis, target.file, target.span)?))
+    Some(lsp::GotoDefinitionResponse::Scalar(Files::new(analysis).location(target.file, target.span)?))
 }
 
 pub fn references(analysis: &Analysis, position: lsp::Position, include_declaration: bool) -> Option<Vec<lsp::Location>> {
     let (_, offset) = at(analysis, position)?;
     let found = navigation::references(analysis, analysis.unit.file, offset, include_declaration);
-    Some(found.into_iter().filter_map(|l| location(analysis, l.file, l.span)).collect())
+    let mut files = Files::new(analysis);
+    Some(found.into_iter().filter_map(|l| files.location(l.file, l.span)).collect())
 }
 
 pub fn highlights(analysis: &Analysis, position: lsp::Position) -> Option<Vec<lsp::DocumentHighlight>> {
@@ -76,13 +107,7 @@ pub fn highlights(analysis: &Analysis, position: lsp::Position) -> Option<Vec<ls
 pub fn rename(analysis: &Analysis, position: lsp::Position, new_name: &str) -> Result<Option<lsp::WorkspaceEdit>, String> {
     let Some((_, offset)) = at(analysis, position) else { return Ok(None) };
     let edits = rename::rename(analysis, analysis.unit.file, offset, new_name).map_err(|error| error.to_string())?;
-    let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
-    for (file, span, text) in edits {
-        let Some(source) = source_file(analysis, file) else { continue };
-        let Some(uri) = to_proto::uri(&source.path) else { continue };
-        changes.entry(uri).or_default().push(lsp::TextEdit { range: to_proto::range(&source, span), new_text: text });
-    }
-    Ok(Some(lsp::WorkspaceEdit { changes: Some(changes), ..lsp::WorkspaceEdit::default() }))
+    Ok(Some(Files::new(analysis).workspace_edit(edits)))
 }
 
 pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover> {
@@ -193,11 +218,12 @@ fn symbol_kind(kind: SymbolKind) -> lsp::SymbolKind {
 #[allow(deprecated)] // `deprecated` is a required field of SymbolInformation
 pub fn workspace_symbols<'a>(analyses: impl IntoIterator<Item = &'a Analysis> + Clone, query: &str) -> Vec<lsp::SymbolInformation> {
     let all: Vec<&Analysis> = analyses.into_iter().collect();
+    let mut files: Vec<Files<'_>> = all.iter().map(|analysis| Files::new(analysis)).collect();
     symbols::workspace_symbols(all.iter().copied(), query)
         .into_iter()
         .filter_map(|symbol| {
-            let analysis = all.iter().find(|a| source_file(a, symbol.file).is_some())?;
-            let location = location(analysis, symbol.file, symbol.name_span)?;
+            let owner = all.iter().position(|a| ide::file_text(a, symbol.file).is_some())?;
+            let location = files[owner].location(symbol.file, symbol.name_span)?;
             Some(lsp::SymbolInformation {
                 name: symbol.name,
                 kind: symbol_kind(symbol.kind),
@@ -257,25 +283,18 @@ pub fn selection_ranges(analysis: &Analysis, positions: &[lsp::Position]) -> Opt
 pub fn code_actions(analysis: &Analysis, range: lsp::Range) -> Option<lsp::CodeActionResponse> {
     let file = source_file(analysis, analysis.unit.file)?;
     let (start, end) = (to_proto::offset(&file, range.start), to_proto::offset(&file, range.end));
+    let mut files = Files::new(analysis);
     let mut actions = Vec::new();
     for diagnostic in analysis.diagnostics() {
         let Some(fix) = &diagnostic.fix else { continue };
         if diagnostic.file != analysis.unit.file || (diagnostic.span.end as usize) < start || diagnostic.span.start as usize > end {
             continue;
         }
-        let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
-        for edit in &fix.edits {
-            let Some(source) = source_file(analysis, edit.file) else { continue };
-            let Some(uri) = to_proto::uri(&source.path) else { continue };
-            changes
-                .entry(uri)
-                .or_default()
-                .push(lsp::TextEdit { range: to_proto::range(&source, edit.span), new_text: edit.replacement.clone() });
-        }
+        let edit = files.workspace_edit(fix.edits.iter().map(|edit| (edit.file, edit.span, edit.replacement.clone())));
         actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
             title: fix.title.clone(),
             kind: Some(lsp::CodeActionKind::QUICKFIX),
-            edit: Some(lsp::WorkspaceEdit { changes: Some(changes), ..lsp::WorkspaceEdit::default() }),
+            edit: Some(edit),
             is_preferred: Some(true),
             ..lsp::CodeAction::default()
         }));

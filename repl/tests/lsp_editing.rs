@@ -6,26 +6,10 @@
 mod lsp_client;
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use lsp_client::{change, file_uri, open, position, LspClient};
+use lsp_client::{apply, change, echo_with_xpath, file_uri, open, position, LspClient};
 use serde_json::{json, Value};
-
-/// examples/echo in a fresh folder (a name without characters a URI escapes, so that the
-/// server's URIs equal the client's), its process written with an XPath expression.
-fn echo_copy(name: &str) -> (PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("bpel-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["echo.bpel", "echo.wsdl"] {
-        std::fs::copy(support::workspace().join("examples/echo").join(file), dir.join(file)).unwrap();
-    }
-    let path = dir.join("echo.bpel");
-    let text =
-        std::fs::read_to_string(&path).unwrap().replace(r#"<from variable="request" part="payload"/>"#, r#"<from>$request.payload</from>"#);
-    std::fs::write(&path, &text).unwrap();
-    (path, text)
-}
 
 fn started(path: &Path, text: &str) -> (LspClient, String, Value) {
     let mut client = LspClient::start();
@@ -41,30 +25,9 @@ fn offset_of(text: &str, needle: &str) -> usize {
 }
 
 /// The byte offset of an LSP position in an ASCII text.
-fn offset_at(text: &str, position: &Value) -> usize {
-    let line = position["line"].as_u64().unwrap() as usize;
-    let line_start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
-    line_start + position["character"].as_u64().unwrap() as usize
-}
-
-fn apply(text: &str, edits: &Value) -> String {
-    let mut edits: Vec<(usize, usize, String)> = edits
-        .as_array()
-        .unwrap_or_else(|| panic!("edits: {edits}"))
-        .iter()
-        .map(|e| (offset_at(text, &e["range"]["start"]), offset_at(text, &e["range"]["end"]), e["newText"].as_str().unwrap().to_string()))
-        .collect();
-    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
-    let mut out = text.to_string();
-    for (start, end, new) in edits {
-        out.replace_range(start..end, &new);
-    }
-    out
-}
-
 #[test]
 fn links_linked_tag_names_and_semantic_tokens() {
-    let (path, text) = echo_copy("lsp-links");
+    let (path, text) = echo_with_xpath("lsp-links");
     let (mut client, uri, initialized) = started(&path, &text);
     let capabilities = &initialized["capabilities"];
     assert_eq!(capabilities["documentOnTypeFormattingProvider"]["firstTriggerCharacter"], ">");
@@ -108,7 +71,7 @@ fn links_linked_tag_names_and_semantic_tokens() {
 
 #[test]
 fn end_tag_after_gt_and_formatting() {
-    let (path, text) = echo_copy("lsp-format");
+    let (path, text) = echo_with_xpath("lsp-format");
     let (mut client, uri, _) = started(&path, &text);
 
     // the example is written as the formatter indents it
@@ -139,13 +102,13 @@ fn end_tag_after_gt_and_formatting() {
     );
     let edits = client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
     assert_eq!(edits.as_array().map(Vec::len), Some(2), "{edits}");
-    assert_eq!(apply(&flattened, &edits), text);
+    assert_eq!(apply(&flattened, edits.as_array().unwrap_or_else(|| panic!("edits: {edits}"))), text);
 
     let assign_at = offset_of(&flattened, "<assign");
     let range = json!({ "start": position(&flattened, assign_at), "end": position(&flattened, assign_at + 3) });
     let edits =
         client.request("textDocument/rangeFormatting", json!({ "textDocument": { "uri": uri }, "range": range, "options": options }));
-    let partly = apply(&flattened, &edits);
+    let partly = apply(&flattened, edits.as_array().unwrap_or_else(|| panic!("edits: {edits}")));
     assert!(partly.contains("\n<receive"), "the receive line is outside the range");
     assert!(partly.contains(&text[assign_line..assign + "<assign".len()]), "the assign line is re-indented");
 

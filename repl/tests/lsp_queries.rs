@@ -6,36 +6,15 @@
 mod lsp_client;
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use lsp_client::{file_uri, open, position, LspClient};
+use lsp_client::{apply, echo_with_xpath, file_uri, line_of, open, position, LspClient};
 use serde_json::{json, Value};
-
-/// examples/echo in a fresh folder, its copy written with an XPath expression (`$request.payload`)
-/// so that names are used inside XPath too.
-fn echo_with_xpath(name: &str) -> (PathBuf, String) {
-    // a folder name without characters a URI escapes, so that the server's URIs equal the client's
-    let dir = std::env::temp_dir().join(format!("bpel-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["echo.bpel", "echo.wsdl"] {
-        std::fs::copy(support::workspace().join("examples/echo").join(file), dir.join(file)).unwrap();
-    }
-    let path = dir.join("echo.bpel");
-    let text =
-        std::fs::read_to_string(&path).unwrap().replace(r#"<from variable="request" part="payload"/>"#, r#"<from>$request.payload</from>"#);
-    std::fs::write(&path, &text).unwrap();
-    (path, text)
-}
 
 fn at(text: &str, needle: &str, within: usize) -> Value {
     let offset = text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in the text")) + within;
     position(text, offset)
-}
-
-fn line_of(text: &str, needle: &str) -> u64 {
-    text[..text.find(needle).unwrap()].matches('\n').count() as u64
 }
 
 fn started(path: &Path, text: &str) -> (LspClient, String) {
@@ -162,25 +141,6 @@ fn a_quick_fix_is_offered_and_applied() {
     client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }));
     assert_eq!(client.diagnostics_at(&uri, 2), Vec::<Value>::new());
     assert!(client.shutdown().success());
-}
-
-/// Applies LSP text edits (ASCII text: characters are bytes) from the last to the first.
-fn apply(text: &str, edits: &[Value]) -> String {
-    let offset = |p: &Value| {
-        let line = p["line"].as_u64().unwrap() as usize;
-        let start = text.split_inclusive('\n').take(line).map(str::len).sum::<usize>();
-        start + p["character"].as_u64().unwrap() as usize
-    };
-    let mut spans: Vec<(usize, usize, String)> = edits
-        .iter()
-        .map(|e| (offset(&e["range"]["start"]), offset(&e["range"]["end"]), e["newText"].as_str().unwrap().to_string()))
-        .collect();
-    spans.sort_by_key(|span| std::cmp::Reverse(span.0));
-    let mut out = text.to_string();
-    for (start, end, new) in spans {
-        out.replace_range(start..end, &new);
-    }
-    out
 }
 
 #[test]

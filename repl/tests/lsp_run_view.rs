@@ -7,30 +7,10 @@
 mod lsp_client;
 mod support;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use lsp_client::{change, file_uri, open, position, LspClient};
+use lsp_client::{change, echo_copy, file_uri, line_of, open, position, LspClient};
 use serde_json::{json, Value};
-
-/// examples/echo in a fresh folder, the process's text changed by `edit`.
-fn echo(name: &str, edit: impl Fn(String) -> String) -> (PathBuf, String) {
-    // a folder name without characters a URI escapes, so that the server's URIs equal the client's
-    let dir = std::env::temp_dir().join(format!("bpel-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["echo.bpel", "echo.wsdl"] {
-        std::fs::copy(support::workspace().join("examples/echo").join(file), dir.join(file)).unwrap();
-    }
-    let path = dir.join("echo.bpel");
-    let text = edit(std::fs::read_to_string(&path).unwrap());
-    std::fs::write(&path, &text).unwrap();
-    (path, text)
-}
-
-fn line_of(text: &str, needle: &str) -> u64 {
-    text[..text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in the text"))].matches('\n').count() as u64
-}
 
 fn started(capabilities: Value, text: &str, path: &std::path::Path) -> (LspClient, String) {
     let mut client = LspClient::start();
@@ -67,7 +47,7 @@ fn without_whitespace(text: &str) -> String {
 
 #[test]
 fn progress_inlay_hints_and_hover_values_show_the_last_run_until_an_edit() {
-    let (path, text) = echo("lsp-run-view", |text| text);
+    let (path, text) = echo_copy("lsp-run-view", |text| text);
     let (mut client, uri) = started(json!({ "window": { "workDoneProgress": true } }), &text, &path);
     assert!(inlay_hints(&mut client, &uri, &text).is_empty(), "no hints before a run");
     assert!(!hover(&mut client, &uri, &text, r#"request" part"#).contains("Last run"));
@@ -134,7 +114,7 @@ fn progress_inlay_hints_and_hover_values_show_the_last_run_until_an_edit() {
 
 #[test]
 fn an_uncaught_throw_shows_as_a_run_diagnostic_until_an_edit() {
-    let (path, text) = echo("lsp-run-throw", |text| {
+    let (path, text) = echo_copy("lsp-run-throw", |text| {
         text.replace(
             r#"operation="echo" variable="response"/>"#,
             r#"operation="echo" variable="response"/>

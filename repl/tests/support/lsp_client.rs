@@ -230,3 +230,51 @@ pub fn change(uri: &str, version: i64, text: &str, start: usize, end: usize, new
 pub fn open(uri: &str, language: &str, text: &str) -> Value {
     json!({ "textDocument": { "uri": uri, "languageId": language, "version": 1, "text": text } })
 }
+
+/// examples/echo copied to a fresh folder, the process's text changed by `edit`. The folder's name
+/// has no character a URI escapes, so that the server's URIs equal the client's.
+pub fn echo_copy(name: &str, edit: impl Fn(String) -> String) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("bpel-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/echo");
+    for file in ["echo.bpel", "echo.wsdl"] {
+        std::fs::copy(example.join(file), dir.join(file)).unwrap();
+    }
+    let path = dir.join("echo.bpel");
+    let text = edit(std::fs::read_to_string(&path).unwrap());
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+/// The echo example with its copy written as an XPath expression (`$request.payload`), so that
+/// names are used inside XPath too.
+pub fn echo_with_xpath(name: &str) -> (std::path::PathBuf, String) {
+    echo_copy(name, |text| text.replace(r#"<from variable="request" part="payload"/>"#, r#"<from>$request.payload</from>"#))
+}
+
+/// The 0-based line of the first `needle` in `text`.
+pub fn line_of(text: &str, needle: &str) -> u64 {
+    text[..text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in the text"))].matches('\n').count() as u64
+}
+
+/// The byte offset of an LSP position in ASCII text.
+pub fn offset_at(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let line_start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    line_start + position["character"].as_u64().unwrap() as usize
+}
+
+/// Applies LSP text edits to ASCII text, the last first.
+pub fn apply(text: &str, edits: &[Value]) -> String {
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| (offset_at(text, &e["range"]["start"]), offset_at(text, &e["range"]["end"]), e["newText"].as_str().unwrap().to_string()))
+        .collect();
+    spans.sort_by_key(|span| std::cmp::Reverse(span.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
