@@ -2,6 +2,9 @@
 //! links from imports, linked tag names, the end tag after `>`, re-indentation that keeps every
 //! element, attribute and text, and the XPath tokens of a process placed in its file.
 
+mod ide_support;
+
+use ide_support::{betsy, examples};
 use std::path::{Path, PathBuf};
 
 use bpel_engine::check::{analyze, analyze_text};
@@ -10,25 +13,6 @@ use bpel_engine::ide::tokens::{semantic_tokens, TokenClass};
 use bpel_engine::parse::Loader;
 use bpel_engine::syntax::{parse_xml, Element, Node};
 use bpel_engine::Span;
-
-fn examples() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let (files, errors) = bpel_engine::check::process_files(&[root]);
-    assert!(errors.is_empty(), "{errors:?}");
-    assert!(files.len() >= 4);
-    files
-}
-
-fn betsy() -> Vec<PathBuf> {
-    let shared = std::env::var_os("BPEL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let root = shared.join("conformance/betsy");
-    let (files, _) = bpel_engine::check::process_files(&[root.join("basic"), root.join("structured"), root.join("scopes")]);
-    assert!(files.len() >= 20, "the betsy suite is at {}", root.display());
-    let step = files.len() / 20;
-    files.into_iter().step_by(step.max(1)).take(20).collect()
-}
 
 /// The example processes, the WSDL and XSD files beside them, and 20 betsy processes.
 fn documents() -> Vec<(PathBuf, String)> {

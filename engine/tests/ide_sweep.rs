@@ -2,32 +2,15 @@
 //! of the documents it imports, of 20 betsy processes, and of truncated texts of them: no panic,
 //! and every location returned lies inside the text of its file.
 
+mod ide_support;
+
+use ide_support::{betsy, examples};
 use std::path::{Path, PathBuf};
 
 use bpel_engine::check::{analyze, analyze_text, Analysis};
 use bpel_engine::ide::{self, hover, navigation, rename, symbols};
 use bpel_engine::parse::Loader;
 use bpel_engine::{FileId, Span};
-
-fn examples() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let (files, errors) = bpel_engine::check::process_files(&[root]);
-    assert!(errors.is_empty(), "{errors:?}");
-    assert!(files.len() >= 4);
-    files
-}
-
-fn betsy() -> Vec<PathBuf> {
-    let shared = std::env::var_os("BPEL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let root = shared.join("conformance/betsy");
-    let (files, _) = bpel_engine::check::process_files(&[root.join("basic"), root.join("structured"), root.join("scopes")]);
-    assert!(files.len() >= 20, "the betsy suite is at {}", root.display());
-    // Spread over the suite, in a stable order.
-    let step = files.len() / 20;
-    files.into_iter().step_by(step.max(1)).take(20).collect()
-}
 
 fn inside(analysis: &Analysis, file: FileId, span: Span) {
     let text = ide::file_text(analysis, file).unwrap_or_else(|| panic!("a location in a file the analysis knows: {file:?}"));
