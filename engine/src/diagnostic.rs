@@ -112,4 +112,37 @@ pub mod codes {
     /// A construct of an imported document that is read only in part (a chameleon include). An
     /// unknown importType is SA00013.
     pub const IMPORT_UNSUPPORTED: &str = "IMP0003";
+
+    /// Every code above (the static-analysis rules' codes are `check::rules::all`).
+    pub const ALL: &[&str] = &[
+        XML_SYNTAX,
+        UNEXPECTED_ELEMENT,
+        MISSING_REQUIRED,
+        INVALID_VALUE,
+        WRONG_ROOT,
+        UNBOUND_PREFIX,
+        XPATH_SYNTAX,
+        UNDECLARED_VARIABLE,
+        UNDECLARED_PARTNER_LINK,
+        UNDECLARED_LINK,
+        UNDECLARED_CORRELATION_SET,
+        UNDECLARED_MESSAGE_EXCHANGE,
+        IMPORT_NOT_FOUND,
+        IMPORT_BROKEN,
+        IMPORT_UNSUPPORTED,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn all_lists_every_code_of_the_codes_module() {
+        let source = include_str!("diagnostic.rs");
+        let module = &source[source.find("pub mod codes").unwrap()..source.find("pub const ALL").unwrap()];
+        let declared: Vec<&str> = module.lines().filter_map(|line| line.trim().strip_prefix("pub const ")?.split('"').nth(1)).collect();
+        assert_eq!(declared.len(), super::codes::ALL.len());
+        for code in declared {
+            assert!(super::codes::ALL.contains(&code), "{code} is missing from codes::ALL");
+        }
+    }
 }

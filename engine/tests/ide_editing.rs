@@ -327,3 +327,36 @@ fn semantic_tokens_of_betsy_lie_in_order_inside_their_expressions() {
         assert!(classes.contains(&class), "some {class:?} in the examples and betsy: {classes:?}");
     }
 }
+
+#[test]
+fn semantic_tokens_classify_the_property_alias_queries_of_an_imported_wsdl() {
+    let dir = std::env::temp_dir().join(format!("bpel-alias-tokens-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = examples().into_iter().find(|p| p.ends_with("long-running/long-running.bpel")).unwrap();
+    for entry in std::fs::read_dir(example.parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let wsdl = dir.join("shop.wsdl");
+    let text = std::fs::read_to_string(&wsdl).unwrap().replacen(
+        "<vprop:query>tns:orderId</vprop:query>",
+        "<vprop:query>tns:orderId[1] | tns:orderId[position() = 2]</vprop:query>",
+        1,
+    );
+    std::fs::write(&wsdl, &text).unwrap();
+    let analysis = analyze(&mut Loader::new(), &dir.join("long-running.bpel")).unwrap();
+    let file = analysis.unit.definitions.documents().iter().find(|d| d.path.ends_with("shop.wsdl")).expect("shop.wsdl is imported").file;
+    let tokens: Vec<(TokenClass, &str)> = semantic_tokens(&analysis, file).iter().map(|t| (t.class, slice(&text, t.span))).collect();
+    assert_eq!(
+        tokens,
+        vec![
+            (TokenClass::Number, "1"),
+            (TokenClass::Operator, "|"),
+            (TokenClass::Function, "position"),
+            (TokenClass::Operator, "="),
+            (TokenClass::Number, "2"),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -186,6 +186,7 @@ impl Worker {
         if let Some(report) = state.current_run(&taken.uri) {
             diagnostics.extend(crate::run::diagnostics(sources.get(analysis.unit.file), report));
         }
+        state.settings.apply(&mut diagnostics);
         state.analyses.insert(taken.uri.clone(), (taken.version, analysis));
         self.send(Publication { uri: taken.uri.clone(), version: Some(taken.version), diagnostics });
         drop(state);
@@ -216,6 +217,7 @@ impl Worker {
         }
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start, diagnostic.range.end));
         let state = self.shared.lock();
+        state.settings.apply(&mut diagnostics);
         if state.version(&taken.uri) == Some(taken.version) {
             self.send(Publication { uri: taken.uri.clone(), version: Some(taken.version), diagnostics });
         }

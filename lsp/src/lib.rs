@@ -11,6 +11,7 @@ mod documents;
 pub mod queries;
 mod run;
 mod server;
+pub mod settings;
 mod state;
 pub mod to_proto;
 

@@ -392,11 +392,12 @@ fn token_type(class: TokenClass) -> u32 {
 
 /// The XPath tokens of the process, relative-encoded; a token over several lines (a string
 /// literal) becomes one per line.
-pub fn semantic_tokens(analysis: &Analysis) -> Option<lsp::SemanticTokens> {
-    let file = source_file(analysis, analysis.unit.file)?;
+/// The semantic tokens of `file` (the process, or a WSDL document it imports) in `analysis`.
+pub fn semantic_tokens(analysis: &Analysis, file_id: FileId) -> Option<lsp::SemanticTokens> {
+    let file = source_file(analysis, file_id)?;
     let mut data = Vec::new();
     let (mut line, mut character) = (0, 0);
-    for token in tokens::semantic_tokens(analysis, analysis.unit.file) {
+    for token in tokens::semantic_tokens(analysis, file_id) {
         let mut start = token.span.start as usize;
         for piece in token.span.slice(&file.text).split_inclusive('\n') {
             let end = start + piece.trim_end_matches(['\n', '\r']).len();

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use bpel_engine::check::{analyze, Analysis};
@@ -33,8 +34,15 @@ pub struct LastRuns(Mutex<HashMap<PathBuf, Checkpoints>>);
 /// `bpel.run [{"uri": PROCESS, "scenario": SCENARIO?}]`: the run's report (`passed`, `steps`,
 /// `instances`, `activity_counts`, `notes`), each step handed to `progress` as it is done. The
 /// report is kept for the editor (inlay hints, hover, the RUN diagnostic) while the text is the
-/// one it ran on, and the process's diagnostics are published again with it.
-pub fn run(shared: &Shared, last: &LastRuns, arguments: &[Value], progress: impl FnMut(&RunStep)) -> Result<Value, String> {
+/// one it ran on, and the process's diagnostics are published again with it; unless `late` is set
+/// by then (the caller stopped waiting): then nothing of the run is kept.
+pub fn run(
+    shared: &Shared,
+    last: &LastRuns,
+    arguments: &[Value],
+    late: &AtomicBool,
+    progress: impl FnMut(&RunStep),
+) -> Result<Value, String> {
     let argument = arguments.first().ok_or("bpel.run takes one argument: {\"uri\": PROCESS_URI, \"scenario\"?: SCENARIO_URI}")?;
     let process = path_argument(argument, "uri")?;
     let (deployed, open) = deploy_current_text(shared, &process)?;
@@ -47,6 +55,9 @@ pub fn run(shared: &Shared, last: &LastRuns, arguments: &[Value], progress: impl
         None => run_in_place::run_sample_reporting(deployed, &RunOptions::default(), progress),
     }
     .map_err(|error| error.to_string())?;
+    if late.load(Ordering::SeqCst) {
+        return Err("the run finished after its answer was given up on".to_string());
+    }
     let checkpoints =
         run.report.instances.iter().filter_map(|instance| Some((instance.id.0, run.save_checkpoint(instance.id).ok()?))).collect();
     last.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(process, checkpoints);
@@ -167,8 +178,8 @@ fn path_argument(argument: &Value, key: &str) -> Result<PathBuf, String> {
 }
 
 /// The lenses of a process: "Run" above its root element, and "Run scenario NAME" for each
-/// `*.scenario.toml` beside it that names this process.
-pub fn code_lenses(path: &Path, text: &str) -> Vec<lsp::CodeLens> {
+/// `*.scenario.toml` in `scenario_folder` that names this process.
+pub fn code_lenses(path: &Path, text: &str, scenario_folder: Option<&Path>) -> Vec<lsp::CodeLens> {
     let Some(uri) = to_proto::uri(path) else { return Vec::new() };
     let line = text.find("<process").or_else(|| text.find(":process")).map_or(0, |offset| text[..offset].matches('\n').count()) as u32;
     let range = lsp::Range { start: lsp::Position { line, character: 0 }, end: lsp::Position { line, character: 0 } };
@@ -178,7 +189,7 @@ pub fn code_lenses(path: &Path, text: &str) -> Vec<lsp::CodeLens> {
         data: None,
     };
     let mut lenses = vec![lens("▶ Run".to_string(), json!({ "uri": uri.as_str() }))];
-    for scenario in scenarios_of(path) {
+    for scenario in scenario_folder.map(|folder| scenarios_of(path, folder)).unwrap_or_default() {
         let Some(scenario_uri) = to_proto::uri(&scenario) else { continue };
         let name = scenario.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         lenses.push(lens(format!("▶ Run scenario {name}"), json!({ "uri": uri.as_str(), "scenario": scenario_uri.as_str() })));
@@ -186,9 +197,9 @@ pub fn code_lenses(path: &Path, text: &str) -> Vec<lsp::CodeLens> {
     lenses
 }
 
-/// The scenario files in the process's folder whose `process` names it.
-fn scenarios_of(process: &Path) -> Vec<PathBuf> {
-    let (Some(dir), Some(name)) = (process.parent(), process.file_name()) else { return Vec::new() };
+/// The scenario files in `dir` whose `process` names the process at `process`.
+fn scenarios_of(process: &Path, dir: &Path) -> Vec<PathBuf> {
+    let Some(name) = process.file_name() else { return Vec::new() };
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -18,11 +18,15 @@ use tower_lsp_server::{NotCancellable, OngoingProgress, Unbounded};
 use crate::documents::Document;
 use crate::queries;
 use crate::run::{self, LastRuns};
+use crate::settings::Settings;
 use crate::state::Shared;
 
 /// How long a query waits for the analysis of the document's current version before it answers
 /// from the latest one.
 const ANALYSIS_PATIENCE: Duration = Duration::from_secs(5);
+
+/// LSP's `RequestFailed`: a well-formed request that failed for a reason of its own.
+const REQUEST_FAILED: i64 = -32803;
 
 pub struct Backend {
     client: Client,
@@ -39,6 +43,10 @@ pub struct Backend {
     work_done_progress: AtomicBool,
     /// Numbers the progress tokens of runs.
     runs_started: AtomicU64,
+    /// Whether the client answers `workspace/configuration`.
+    pull_configuration: AtomicBool,
+    /// What was wrong with the initialization options, shown once the client is initialized.
+    initial_problems: std::sync::Mutex<Vec<String>>,
 }
 
 impl Backend {
@@ -52,6 +60,8 @@ impl Backend {
             last_runs: Arc::default(),
             work_done_progress: AtomicBool::new(false),
             runs_started: AtomicU64::new(0),
+            pull_configuration: AtomicBool::new(false),
+            initial_problems: std::sync::Mutex::default(),
         }
     }
 
@@ -66,6 +76,33 @@ impl Backend {
     async fn query<T: Send + 'static>(&self, method: &'static str, query: impl FnOnce(&Shared) -> T + Send + 'static) -> Result<T> {
         let shared = self.shared.clone();
         guarded(method, tokio::task::spawn_blocking(move || query(&shared)).await.map_err(|error| error.is_panic()))
+    }
+
+    /// Takes the settings in `value` (see `settings`); what was wrong with them is shown to the user.
+    async fn take_settings(&self, value: &serde_json::Value) {
+        let (settings, problems) = Settings::read(value);
+        self.notification("settings", |shared| shared.update(|state| state.set_settings(settings)));
+        self.show_setting_problems(problems).await;
+    }
+
+    async fn show_setting_problems(&self, problems: Vec<String>) {
+        for problem in problems {
+            tracing::warn!("{problem}");
+            self.client.show_message(MessageType::WARNING, problem).await;
+        }
+    }
+
+    /// Asks the client for the `bpel` section of its configuration, when it offers that.
+    async fn pull_settings(&self) {
+        if !self.pull_configuration.load(Ordering::Relaxed) {
+            return;
+        }
+        let item = ConfigurationItem { scope_uri: None, section: Some("bpel".to_string()) };
+        match self.client.configuration(vec![item]).await {
+            Ok(mut values) if !values.is_empty() => self.take_settings(&values.swap_remove(0)).await,
+            Ok(_) => {}
+            Err(error) => tracing::info!("the client did not give its configuration: {error}"),
+        }
     }
 
     /// A `$/progress` begun for a run, when the client declared `window.workDoneProgress` and
@@ -129,6 +166,11 @@ impl LanguageServer for Backend {
         self.snippets.store(snippets, Ordering::Relaxed);
         let progress = params.capabilities.window.as_ref().and_then(|window| window.work_done_progress).unwrap_or(false);
         self.work_done_progress.store(progress, Ordering::Relaxed);
+        let pull = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.configuration).unwrap_or(false);
+        self.pull_configuration.store(pull, Ordering::Relaxed);
+        let (settings, problems) = Settings::read(params.initialization_options.as_ref().unwrap_or(&serde_json::Value::Null));
+        self.shared.update(|state| state.set_settings(settings));
+        *self.initial_problems.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = problems;
         let sync = TextDocumentSyncOptions {
             open_close: Some(true),
             change: Some(TextDocumentSyncKind::INCREMENTAL),
@@ -183,6 +225,9 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        let problems = std::mem::take(&mut *self.initial_problems.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        self.show_setting_problems(problems).await;
+        self.pull_settings().await;
         if !self.watch_files.load(Ordering::Relaxed) {
             return;
         }
@@ -252,6 +297,16 @@ impl LanguageServer for Backend {
                 }
             })
         });
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        // Clients that pull send an empty notification as a signal to ask again.
+        let pushed = params.settings.as_object().is_some_and(|settings| !settings.is_empty());
+        if pushed || !self.pull_configuration.load(Ordering::Relaxed) {
+            self.take_settings(&params.settings).await;
+        } else {
+            self.pull_settings().await;
+        }
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
@@ -364,7 +419,9 @@ impl LanguageServer for Backend {
         self.query("textDocument/codeLens", move |shared| {
             let state = shared.lock();
             let document = state.documents.get(&uri)?;
-            (document.kind == Some(crate::documents::DocumentKind::Process)).then(|| run::code_lenses(&document.path, &document.text))
+            let scenarios = state.settings.scenario_folder_of(&document.path);
+            (document.kind == Some(crate::documents::DocumentKind::Process))
+                .then(|| run::code_lenses(&document.path, &document.text, scenarios.as_deref()))
         })
         .await
     }
@@ -379,22 +436,36 @@ impl LanguageServer for Backend {
         };
         let (steps, mut reported) = tokio::sync::mpsc::unbounded_channel::<String>();
         let shared = self.shared.clone();
+        let timeout = shared.lock().settings.run_timeout;
+        let late = Arc::new(AtomicBool::new(false));
+        let run_is_late = late.clone();
         // Started at once, so the steps can be reported while it runs.
         let running = tokio::task::spawn_blocking(move || match command.as_str() {
-            run::RUN => run::run(&shared, &last_runs, &arguments, |step| _ = steps.send(step.description.clone())),
+            run::RUN => run::run(&shared, &last_runs, &arguments, &run_is_late, |step| _ = steps.send(step.description.clone())),
             run::SAVE_CHECKPOINT => run::save_checkpoint(&last_runs, &arguments),
             other => Err(format!("unknown command `{other}` (this server offers {} and {})", run::RUN, run::SAVE_CHECKPOINT)),
         });
-        // Ends when the run drops its sender: done, failed or panicked.
-        while let Some(step) = reported.recv().await {
-            if let Some(progress) = &progress {
-                progress.report(step).await;
+        let finished = tokio::time::timeout(timeout, async {
+            // Ends when the run drops its sender: done, failed or panicked.
+            while let Some(step) = reported.recv().await {
+                if let Some(progress) = &progress {
+                    progress.report(step).await;
+                }
             }
-        }
+            running.await
+        })
+        .await;
         if let Some(progress) = progress {
             progress.finish().await;
         }
-        let answer = guarded("workspace/executeCommand", running.await.map_err(|error| error.is_panic()))?;
+        let Ok(outcome) = finished else {
+            // The engine's run is bounded (steps, virtual time) and ends by itself; what it makes
+            // is then dropped, not shown.
+            late.store(true, Ordering::SeqCst);
+            let message = format!("the run did not finish within {} s (setting bpel.run.timeoutSeconds)", timeout.as_secs_f64());
+            return Err(Error { code: ErrorCode::ServerError(REQUEST_FAILED), message: message.into(), data: None });
+        };
+        let answer = guarded("workspace/executeCommand", outcome.map_err(|error| error.is_panic()))?;
         answer.map(Some).map_err(|reason| Error { code: ErrorCode::InvalidParams, message: reason.into(), data: None })
     }
 
@@ -489,8 +560,12 @@ impl LanguageServer for Backend {
     async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
         let uri = params.text_document.uri;
         self.query("textDocument/semanticTokens/full", move |shared| {
-            let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
-            queries::semantic_tokens(&analysis).map(SemanticTokensResult::Tokens)
+            if let Some(analysis) = shared.current_analysis(&uri, ANALYSIS_PATIENCE) {
+                return queries::semantic_tokens(&analysis, analysis.unit.file).map(SemanticTokensResult::Tokens);
+            }
+            // A WSDL document: its property alias queries, as an open process importing it read them.
+            let (analysis, file) = shared.importer_of(&uri)?;
+            queries::semantic_tokens(&analysis, file).map(SemanticTokensResult::Tokens)
         })
         .await
     }

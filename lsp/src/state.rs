@@ -11,6 +11,7 @@ use bpel_engine::exec::run_in_place::RunReport;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::documents::{Document, DocumentKind};
+use crate::settings::Settings;
 
 #[derive(Default)]
 pub struct Shared {
@@ -34,6 +35,8 @@ pub struct State {
     pub analyses: HashMap<Uri, (i32, Arc<Analysis>)>,
     /// The last run in place of each open process (shown while the text is the one it ran on).
     pub runs: HashMap<Uri, RunView>,
+    /// The client's settings as last received.
+    pub settings: Settings,
     pub stopping: bool,
 }
 
@@ -47,6 +50,14 @@ pub struct RunView {
 impl State {
     pub fn has_work(&self) -> bool {
         !self.changed.is_empty() || !self.closed.is_empty() || !self.on_disk.is_empty()
+    }
+
+    /// Takes new settings; every open document is analysed and published again under them.
+    pub fn set_settings(&mut self, settings: Settings) {
+        if settings != self.settings {
+            self.settings = settings;
+            self.changed.extend(self.documents.keys().cloned());
+        }
     }
 
     pub fn version(&self, uri: &Uri) -> Option<i32> {
@@ -88,6 +99,20 @@ impl Shared {
 
     pub fn notify_analysed(&self) {
         self.analysed.notify_all();
+    }
+
+    /// An analysis of an open process that read the open document `uri` (a WSDL or XSD it
+    /// imports) with the text the editor has now, and that document's id in it.
+    pub fn importer_of(&self, uri: &Uri) -> Option<(Arc<Analysis>, bpel_engine::source::FileId)> {
+        let state = self.lock();
+        let document = state.documents.get(uri)?;
+        let wanted = document.path.canonicalize().unwrap_or_else(|_| document.path.clone());
+        state.analyses.values().find_map(|(_, analysis)| {
+            let imported = analysis.unit.definitions.documents().iter().find(|imported| {
+                imported.path.canonicalize().unwrap_or_else(|_| imported.path.clone()) == wanted && *imported.text == *document.text
+            })?;
+            Some((analysis.clone(), imported.file))
+        })
     }
 
     /// The analysis of the open process `uri` at its current version, waiting up to `patience`

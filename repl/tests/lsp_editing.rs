@@ -24,7 +24,19 @@ fn offset_of(text: &str, needle: &str) -> usize {
     text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in the text"))
 }
 
-/// The byte offset of an LSP position in an ASCII text.
+/// The semantic tokens of `uri`, decoded: (start position, length, token type) each.
+fn semantic_tokens(client: &mut LspClient, uri: &str) -> Vec<(Value, u64, u64)> {
+    let tokens = client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
+    let data: Vec<u64> = tokens["data"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    let (mut line, mut character, mut decoded) = (0, 0, Vec::new());
+    for token in data.chunks(5) {
+        line += token[0];
+        character = if token[0] == 0 { character + token[1] } else { token[1] };
+        decoded.push((json!({ "line": line, "character": character }), token[2], token[3]));
+    }
+    decoded
+}
+
 #[test]
 fn links_linked_tag_names_and_semantic_tokens() {
     let (path, text) = echo_with_xpath("lsp-links");
@@ -54,14 +66,7 @@ fn links_linked_tag_names_and_semantic_tokens() {
     assert_eq!(starts, vec![position(&text, offset_of(&text, "<sequence") + 1), position(&text, end_tag - 2)]);
 
     // `$request.payload`: a variable and a part, relative-encoded
-    let tokens = client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
-    let data: Vec<u64> = tokens["data"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
-    let (mut line, mut character, mut decoded) = (0, 0, Vec::new());
-    for token in data.chunks(5) {
-        line += token[0];
-        character = if token[0] == 0 { character + token[1] } else { token[1] };
-        decoded.push((json!({ "line": line, "character": character }), token[2], token[3]));
-    }
+    let decoded = semantic_tokens(&mut client, &uri);
     let variable = offset_of(&text, "$request.payload");
     assert!(decoded.contains(&(position(&text, variable), "$request".len() as u64, 0)), "{decoded:?}");
     assert!(decoded.contains(&(position(&text, variable + "$request.".len()), "payload".len() as u64, 1)), "{decoded:?}");
@@ -117,5 +122,35 @@ fn end_tag_after_gt_and_formatting() {
     let edits = client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
     assert_eq!(edits, Value::Null);
 
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn semantic_tokens_of_a_wsdl_property_alias_query() {
+    let dir = std::env::temp_dir().join(format!("bpel-lsp-alias-tokens-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = support::workspace().join("examples/long-running");
+    for entry in std::fs::read_dir(&example).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let process = dir.join("long-running.bpel");
+    let (mut client, process_uri, _) = started(&process, &std::fs::read_to_string(&process).unwrap());
+    let wsdl = dir.join("shop.wsdl");
+    let text = std::fs::read_to_string(&wsdl).unwrap().replacen(
+        "<vprop:query>tns:orderId</vprop:query>",
+        "<vprop:query>tns:orderId[position() = 1]</vprop:query>",
+        1,
+    );
+    let wsdl_uri = file_uri(&wsdl);
+    client.notify("textDocument/didOpen", open(&wsdl_uri, "xml", &text));
+    client.diagnostics_where(&wsdl_uri, |_| true);
+    // the process is analysed again over the WSDL's text in the editor
+    client.diagnostics_where(&process_uri, |_| true);
+    let function = offset_of(&text, "position()");
+    let decoded = semantic_tokens(&mut client, &wsdl_uri);
+    assert!(decoded.contains(&(position(&text, function), "position".len() as u64, 2)), "{decoded:?}");
+    assert!(decoded.contains(&(position(&text, function + "position() = ".len()), 1, 4)), "{decoded:?}");
     assert!(client.shutdown().success());
 }

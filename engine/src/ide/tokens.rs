@@ -1,7 +1,8 @@
 //! Semantic tokens: what each lexical token of the XPath inside a process's expression elements
-//! (`<condition>`, `<from>`, `<to>`, `<query>`, `<for>`, `<until>`, `<joinCondition>`...) is, placed
-//! in the file. The XML around them is left to the editor's own highlighting.
+//! (`<condition>`, `<from>`, `<to>`, `<query>`, `<for>`, `<until>`, `<joinCondition>`...) and inside
+//! the property aliases' `<vprop:query>` of its WSDL documents is, placed in the file. The XML around them is left to the editor's own highlighting.
 
+use crate::check::rules::xpath_rules::sites::xpath_alias_queries;
 use crate::check::Analysis;
 use crate::source::FileId;
 use crate::span::Span;
@@ -16,24 +17,31 @@ pub struct SemanticToken {
     pub class: TokenClass,
 }
 
-/// The tokens of the XPath expressions and queries of `file`, in file order, none overlapping.
-/// Empty for a file that is not the analysis's process. An expression whose text cannot be placed
-/// exactly in the file (an element inside it, say) has none.
+/// The tokens of the XPath expressions and queries of `file`, in file order, none overlapping:
+/// the process's own when `file` is the analysis's process, else the property alias queries of
+/// that imported WSDL document. An expression whose text cannot be placed exactly in the file (an
+/// element inside it, say) has none.
 pub fn semantic_tokens(analysis: &Analysis, file: FileId) -> Vec<SemanticToken> {
-    let Some(process) = analysis.unit.process.as_ref().filter(|_| file == analysis.unit.file) else {
-        return Vec::new();
-    };
-    let text = &analysis.unit.text;
+    let Some(text) = super::file_text(analysis, file) else { return Vec::new() };
+    let mut expressions: Vec<(&str, Span)> = Vec::new();
+    match analysis.unit.process.as_ref() {
+        Some(process) if file == analysis.unit.file => expressions
+            .extend(analysis.expressions.of_process(file, process).map(|site| (site.expression.text.as_str(), site.expression.text_span))),
+        _ => expressions.extend(
+            xpath_alias_queries(&analysis.unit.definitions)
+                .filter(|(alias, _)| alias.file() == file)
+                .map(|(_, query)| (query.text.as_str(), query.text_span)),
+        ),
+    }
     let mut tokens = Vec::new();
-    for site in analysis.expressions.of_process(file, process) {
-        let expression = site.expression;
-        let map = SourceMap::new(text, &expression.text, expression.text_span);
+    for (expression, text_span) in expressions {
+        let map = SourceMap::new(&text, expression, text_span);
         if !map.is_exact() {
             continue;
         }
-        for (class, inner) in xpath::classify_tokens(&expression.text) {
+        for (class, inner) in xpath::classify_tokens(expression) {
             let span = map.span(inner);
-            if !span.is_empty() && span.end <= expression.text_span.end {
+            if !span.is_empty() && span.end <= text_span.end {
                 tokens.push(SemanticToken { span, class });
             }
         }

@@ -24,6 +24,8 @@ pub struct LspClient {
     pub server_requests: Vec<Value>,
     /// How many `publishDiagnostics` arrived for each URI.
     pub published: std::collections::HashMap<String, usize>,
+    /// What this client answers `workspace/configuration` with, for each item asked.
+    pub configuration: Value,
 }
 
 impl LspClient {
@@ -54,6 +56,7 @@ impl LspClient {
             notifications: Vec::new(),
             server_requests: Vec::new(),
             published: Default::default(),
+            configuration: Value::Null,
         }
     }
 
@@ -163,8 +166,12 @@ impl LspClient {
         match (message.get("id"), message.get("method")) {
             (Some(id), Some(_)) => {
                 let id = id.clone();
+                let result = match message["params"]["items"].as_array() {
+                    Some(items) if message["method"] == "workspace/configuration" => json!(vec![self.configuration.clone(); items.len()]),
+                    _ => Value::Null,
+                };
                 self.server_requests.push(message);
-                self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
+                self.send(json!({ "jsonrpc": "2.0", "id": id, "result": result }));
             }
             (None, Some(method)) => {
                 if method == "textDocument/publishDiagnostics" {
