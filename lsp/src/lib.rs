@@ -1,9 +1,10 @@
 //! bpel-lsp: the language server, a thin face over bpel-engine (`bpel lsp`, LSP over stdio).
 //!
-//! What it does today: full and incremental text sync; diagnostics (those of `bpel check`) for
-//! open processes and open WSDL/XSD documents, re-checked when an imported document changes in
-//! the editor or on disk; document symbols (the activity tree). Analysis runs on a worker thread
-//! of its own (`analysis`), coalescing bursts of edits; queries run on tokio's blocking pool
+//! Diagnostics (those of `bpel check`) for open processes and open WSDL/XSD documents, re-checked
+//! when an imported document changes in the editor or on disk; navigation, rename, completion,
+//! hover, code actions, symbols, XML editing, semantic tokens; run in place (`bpel.run`,
+//! `bpel.saveCheckpoint`) with its result shown in the editor; settings. Analysis runs on a worker
+//! thread of its own (`analysis`), coalescing bursts of edits; queries run on tokio's blocking pool
 //! (`queries`, over the engine's `ide` queries). The server advertises only what it implements.
 
 mod analysis;

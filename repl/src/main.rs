@@ -42,7 +42,8 @@ enum Command {
     /// Language server for editors: LSP over stdin/stdout (start it from the editor).
     ///
     /// Diagnostics as `bpel check` reports them, for open processes and open WSDL/XSD files,
-    /// kept current while you type; document symbols (the activity tree). Exits 0 after the
+    /// kept current while you type; navigation, rename, completion, hover, quick fixes, symbols,
+    /// formatting, semantic tokens; run in place (code lenses, `bpel.run`). Exits 0 after the
     /// client's shutdown and exit, 1 on exit without shutdown, 2 when it cannot start.
     Lsp(lsp::LspArgs),
 }
