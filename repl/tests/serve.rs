@@ -55,6 +55,14 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     assert!(answer.body.contains("soapenv:Client") && answer.body.contains("not a SOAP 1.1 envelope"), "{answer:?}");
     still_serving("malformed XML");
 
+    // names that are not XML names (XML 1.0 §2.3): not well-formed, refused before any instance sees them
+    for body in [r#"<e:echo xmlns:e="urn:e"><1a>x</1a></e:echo>"#, r#"<e:echo xmlns:e="urn:e" -x="1">x</e:echo>"#] {
+        let answer = server.post("/echo", ECHO_ACTION, &envelope(body));
+        assert_eq!(answer.status, 500, "{body}: {answer:?}");
+        assert!(answer.body.contains("soapenv:Client") && answer.body.contains("is not a name"), "{body}: {answer:?}");
+    }
+    still_serving("malformed names");
+
     // an entity bomb ("billion laughs"): refused without expanding anything
     let mut entities = String::from("<!ENTITY lol0 \"lol\">");
     for i in 1..10 {

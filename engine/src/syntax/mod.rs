@@ -5,6 +5,7 @@
 //! entity is ever resolved and no DTD is processed; only the five predefined entities and character
 //! references are expanded.
 
+mod names;
 mod reader;
 
 pub use reader::parse_xml;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::{Attribute, Element, NamespaceScopes, Node, ScopeId, SyntaxError, Text, XmlDocument};
+use super::{names, Attribute, Element, NamespaceScopes, Node, ScopeId, SyntaxError, Text, XmlDocument};
 use crate::span::Span;
 
 /// Deeper nesting is refused: consumers walk the tree recursively.
@@ -100,7 +100,13 @@ impl<'t> TreeBuilder<'t> {
                 Event::DocType(_) => {
                     self.error(span, "DOCTYPE declarations are not supported: no DTD is read and no entity is defined by it");
                 }
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::PI(instruction) => {
+                    let target = instruction.target().to_string();
+                    if let Some(problem) = names::pi_target_problem(&target) {
+                        self.error(Span::new(before + 2, before + 2 + target.len()), problem);
+                    }
+                }
+                Event::Decl(_) | Event::Comment(_) => {}
                 Event::Eof => break,
             }
         }
@@ -153,7 +159,11 @@ impl<'t> TreeBuilder<'t> {
 
         let (prefix, local) = split_qname(&qname);
         let namespace = self.namespace_of(scope, prefix.as_deref());
-        if let (Some(p), None) = (&prefix, &namespace) {
+        if let Some(problem) = names::qname_problem(&qname) {
+            self.error(name_span, format!("element {problem}"));
+        } else if prefix.as_deref() == Some("xmlns") {
+            self.error(name_span, format!("element `{qname}`: the prefix `xmlns` is reserved for namespace declarations"));
+        } else if let (Some(p), None) = (&prefix, &namespace) {
             self.error(name_span, format!("the namespace prefix `{p}` of element `{qname}` is not declared"));
         }
 
@@ -227,6 +237,9 @@ impl<'t> TreeBuilder<'t> {
             if attributes.iter().any(|a| a.qualified_name() == name) {
                 self.error(name_span, format!("attribute `{name}` appears twice on the same element"));
                 continue;
+            }
+            if let Some(problem) = names::qname_problem(name) {
+                self.error(name_span, format!("attribute {problem}"));
             }
             let (prefix, local) = split_qname(name);
             attributes.push(Attribute { prefix, local, namespace: None, value, name_span, value_span });
@@ -490,5 +503,28 @@ mod tests {
         let text = "<q:a/>";
         let doc = parse_xml(text);
         assert_eq!(doc.errors[0].span.slice(text), "q:a");
+    }
+
+    #[test]
+    fn malformed_names_are_errors_at_the_name_and_the_tree_is_kept() {
+        for (text, at, says) in [
+            ("<1a/>", "1a", "element `1a` is not a name: a name cannot start with `1`"),
+            ("<-a></-a>", "-a", "cannot start with `-`"),
+            ("<a@b/>", "a@b", "cannot contain `@`"),
+            ("<a:b:c xmlns:a='urn:a'/>", "a:b:c", "at most one `:`"),
+            ("<xmlns:a xmlns:xmlns='urn:x'/>", "xmlns:a", "reserved for namespace declarations"),
+            ("<r 2x='1'/>", "2x", "attribute `2x` is not a name"),
+            ("<r a.b='1' c-d='2' e:='3'/>", "e:", "attribute `e:` is not a name"),
+            ("<?1pi data?><r/>", "1pi", "cannot start with `1`"),
+            ("<r><?XML x?></r>", "XML", "reserved for the XML declaration"),
+        ] {
+            let doc = parse_xml(text);
+            let error = doc.errors.iter().find(|e| e.message.contains(says)).unwrap_or_else(|| panic!("{text}: {:?}", doc.errors));
+            assert_eq!(error.span.slice(text), at, "{text}");
+            assert!(doc.root.is_some(), "{text}: the tree is kept");
+        }
+        for text in ["<café xmlns:x='urn:x' x:名前='1'/>", "<?xml version='1.0'?><?xml-stylesheet href='s'?><r/>", "<a_b.c-d/>"] {
+            assert_eq!(parse_xml(text).errors, vec![], "{text}");
+        }
     }
 }
