@@ -28,8 +28,15 @@ pub struct LspClient {
 
 impl LspClient {
     pub fn start() -> LspClient {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bpel"))
-            .arg("lsp")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bpel"));
+        command.arg("lsp");
+        LspClient::spawn(command)
+    }
+
+    /// A server started by `command` (program and arguments set; stdio is set here), as an editor
+    /// configuration names it.
+    pub fn spawn(mut command: Command) -> LspClient {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
