@@ -158,10 +158,8 @@ fn run_emacs(dir: &Path, file: &Path) -> EmacsRun {
     std::fs::create_dir_all(&home).unwrap();
     let setup = support::workspace().join("editors/emacs/bpel.el");
     let binary_folder = Path::new(env!("CARGO_BIN_EXE_bpel")).parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(binary_folder).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths)),
-    )
-    .unwrap();
+    let path = std::env::join_paths(std::iter::once(binary_folder).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths)))
+        .unwrap();
     let settings = format!(
         "(setq bpel-test-setup {} bpel-test-file {} bpel-test-output {})",
         elisp_string(&setup.display().to_string()),

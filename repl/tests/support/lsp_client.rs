@@ -36,12 +36,7 @@ impl LspClient {
     /// A server started by `command` (program and arguments set; stdio is set here), as an editor
     /// configuration names it.
     pub fn spawn(mut command: Command) -> LspClient {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start bpel lsp");
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start bpel lsp");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (sender, incoming) = mpsc::channel();
