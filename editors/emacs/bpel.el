@@ -1,4 +1,4 @@
-;;; bpel.el --- WS-BPEL 2.0 in Emacs: nXML editing and the `bpel lsp' language server through eglot  -*- lexical-binding: t; -*-
+;;; bpel.el --- WS-BPEL 2.0 with the `bpel lsp' language server through eglot  -*- lexical-binding: t; -*-
 
 ;;; Commentary:
 
@@ -14,9 +14,9 @@
 ;; It defines `bpel-mode' for .bpel files, and `bpel-wsdl-mode' and `bpel-xsd-mode' for .wsdl and
 ;; .xsd files (all three derived from `nxml-mode', so XML editing stays as you know it), and starts
 ;; `bpel lsp' through eglot in each of them: one server per project (a version-controlled folder,
-;; else the file's folder) for the three modes. Diagnostics appear through flymake
-;; (M-x flymake-show-buffer-diagnostics), go to definition is M-. (xref), find references M-?,
-;; rename M-x eglot-rename, quick fixes M-x eglot-code-actions.
+;; else the file's folder) for the three modes.  Diagnostics appear through flymake
+;; (M-x flymake-show-buffer-diagnostics); xref finds definitions (M-.) and references (M-?);
+;; M-x eglot-rename renames, M-x eglot-code-actions offers the quick fixes.
 ;;
 ;; Settings (M-x customize-group RET bpel):
 ;;   `bpel-server-path'  the `bpel' binary (default: `bpel' on `exec-path')
@@ -31,8 +31,9 @@
   :prefix "bpel-")
 
 (defcustom bpel-server-path "bpel"
-  "The `bpel' binary: a command name looked up on `exec-path', or an absolute file name.
-The language server is its `lsp' subcommand.  Install it with
+  "The `bpel' binary: a command name or an absolute file name.
+A command name is looked up on the variable `exec-path'.  The
+language server is its `lsp' subcommand.  Install it with
 `cargo install --path repl' from the bpel repository."
   :type 'string
   :group 'bpel)
@@ -60,10 +61,13 @@ from the `bpel lsp' language server (through eglot).")
 ;;;###autoload
 (add-to-list 'auto-mode-alist '("\\.xsd\\'" . bpel-xsd-mode))
 
+(defvar eglot-server-programs)
+
 (defun bpel-server-contact (&optional _interactive)
-  "The command that starts the language server, for `eglot-server-programs'.
-Read when the server starts, so a change to `bpel-server-path' applies
-to the next server."
+  "Return the command to start the language server.
+This is the contact of the `eglot-server-programs' entry.  It is
+computed when a server starts, so a change to `bpel-server-path'
+applies to the next server."
   (let ((program (executable-find bpel-server-path)))
     (unless program
       (user-error "bpel: `%s' not found; install it (cargo install --path repl) or set `bpel-server-path'"
