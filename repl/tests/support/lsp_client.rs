@@ -30,13 +30,15 @@ pub struct LspClient {
 
 impl LspClient {
     pub fn start() -> LspClient {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bpel"))
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start bpel lsp");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bpel"));
+        command.arg("lsp");
+        LspClient::spawn(command)
+    }
+
+    /// A server started by `command` (program and arguments set; stdio is set here), as an editor
+    /// configuration names it.
+    pub fn spawn(mut command: Command) -> LspClient {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start bpel lsp");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (sender, incoming) = mpsc::channel();
