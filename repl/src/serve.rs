@@ -57,9 +57,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     request_timeout: u64,
 
-    /// Seconds a partner call waits for the partner's answer.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds a partner call waits for the partner's whole answer before the invoke faults with
+    /// `partner:timeout` (which the process may catch).
+    #[arg(long, value_name = "SECONDS", default_value_t = server::DEFAULT_INVOKE_TIMEOUT.as_secs())]
     invoke_timeout: u64,
+
+    /// Seconds the calls of one partner link wait, over --invoke-timeout: `--partner-timeout approver=30`.
+    #[arg(long, value_name = "LINK=SECONDS")]
+    partner_timeout: Vec<String>,
 
     /// What the server logs on stderr, from the most to the least severe level shown. Without it:
     /// errors and warnings, as plain lines.
@@ -118,6 +123,19 @@ pub fn run(args: ServeArgs) -> ExitCode {
         };
         partners.insert(link.trim().to_string(), url.trim().to_string());
     }
+    let mut partner_timeouts = BTreeMap::new();
+    for pair in &args.partner_timeout {
+        let seconds = pair.split_once('=').and_then(|(link, seconds)| Some((link.trim(), seconds.trim().parse::<u64>().ok()?)));
+        match seconds {
+            Some((link, seconds)) if !link.is_empty() && seconds > 0 => {
+                partner_timeouts.insert(link.to_string(), Duration::from_secs(seconds));
+            }
+            _ => {
+                eprintln!("error: --partner-timeout takes LINK=SECONDS (a whole number above 0), got `{pair}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let store = if args.in_memory { None } else { Some(args.store.clone().unwrap_or_else(|| args.dir.join(".bpel").join("store.redb"))) };
     if let Some(parent) = store.as_ref().and_then(|s| s.parent()) {
         if let Err(error) = std::fs::create_dir_all(parent) {
@@ -137,6 +155,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     config.max_body = args.max_body;
     config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     config.invoke_timeout = Duration::from_secs(args.invoke_timeout.max(1));
+    config.partner_timeouts = partner_timeouts;
     let running = match server::start(config) {
         Ok(running) => running,
         Err(error) => {

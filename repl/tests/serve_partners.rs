@@ -54,6 +54,25 @@ fn fake_partner(answer: Option<&'static str>) -> u16 {
     port
 }
 
+/// A fake partner that starts its answer (`begun`) and then says nothing more, holding the connection.
+fn stalling_partner(begun: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buffer = [0u8; 65536];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(begun.as_bytes());
+            let _ = stream.flush();
+            held.push(stream);
+        }
+    });
+    port
+}
+
 fn http(status: &str, body: &str) -> &'static str {
     Box::leak(
         format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
@@ -155,4 +174,53 @@ fn deploy_xml_chooses_the_partner_port() {
     assert_eq!(answer.status, 200, "{answer:?}\n{}", server.output());
     assert!(answer.body.contains("approved by deploy.xml"), "{answer:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A partner that sends half its answer and stalls is a `timeout` fault after the partner link's own
+/// timeout (`--partner-timeout`), which the process catches; one that says nothing at all, after the
+/// default of 10 s: well before the caller's request gives up (60 s), so the caller gets the
+/// process's answer, not a timeout of its own.
+#[test]
+fn partner_timeouts_per_partner_link_and_by_default() {
+    let dir = temp_dir("partner-timeouts");
+    catching_order_approval(&dir);
+    let dir_s = dir.display().to_string();
+    let reply = envelope(r#"<apr:approval xmlns:apr="http://example.com/bpel/examples/approver"><apr:orderId>X-1</apr:orderId>"#);
+    let half = Box::leak(
+        format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{reply}", reply.len() * 2).into_boxed_str(),
+    );
+    let cases = [
+        ("half an answer, then nothing", stalling_partner(half), vec!["--partner-timeout", "approver=2"], 2),
+        (
+            "headers only, then nothing",
+            stalling_partner("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n"),
+            vec!["--partner-timeout", "approver=2"],
+            2,
+        ),
+        ("nothing at all, default timeout", fake_partner(None), vec![], 10),
+    ];
+    for (what, port, flags, seconds) in cases {
+        let partner = format!("approver=http://127.0.0.1:{port}/approve");
+        let mut args = vec![dir_s.as_str(), "--port", "0", "--in-memory", "--partner", &partner];
+        args.extend(flags);
+        let server = Server::start(&args);
+        let started = Instant::now();
+        let answer = server.post("/order-approval", "http://example.com/bpel/examples/order/submitOrder", &envelope(LARGE_ORDER));
+        let took = started.elapsed();
+        assert_eq!(answer.status, 200, "{what}: {answer:?}\n{}", server.output());
+        assert!(answer.body.contains("caught a partner fault"), "{what}: the process's catchAll ran: {answer:?}");
+        let expected = Duration::from_secs(seconds);
+        assert!(took >= expected && took < expected + Duration::from_secs(5), "{what}: answered after {took:?}, expected {expected:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_malformed_partner_timeout_is_a_usage_error() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bpel"))
+        .args(["serve", ".", "--in-memory", "--partner-timeout", "approver=soon"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--partner-timeout takes LINK=SECONDS"));
 }

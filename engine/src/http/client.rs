@@ -35,7 +35,21 @@ pub struct HttpPartners {
     processes: Vec<Arc<Deployed>>,
     /// Partner link name → address, from the command line or `deploy.xml` (per process).
     overrides: Vec<BTreeMap<String, String>>,
-    timeout: Duration,
+    timeouts: CallTimeouts,
+}
+
+/// How long a partner call waits for the partner's whole answer.
+#[derive(Clone, Debug)]
+pub struct CallTimeouts {
+    pub default: Duration,
+    /// By partner link name, over `default`.
+    pub by_partner_link: BTreeMap<String, Duration>,
+}
+
+impl CallTimeouts {
+    pub fn of(&self, partner_link: &str) -> Duration {
+        self.by_partner_link.get(partner_link).copied().unwrap_or(self.default)
+    }
 }
 
 impl HttpPartners {
@@ -44,13 +58,14 @@ impl HttpPartners {
         shards: Vec<Sender<Command>>,
         processes: Vec<Arc<Deployed>>,
         overrides: Vec<BTreeMap<String, String>>,
-        timeout: Duration,
+        timeouts: CallTimeouts,
     ) -> HttpPartners {
         let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+        // the whole call is bounded by its timeout; connecting alone never waits longer than this
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
-        HttpPartners { client, runtime, shards: shards.into_iter().map(Mutex::new).collect(), processes, overrides, timeout }
+        HttpPartners { client, runtime, shards: shards.into_iter().map(Mutex::new).collect(), processes, overrides, timeouts }
     }
 
     fn feed(&self, shard: usize, command: Command) {
@@ -74,7 +89,7 @@ impl Partners for HttpPartners {
             .cloned()
             .or_else(|| invocation.address.clone());
         let client = self.client.clone();
-        let timeout = self.timeout;
+        let timeout = self.timeouts.of(&invocation.partner_link);
         let senders: Vec<Sender<Command>> = self.shards.iter().filter_map(|s| s.lock().ok().map(|s| s.clone())).collect();
         drop(self.runtime.spawn(async move {
             let one_way = invocation.one_way;
@@ -82,7 +97,7 @@ impl Partners for HttpPartners {
                 tokio::time::timeout(timeout, call(&client, &deployed, &invocation, address.as_deref())).await.unwrap_or_else(|_| {
                     Err(fault(
                         "timeout",
-                        format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs()),
+                        format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs_f64()),
                     ))
                 });
             let command = if one_way {

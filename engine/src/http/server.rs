@@ -17,7 +17,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::oneshot;
 
 use super::admin::AdminState;
-use super::client::HttpPartners;
+use super::client::{CallTimeouts, HttpPartners};
 use super::router::Router;
 use super::shard::{Answer, Command, Partners, Shard};
 use crate::diagnostic::Diagnostic;
@@ -42,9 +42,18 @@ pub struct ServeConfig {
     /// Admin endpoints need this token (`Authorization: Bearer TOKEN`); `None`: admin is off.
     pub admin_token: Option<String>,
     pub max_body: usize,
+    /// How long a request waits for the process's reply.
     pub request_timeout: Duration,
+    /// How long a partner call waits for the partner's whole answer, unless `partner_timeouts`
+    /// names its partner link. Shorter than `request_timeout`, so that a caller whose request
+    /// waits on a silent partner gets the partner's fault (or the process's handling of it).
     pub invoke_timeout: Duration,
+    /// Partner link name → how long its calls wait, for every process.
+    pub partner_timeouts: BTreeMap<String, Duration>,
 }
+
+/// How long a partner call waits by default.
+pub const DEFAULT_INVOKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ServeConfig {
     pub fn new(dir: impl Into<PathBuf>) -> ServeConfig {
@@ -60,7 +69,8 @@ impl ServeConfig {
             admin_token: None,
             max_body: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
-            invoke_timeout: Duration::from_secs(30),
+            invoke_timeout: DEFAULT_INVOKE_TIMEOUT,
+            partner_timeouts: BTreeMap::new(),
         }
     }
 }
@@ -265,8 +275,13 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
     }
 
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..shards_count).map(|_| Shard::channel()).unzip();
-    let partners =
-        Arc::new(HttpPartners::new(runtime.handle().clone(), senders.clone(), processes.clone(), overrides, config.invoke_timeout));
+    let partners = Arc::new(HttpPartners::new(
+        runtime.handle().clone(),
+        senders.clone(),
+        processes.clone(),
+        overrides,
+        CallTimeouts { default: config.invoke_timeout, by_partner_link: config.partner_timeouts.clone() },
+    ));
     let mut threads = Vec::new();
     for (index, (engine, commands)) in engines.into_iter().zip(receivers).enumerate() {
         let shard = Shard::new(index, engine, commands, store.clone(), router.clone(), partners.clone() as Arc<dyn Partners>);
