@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use bpel_engine::checkpoint::{checksum, CheckpointError, HEADER_LEN};
-use bpel_engine::exec::{Engine, InstanceId, ProcessId};
+use bpel_engine::exec::{Engine, InstanceId, ProcessId, SendError};
+use bpel_engine::model::QName;
 use bpel_engine::runtime::InstanceStatus;
-use bpel_engine::xml::XmlElement;
+use bpel_engine::xml::{Message, XmlElement};
 use proptest::prelude::*;
 
 fn example(path: &str) -> PathBuf {
@@ -116,5 +117,64 @@ proptest! {
             let _ = engine.send(process, "customer", "confirmPayment", &[payment]);
             engine.advance(4 * 24 * 3600 * 1000);
         }
+    }
+}
+
+const ORDER: &str = "http://example.com/bpel/examples/order";
+const APPROVER: &str = "http://example.com/bpel/examples/approver";
+
+/// Requests are validated against the operation's message and its schema before any instance
+/// sees them: an invalid one is refused and nothing is created or stored.
+#[test]
+fn a_request_that_is_not_valid_against_its_schema_is_refused_and_creates_nothing() {
+    let mut engine = Engine::new();
+    let process = engine.deploy(&example("long-running/long-running.bpel")).unwrap();
+    let order = |inner: &str| XmlElement::parse(&format!(r#"<s:placeOrder xmlns:s="{SHOP}">{inner}</s:placeOrder>"#)).unwrap();
+    let cases = [
+        ("<s:orderId>7</s:orderId><s:customer>Ada</s:customer><s:amount>lots</s:amount>", "lots"),
+        ("<s:orderId>7</s:orderId><s:customer>Ada</s:customer><s:amount>1</s:amount><s:coupon>X</s:coupon>", "coupon"),
+        ("<s:orderId>7</s:orderId><s:amount>1</s:amount>", "customer"),
+    ];
+    for (inner, says) in cases {
+        match engine.send(process, "customer", "placeOrder", &[order(inner)]) {
+            Err(SendError::WrongMessage { why, .. }) => assert!(why.contains(says), "{inner}: {why}"),
+            other => panic!("{inner}: refused as a wrong message, not {other:?}"),
+        }
+    }
+    assert_eq!(engine.instances().count(), 0, "no instance was created");
+    assert!(engine.drain_replies().is_empty());
+    let valid = order("<s:orderId>7</s:orderId><s:customer>Ada</s:customer><s:amount>1.50</s:amount>");
+    assert!(engine.send(process, "customer", "placeOrder", &[valid]).is_ok());
+}
+
+/// A partner's answer that is not valid against the operation's output is the standard fault
+/// `invalidVariables` at the invoke, before anything of it is stored; a valid one goes through.
+#[test]
+fn a_partner_answer_that_is_not_valid_is_invalid_variables_at_the_invoke() {
+    let outcome = |approval: &str| {
+        let mut engine = Engine::new();
+        let process = engine.deploy(&example("order-approval/order-approval.bpel")).unwrap();
+        let order = XmlElement::parse(&format!(
+            r#"<o:order xmlns:o="{ORDER}"><o:id>X-1</o:id><o:customer>Max</o:customer><o:amount>5000</o:amount></o:order>"#
+        ))
+        .unwrap();
+        engine.send(process, "client", "submitOrder", &[order]).unwrap();
+        let calls = engine.drain_invocations();
+        assert_eq!(calls.len(), 1, "the approver is asked");
+        let answer = XmlElement::parse(&format!(r#"<a:approval xmlns:a="{APPROVER}">{approval}</a:approval>"#)).unwrap();
+        let message = Message::new(QName::new(Some(APPROVER), "ApprovalResponse")).with_part("approval", answer);
+        engine.answer(calls[0].instance, calls[0].request, Ok(message));
+        let replies = engine.drain_replies();
+        assert_eq!(replies.len(), 1);
+        replies.into_iter().next().unwrap().result
+    };
+    let approved = outcome("<a:orderId>X-1</a:orderId><a:approvedBy>Eve</a:approvedBy>").expect("a valid answer goes through");
+    assert!(format!("{approved:?}").contains("approved by Eve"), "{approved:?}");
+    for (approval, says) in
+        [("<a:orderId>X-1</a:orderId>", "approvedBy"), ("<a:orderId>X-1</a:orderId><a:approvedBy><b/></a:approvedBy>", "approvedBy")]
+    {
+        let fault = outcome(approval).expect_err("the process faults");
+        assert_eq!(fault.name, QName::new(Some(bpel_engine::fault::STANDARD_FAULT_NS), "invalidVariables"), "{fault:?}");
+        assert!(fault.to_string().contains("ApprovalResponse") && fault.to_string().contains(says), "{fault}");
     }
 }

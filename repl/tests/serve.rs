@@ -63,6 +63,12 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     }
     still_serving("malformed names");
 
+    // well-formed, but not valid against the operation's schema (an element inside an xsd:string)
+    let answer = server.post("/echo", ECHO_ACTION, &envelope(&format!(r#"<e:echo xmlns:e="{ECHO_NS}"><e:nested/></e:echo>"#)));
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.body.contains("soapenv:Client") && answer.body.contains("does not fit the input"), "{answer:?}");
+    still_serving("a request not valid against its schema");
+
     // an entity bomb ("billion laughs"): refused without expanding anything
     let mut entities = String::from("<!ENTITY lol0 \"lol\">");
     for i in 1..10 {

@@ -105,6 +105,16 @@ fn every_partner_failure_is_a_fault_the_process_catches() {
             format!("http://127.0.0.1:{}/approve", fake_partner(Some(http("200 OK", &envelope("<x:somethingElse xmlns:x='urn:x'/>"))))),
         ),
         ("never answers", format!("http://127.0.0.1:{}/approve", fake_partner(None))),
+        (
+            "a reply not valid against the schema (invalidVariables)",
+            format!(
+                "http://127.0.0.1:{}/approve",
+                fake_partner(Some(http(
+                    "200 OK",
+                    &envelope("<a:approval xmlns:a='http://example.com/bpel/examples/approver'><a:orderId>X-1</a:orderId></a:approval>")
+                )))
+            ),
+        ),
     ];
     let dir_s = dir.display().to_string();
     for (what, address) in cases {

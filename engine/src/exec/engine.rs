@@ -238,7 +238,7 @@ impl Engine {
         let op = operation(&deployed, partner_link, operation_name, true).ok_or_else(no_operation)?;
         let ty = message_type(&deployed, op, Direction::Input).ok_or_else(no_operation)?;
         let message = message_from_body(&ty, body);
-        if let Some(why) = messages::misfit(&ty, &message) {
+        if let Some(why) = messages::invalid_inbound(&deployed, &ty, &message) {
             return Err(SendError::WrongMessage { operation: operation_name.to_string(), why });
         }
         let target = self.route(process, &deployed, partner_link, operation_name, &message)?;

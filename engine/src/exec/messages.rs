@@ -14,7 +14,7 @@ use crate::model::wsdl::Operation;
 use crate::model::QName;
 use crate::runtime::ExchangeId;
 use crate::xml::xpath::property_node;
-use crate::xml::{Message, MessageType, PartKind, Store, Value, VarType, VariableList, Variables, XmlElement};
+use crate::xml::{validate_message, Message, MessageType, PartKind, Store, Value, VarType, VariableList, Variables, XmlElement};
 
 /// Which message of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +88,14 @@ pub fn misfit(ty: &MessageType, message: &Message) -> Option<String> {
         }
     }
     None
+}
+
+/// Why an inbound message (a request to the process, a partner's answer to an invoke) is not one
+/// of its WSDL message type: a part missing or holding another element ([`misfit`]), or a part that
+/// is not valid against its XSD element declaration or type (what the schema validation of
+/// `<validate>` checks). `None` when it is one.
+pub fn invalid_inbound(d: &Deployed, ty: &MessageType, message: &Message) -> Option<String> {
+    misfit(ty, message).or_else(|| validate_message(&d.unit.definitions, ty, message).err())
 }
 
 /// Stores an inbound message where the activity says: in its variable (a message variable, or an

@@ -50,7 +50,7 @@ pub mod xslt;
 pub use aliases::{Alias, AliasTable, NoAliases, PropertyAliases};
 pub use copy::{assign, execute_copy, stage, Changes, CopyEnv, EndpointReference, Source, Staged, Store, Target, VariableList};
 pub use types::{MessageType, PartKind, PartType, SimpleKind, TypeRef, VarType};
-pub use validate::{validate_variable, Validation};
+pub use validate::{validate_message, validate_variable, Validation};
 pub use value::{Message, NamespaceDecl, Part, Value, XmlAttribute, XmlElement, XmlNode};
 pub use xpath::{
     evaluate, evaluate_boolean, evaluate_number, evaluate_string, evaluate_unsigned, property_node, Compiled, CompiledExpressions,

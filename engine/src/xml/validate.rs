@@ -27,8 +27,8 @@ use crate::model::xsd::{
 };
 use crate::model::QName;
 
-use super::types::{PartKind, VarType};
-use super::value::{Value, XmlElement};
+use super::types::{MessageType, PartKind, VarType};
+use super::value::{Message, Value, XmlElement};
 
 pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
@@ -50,21 +50,7 @@ pub fn validate_variable<S: SchemaSet + ?Sized>(schemas: &S, name: &str, ty: &Va
     };
     let mut validator = Validator { schemas, notes: Vec::new() };
     let result = match (ty, value) {
-        (VarType::Message(message_type), Value::Message(message)) => {
-            let mut result = Ok(());
-            for part in &message_type.parts {
-                result = match (message.part(&part.name), &part.kind) {
-                    (None, _) => Err(format!("the part `{}` is not initialized", part.name)),
-                    (Some(element), PartKind::Element(declared)) => validator.global_element(element, declared),
-                    (Some(element), PartKind::Type(type_ref)) => validator.typed(element, &type_ref.name, 0),
-                }
-                .map_err(|message| format!("part `{}`: {message}", part.name));
-                if result.is_err() {
-                    break;
-                }
-            }
-            result
-        }
+        (VarType::Message(message_type), Value::Message(message)) => validator.message(message_type, message),
         (VarType::Element(declared), Value::Element(element)) => validator.global_element(element, declared),
         (VarType::Type(type_ref), Value::Element(element)) => validator.typed(element, &type_ref.name, 0),
         (ty, _) => Err(format!("the value does not have the shape of its declared {ty}")),
@@ -73,6 +59,13 @@ pub fn validate_variable<S: SchemaSet + ?Sized>(schemas: &S, name: &str, ty: &Va
         Ok(()) => Ok(Validation { unchecked: validator.notes }),
         Err(message) => Err(Fault::standard(StandardFault::InvalidVariables, format!("the variable `{name}` is not valid: {message}"))),
     }
+}
+
+/// Validates a message against its WSDL message type: every part present and valid against its
+/// element declaration or type. `Err` says what is wrong, naming the part.
+pub fn validate_message<S: SchemaSet + ?Sized>(schemas: &S, ty: &MessageType, message: &Message) -> Result<Validation, String> {
+    let mut validator = Validator { schemas, notes: Vec::new() };
+    validator.message(ty, message).map(|()| Validation { unchecked: validator.notes })
 }
 
 struct Validator<'s, S: ?Sized> {
@@ -107,6 +100,18 @@ impl<'s, S: SchemaSet + ?Sized> Validator<'s, S> {
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
+    }
+
+    fn message(&mut self, ty: &MessageType, message: &Message) -> Checked {
+        for part in &ty.parts {
+            match (message.part(&part.name), &part.kind) {
+                (None, _) => Err(format!("the part `{}` is not initialized", part.name)),
+                (Some(element), PartKind::Element(declared)) => self.global_element(element, declared),
+                (Some(element), PartKind::Type(type_ref)) => self.typed(element, &type_ref.name, 0),
+            }
+            .map_err(|message| format!("part `{}`: {message}", part.name))?;
+        }
+        Ok(())
     }
 
     fn value_result(&mut self, result: Result<(), ValueError>, what: &str) -> Checked {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::scope::{catch_frame, select_handler};
-use crate::exec::messages::{correlate, key, message_type, operation, outbound, store_inbound, Direction};
+use crate::exec::messages::{correlate, invalid_inbound, key, message_type, operation, outbound, store_inbound, Direction};
 use crate::exec::state::View;
 use crate::exec::{Act, Deployed, Frame, FrameState, Input, Payload};
 use crate::fault::{Fault, StandardFault};
@@ -29,7 +29,8 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             let result = match resume.outcome {
                 Outcome::Answered(Payload::Message(message)) => {
                     let variable = invoke.output_variable.as_ref().map(|v| v.value.as_str());
-                    correlate(d, cx.shared_mut(), frame.env, &invoke.correlations, &message, Some(false))
+                    valid_answer(d, invoke, &message)
+                        .and_then(|()| correlate(d, cx.shared_mut(), frame.env, &invoke.correlations, &message, Some(false)))
                         .and_then(|()| store_inbound(d, cx.shared_mut(), frame.env, variable, invoke.from_parts.as_deref(), &message))
                 }
                 Outcome::Failed(Payload::Fault(fault)) => Err(fault),
@@ -48,6 +49,25 @@ pub fn step(d: &Deployed, cx: &mut StepContext<'_, Deployed>, frame: &mut Frame,
             Ok(None) => installed(d, cx, frame, invoke),
             Err(fault) => handle(d, cx, frame, invoke, fault),
         },
+    }
+}
+
+/// A partner's answer must be a valid message of the operation's output (WS-BPEL 2.0 leaves
+/// validating messages to the engine; an answer that is not valid is what the standard's
+/// `invalidVariables` names, "a schema validation of a variable value fails", here the implicit
+/// one of the output variable the answer goes to), checked before anything of it is stored.
+fn valid_answer(d: &Deployed, invoke: &Invoke, message: &crate::xml::Message) -> Result<(), Fault> {
+    let partner_link = invoke.message.partner_link.as_ref().map_or("", |n| n.value.as_str());
+    let op_name = invoke.message.operation.as_ref().map_or("", |n| n.value.as_str());
+    let Some(ty) = operation(d, partner_link, op_name, false).and_then(|op| message_type(d, op, Direction::Output)) else {
+        return Ok(());
+    };
+    match invalid_inbound(d, &ty, message) {
+        None => Ok(()),
+        Some(why) => Err(Fault::standard(
+            StandardFault::InvalidVariables,
+            format!("the answer of partner link `{partner_link}` to `{op_name}` is not a valid {}: {why}", ty.name),
+        )),
     }
 }
 
