@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of `bpel serve` against two baselines, on loopback only, in one invocation.
 #
-#   bench/serve.sh [--quick] [--duration S] [--no-install]
+#   bench/serve.sh [--quick] [--duration S] [--no-install] [--baseline BPEL]
 #
 # Serves betsy's echo (basic/Empty.bpel: startProcessSync(x) answers x) with, in turn:
 #   1. bpel serve DIR --port 0 --in-memory        (the engine, durability off)
@@ -21,6 +21,8 @@
 #   --quick        3 s per run instead of 10 (a smoke run, not for the README)
 #   --duration S   S seconds per run
 #   --no-install   use what is there; SKIP what is missing
+#   --baseline BPEL  also load another build of bpel (durable), right after this one's: an A/B of a
+#                  change in the same run (e.g. a worktree of the commit before it, built --release)
 #
 # The servers and wrk share this machine's cores (wrk's 2 threads included): the figures compare
 # servers with each other on one machine, they are not absolute capacities. Raw output goes to
@@ -39,6 +41,7 @@ TABLE="$OUT/serve-table.md"
 
 DURATION=10
 INSTALL=1
+BASELINE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) DURATION=3 ;;
@@ -48,6 +51,10 @@ while [ $# -gt 0 ]; do
             ;;
         --duration=*) DURATION="${1#--duration=}" ;;
         --no-install) INSTALL=0 ;;
+        --baseline)
+            shift
+            BASELINE="${1:-}"
+            ;;
         -h | --help)
             sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
             exit 0
@@ -276,6 +283,14 @@ if [ "$HAVE_WRK" -eq 1 ]; then
     if [ -z "$WHY" ]; then
         bench bpel-in-memory "bpel serve --in-memory" "$BPEL" serve "$DEPLOY" --port 0 --in-memory
         bench bpel-durable "bpel serve --store (durable)" "$BPEL" serve "$DEPLOY" --port 0 --store "$WORK/store.redb"
+        if [ -n "$BASELINE" ]; then
+            if [ -x "$BASELINE" ]; then
+                bench baseline-durable "baseline bpel serve --store (durable)" "$BASELINE" serve "$DEPLOY" --port 0 --store "$WORK/baseline.redb"
+            else
+                skip "baseline: $BASELINE is not an executable"
+                FAILED=1
+            fi
+        fi
     else
         record "bpel serve --in-memory" skipped "" "" "" "" "$WHY"
         record "bpel serve --store (durable)" skipped "" "" "" "" "$WHY"
