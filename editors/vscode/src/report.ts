@@ -66,7 +66,7 @@ export function renderRunReport(report: RunReport, context: ReportContext): stri
   const lines: string[] = [];
   const verdict = report.passed ? '✓ Run passed' : '✗ Run failed';
   lines.push(`# ${verdict}: ${context.process}`, '');
-  lines.push(context.scenario ? `Scenario: ${context.scenario}` : 'A sample run: a generated request, sample replies to invokes.');
+  lines.push(context.scenario ? `Scenario: ${context.scenario}` : 'A sample run: a generated request, sample replies to invokes.', '');
   const failed = report.steps.filter((step) => !step.ok).length;
   lines.push(
     `Result: **${report.passed ? 'passed' : 'failed'}** (${plural(report.steps.length, 'step')}, ${failed} failed; ${plural(report.instances.length, 'instance')})`,

@@ -64,7 +64,7 @@ async function finish(code) {
   }
   if (outDir) fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(result, null, 2));
   for (const note of result.notes) console.log(`note: ${note}`);
-  for (const line of result.problemLines) console.log(`problem: ${line}`);
+  for (const line of result.problemLines) console.log(`problem: ${line.replace(/\s+/g, ' ')}`);
   console.log(summary());
   process.exit(code);
 }
