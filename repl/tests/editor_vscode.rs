@@ -3,7 +3,7 @@
 //! 1.100 in headless Chromium, installed by `../shared/tools/vscode/code_server_setup.sh` into a
 //! cache under target/) with the built .vsix and the built `bpel`: a process with an error shows its
 //! diagnostic in the Problems panel with "BPEL" as the language mode, and "BPEL: Run process" on the
-//! echo example opens a report saying it passed. Screenshots land in target/editor-vscode/out/.
+//! echo example opens a report saying it passed; "BPEL: Explain rule" shows a rule's explanation. Screenshots land in target/editor-vscode/out/.
 //! Needs Node.js 20 with npm; the set-up script installs Chromium and the rest with apt and npm.
 
 mod support;
@@ -172,6 +172,7 @@ fn vscode_extension_builds_shows_diagnostics_and_runs_a_process() {
     let shown = std::fs::read_to_string(out.join("report.txt")).unwrap();
     assert!(shown.starts_with("# ✓ Run passed: echo.bpel"), "the report as the editor shows it:\n{shown}");
     assert!(shown.contains("### Instance 1: completed"), "{shown}");
+    assert_eq!(field(summary, "explain"), Some("shown"), "BPEL: Explain rule SA00001:\n{report}");
     for picture in ["screenshot-diagnostics.png", "screenshot-run-report.png"] {
         assert!(out.join(picture).is_file(), "no {picture} in {}", out.display());
     }

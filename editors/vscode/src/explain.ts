@@ -38,39 +38,47 @@ export function explainRule(server: string, code: string, timeoutMs = 10000): Pr
   });
 }
 
-/** The explanation as Markdown: the summary as a heading, the examples as XML blocks. */
+/** The explanation as Markdown: the summary as a heading, the examples (indented by four spaces
+ * in the command line's text) as XML blocks. */
 export function explanationMarkdown(code: string, explanation: Explanation): string {
   if (!explanation.ok) {
     return `# ${code}\n\nNo explanation: ${explanation.text}\n`;
   }
-  const lines = explanation.text.replace(/\r\n/g, '\n').split('\n');
   const out: string[] = [];
   let inBlock = false;
-  for (const line of lines) {
-    const indented = line.startsWith('    ');
-    if (indented && !inBlock) {
-      out.push('```xml');
-      inBlock = true;
-    } else if (!indented && inBlock && line.trim().length > 0) {
+  // blank lines inside an example, kept only if the example goes on after them
+  let blanks = 0;
+  for (const line of explanation.text.replace(/\r\n/g, '\n').split('\n')) {
+    const indented = line.startsWith('    ') && line.trim().length > 0;
+    if (line.trim().length === 0) {
+      blanks++;
+      continue;
+    }
+    if (inBlock && !indented) {
       out.push('```');
       inBlock = false;
     }
-    if (out.length === 0 && line.trim().length > 0) {
-      out.push(`# ${line.trim()}`);
-    } else if (inBlock) {
+    if (out.length > 0) {
+      out.push(...Array<string>(blanks).fill(''));
+    }
+    blanks = 0;
+    if (indented) {
+      if (!inBlock) {
+        out.push('```xml');
+        inBlock = true;
+      }
       out.push(line.slice(4));
+    } else if (out.length === 0) {
+      out.push(`# ${line.trim()}`);
     } else if (/^(Why|Rejected|Accepted):/.test(line)) {
-      out.push(`**${line.slice(0, line.indexOf(':') + 1)}**${line.slice(line.indexOf(':') + 1)}`);
+      const colon = line.indexOf(':');
+      out.push(`**${line.slice(0, colon + 1)}**${line.slice(colon + 1)}`);
     } else {
       out.push(line);
     }
   }
   if (inBlock) {
-    // a trailing empty line inside the block belongs after it
-    while (out.length > 0 && out[out.length - 1].trim() === '') {
-      out.pop();
-    }
     out.push('```');
   }
-  return out.join('\n').trimEnd() + '\n';
+  return out.join('\n') + '\n';
 }

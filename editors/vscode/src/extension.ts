@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
@@ -103,11 +104,21 @@ async function startServer(): Promise<void> {
     outputChannel: output,
     middleware: {
       // The server's code lenses call `bpel.run` directly: the report opens for them too.
+      // Sent here rather than through `next`, so that a refused run shows the server's reason
+      // once instead of a generic "request failed".
       executeCommand: async (command, args, next) => {
-        const result = await next(command, args);
-        if (command === RUN) {
-          await showRunReport(args[0], result);
+        if (command !== RUN || !client) {
+          return next(command, args);
         }
+        let result: unknown;
+        try {
+          result = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+        } catch (error) {
+          output.appendLine(`bpel.run ${JSON.stringify(args)}: ${errorText(error)}`);
+          void vscode.window.showErrorMessage(`BPEL: the run did not start: ${errorText(error)}`);
+          return undefined;
+        }
+        await showRunReport(args[0], result);
         return result;
       },
     },
@@ -238,17 +249,9 @@ async function pickScenario(process: vscode.Uri): Promise<vscode.Uri | undefined
 /** `bpel.run` through the command the client registered for it, so that the middleware shows the
  * report as it does for the code lenses. */
 async function runOnServer(argument: { uri: string; scenario?: string }, label: string): Promise<void> {
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `BPEL: running ${label}` },
-    async () => {
-      try {
-        await vscode.commands.executeCommand(RUN, argument);
-      } catch (error) {
-        output.appendLine(`bpel.run ${JSON.stringify(argument)}: ${errorText(error)}`);
-        void vscode.window.showErrorMessage(`BPEL: the run did not start: ${errorText(error)}`);
-      }
-    },
-  );
+  output.appendLine(`Running ${label}${argument.scenario ? ` with ${path.basename(vscode.Uri.parse(argument.scenario).fsPath)}` : ''}`);
+  // The server reports the run's progress itself ($/progress).
+  await vscode.commands.executeCommand(RUN, argument);
 }
 
 async function showRunReport(argument: unknown, result: unknown): Promise<void> {

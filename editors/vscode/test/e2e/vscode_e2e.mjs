@@ -8,8 +8,9 @@
 //                       [--port 8089] [--wait 45] [--settings '{"k":v}']
 //
 // The language server must be on PATH (or named by --settings '{"bpel.server.path": ...}').
-// Prints, last: `vscode: language=BPEL problems=1 errors=1 warnings=0 extension=installed report=passed`.
-// Writes OUT/screenshot-diagnostics.png, OUT/screenshot-run-report.png, OUT/problems.txt,
+// Then "BPEL: Explain rule" with a code typed in.
+// Prints, last: `vscode: language=BPEL problems=1 errors=1 warnings=0 extension=installed report=passed explain=shown`.
+// Writes OUT/screenshot-diagnostics.png, OUT/screenshot-run-report.png, OUT/screenshot-explain.png, OUT/problems.txt,
 // OUT/report.txt, OUT/result.json, OUT/code-server.log. Every wait is bounded; exit 0 when
 // everything was seen, else 1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -45,14 +46,14 @@ function parseArgs(argv) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const result = {
   language: null, problems: null, errors: null, warnings: null, extension: 'none', opened: false,
-  problemLines: [], report: null, reportText: '', notes: [],
+  problemLines: [], report: null, reportText: '', explain: undefined, notes: [],
 };
 let outDir = null;
 let csProc = null;
 
 function summary() {
   return `vscode: language=${result.language ?? '?'} problems=${result.problems ?? '?'} errors=${result.errors ?? '?'} ` +
-    `warnings=${result.warnings ?? '?'} extension=${result.extension} report=${result.report ?? '?'}` +
+    `warnings=${result.warnings ?? '?'} extension=${result.extension} report=${result.report ?? '?'} explain=${result.explain ?? '?'}` +
     (result.opened ? '' : ' file=NOT-OPENED');
 }
 
@@ -287,12 +288,40 @@ async function main() {
     await page.keyboard.press('Escape').catch(() => {});
     await sleep(800);
     await page.screenshot({ path: path.join(outDir, 'screenshot-run-report.png') });
+
+    // 6. "BPEL: Explain rule" for a code typed in (the clean process has no diagnostic to take it from)
+    try {
+      await page.locator('.editor-instance .monaco-editor').first().click({ position: { x: 300, y: 150 } }).catch(() => {});
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10000 });
+      await input.fill('>BPEL: Explain rule');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'BPEL: Explain rule' }).first().waitFor({ timeout: 15000 });
+      await sleep(300);
+      await page.keyboard.press('Enter');
+      await sleep(800);
+      await input.waitFor({ state: 'visible', timeout: 10000 });
+      await input.fill('SA00001');
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab[aria-label^="SA00001.md"]').first().waitFor({ timeout: 20000 });
+      const explainDeadline = Date.now() + 10000;
+      while (Date.now() < explainDeadline && result.explain === undefined) {
+        const texts = await page.evaluate(() => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')]
+          .map((v) => [...v.querySelectorAll('.view-line')].map((l) => (l.textContent || '').replace(/\u00a0/g, ' ')).join('\n')));
+        const text = texts.find((t) => t.includes('# SA00001'));
+        if (text) result.explain = /Why:/.test(text) ? 'shown' : 'unreadable';
+        else await sleep(500);
+      }
+    } catch (e) {
+      result.notes.push(`explain rule: ${e.message.split('\n')[0]}`);
+    }
+    await page.screenshot({ path: path.join(outDir, 'screenshot-explain.png') });
     fs.writeFileSync(path.join(outDir, 'report.txt'), result.reportText + '\n');
     if (consoleLog.length) fs.writeFileSync(path.join(outDir, 'browser-console-errors.txt'), consoleLog.join('\n') + '\n');
   } finally {
     await ctx.close().catch(() => {});
   }
-  const ok = result.opened && result.extension !== 'INSTALL-FAILED' && result.language === 'BPEL' && (result.errors ?? 0) > 0 && result.report !== null;
+  const ok = result.opened && result.extension !== 'INSTALL-FAILED' && result.language === 'BPEL' && (result.errors ?? 0) > 0 && result.report !== null && result.explain === 'shown';
   return finish(ok ? 0 : 1);
 }
 

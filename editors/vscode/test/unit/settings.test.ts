@@ -53,10 +53,10 @@ test('which codes have an explanation, and how it reads', () => {
   assert.equal(codeText(undefined), undefined);
   assert.ok(isExplainableRule('SA00056') && isExplainableRule('sa1'));
   assert.ok(!isExplainableRule('BPEL0100') && !isExplainableRule('XPATH001'));
-  const cli = 'SA00056: a thing\n\nWhy: because\n\nRejected:\n    <a/>\n    <b/>\n\nAccepted:\n    <c/>\n';
+  const cli = 'SA00056: a thing\n\nWhy: because\n\nRejected:\n    <a/>\n    \n    <b/>\n\nAccepted:\n    <c/>\n';
   assert.equal(
     explanationMarkdown('SA00056', { ok: true, text: cli }),
-    '# SA00056: a thing\n\n**Why:** because\n\n**Rejected:**\n```xml\n<a/>\n<b/>\n\n```\n**Accepted:**\n```xml\n<c/>\n```\n',
+    '# SA00056: a thing\n\n**Why:** because\n\n**Rejected:**\n```xml\n<a/>\n\n<b/>\n```\n\n**Accepted:**\n```xml\n<c/>\n```\n',
   );
   assert.equal(explanationMarkdown('SA00049', { ok: false, text: 'no rule' }), '# SA00049\n\nNo explanation: no rule\n');
 });
