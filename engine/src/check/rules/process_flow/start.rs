@@ -10,7 +10,7 @@
 use super::super::{Rule, RuleContext, Tier};
 use super::graph::{event, Event, Graph};
 use super::links::LinkTable;
-use super::{capitalize, describe, handler_roots};
+use super::{capitalize, describe, handler_roots, handler_tag, is_handler, is_within};
 use crate::diagnostic::Diagnostic;
 use crate::model::process::{ActivityId, ActivityKind, Placement, Process};
 
@@ -55,16 +55,34 @@ fn may_precede_start(kind: &ActivityKind) -> bool {
 fn check_start_activities_first(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let process = cx.process;
     let starts: Vec<ActivityId> = process.activities.iter().filter(|a| is_start_activity(&a.kind)).map(|a| a.id).collect();
-    let Some(&first_start) = starts.first() else { return };
-    if starts_everything(process) {
+    if starts.is_empty() {
         return;
     }
     let table = LinkTable::new(process);
     let graph = Graph::events(process, &table);
     let in_body = main_body(process);
-    let seeds = starts.iter().flat_map(|&start| created_events(process, start)).chain(links_out_of_handlers(&table, &in_body));
-    let after_creation = graph.reachable(seeds);
+    let too_early = report_activities_before_creation(cx, &starts, &table, &graph, &in_body, out);
+    report_misplaced_starts(cx, &starts, &graph, &in_body, &too_early, out);
+}
+
+/// Reports the activities that may run before any instance exists; returns which ones were found
+/// (the children of a reported activity are found but not reported again).
+fn report_activities_before_creation(
+    cx: &RuleContext<'_>,
+    starts: &[ActivityId],
+    table: &LinkTable<'_>,
+    graph: &Graph,
+    in_body: &[bool],
+    out: &mut Vec<Diagnostic>,
+) -> Vec<bool> {
+    let process = cx.process;
     let mut reported = vec![false; process.activities.len()];
+    let Some(&first_start) = starts.first() else { return reported };
+    if starts_everything(process) {
+        return reported;
+    }
+    let seeds = starts.iter().flat_map(|&start| created_events(process, start)).chain(links_out_of_handlers(table, in_body));
+    let after_creation = graph.reachable(seeds);
     for activity in &process.activities {
         let id = activity.id;
         if !in_body[id.0 as usize]
@@ -94,6 +112,126 @@ fn check_start_activities_first(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>)
             .with_help("move the activity after the start activity, so that it runs once the instance exists"),
         );
     }
+    reported
+}
+
+/// Reports each start activity that stands where it cannot be one. WS-BPEL 2.0 §10.4 defines a
+/// start activity as a `<receive>` or `<pick>` with createInstance="yes" and says: "Activities other
+/// than the following: start activities, `<scope>`, `<flow>` and `<sequence>` MUST NOT be performed
+/// prior to or simultaneously with start activities" (SA00056). So a start activity may be enclosed
+/// only by those (an `<if>`, a loop or a non-start `<pick>` is performed before it), may not stand
+/// in a handler (which runs only inside an existing instance), and nothing else, `<empty>`
+/// included, may precede it: not in a `<sequence>`, nor as the source of a link it waits for,
+/// nor inside a `<scope>` or `<flow>` that precedes it. Activities already reported as running
+/// before the instance exists are not reported again through the start activity they precede.
+fn report_misplaced_starts(
+    cx: &RuleContext<'_>,
+    starts: &[ActivityId],
+    graph: &Graph,
+    in_body: &[bool],
+    too_early: &[bool],
+    out: &mut Vec<Diagnostic>,
+) {
+    let process = cx.process;
+    let mut encloses_start = vec![false; process.activities.len()];
+    for &start in starts {
+        for ancestor in process.ancestors(start) {
+            encloses_start[ancestor.0 as usize] = true;
+        }
+    }
+    // The activities that may not come before a start activity, other than its enclosing ones
+    // (reported as such): each labels every event it happens before, the nearest one winning.
+    let culprits = process.activities.iter().filter(|a| {
+        let index = a.id.0 as usize;
+        in_body[index] && !may_precede_start(&a.kind) && !too_early[index] && !encloses_start[index]
+    });
+    let preceded_by = graph.nearest_before(culprits.map(|a| (event(a.id, Event::Start), a.id)));
+    for &start in starts {
+        if let Some(diagnostic) = misplaced_in(cx, start, too_early) {
+            out.push(diagnostic);
+        } else if let Some(&Some(culprit)) = preceded_by.get(event(start, Event::Start)) {
+            if !is_within(process, culprit, start) {
+                out.push(preceded_start(cx, start, culprit));
+            }
+        }
+    }
+}
+
+/// The diagnostic for a start activity in a handler, or enclosed by an activity that is performed
+/// before it and is neither a `<scope>`, a `<flow>`, a `<sequence>` nor a start activity.
+fn misplaced_in(cx: &RuleContext<'_>, start: ActivityId, too_early: &[bool]) -> Option<Diagnostic> {
+    let process = cx.process;
+    let activity = process.activity(start);
+    let mut child = start;
+    loop {
+        let placement = process.placement(child);
+        let parent = process.activity(child).parent;
+        if is_handler(placement) {
+            let holder = parent.map_or_else(|| "the process".to_string(), |p| describe(process.activity(p)));
+            let span = parent.map_or(process.span, |p| process.activity(p).tag_span);
+            return Some(
+                Diagnostic::error(
+                    "SA00056",
+                    cx.file,
+                    activity.tag_span,
+                    format!(
+                        "{} cannot be a start activity: it stands in {} handler of {holder}, and a handler runs only in a process instance that already exists",
+                        capitalize(&describe(activity)),
+                        with_article(handler_tag(placement))
+                    ),
+                )
+                .with_related(cx.file, span, "the handler belongs to this activity")
+                .with_help("remove createInstance=\"yes\" (the handler receives in the running instance), or move the activity into the process's main activity"),
+            );
+        }
+        let parent = parent?;
+        let enclosing = process.activity(parent);
+        let encloses_start = match &enclosing.kind {
+            ActivityKind::Sequence(_) | ActivityKind::Flow(_) | ActivityKind::Scope(_) => true,
+            kind => is_start_activity(kind),
+        };
+        if !encloses_start && !too_early[parent.0 as usize] {
+            return Some(
+                Diagnostic::error(
+                    "SA00056",
+                    cx.file,
+                    activity.tag_span,
+                    format!(
+                        "{} cannot be a start activity inside {}: only start activities, <scope>, <flow> and <sequence> may be performed before it",
+                        capitalize(&describe(activity)),
+                        describe(enclosing)
+                    ),
+                )
+                .with_related(cx.file, enclosing.tag_span, format!("this <{}> is performed before the start activity", enclosing.kind.tag()))
+                .with_help("move the start activity out of it, or remove createInstance=\"yes\""),
+            );
+        }
+        child = parent;
+    }
+}
+
+/// `a <catch>`, `an <onAlarm>`.
+fn with_article(tag: &str) -> String {
+    let article = if tag.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} <{tag}>")
+}
+
+/// The diagnostic for a start activity that `culprit` must precede (in a sequence, through a link,
+/// or from inside an activity that does).
+fn preceded_start(cx: &RuleContext<'_>, start: ActivityId, culprit: ActivityId) -> Diagnostic {
+    let (activity, culprit) = (cx.process.activity(start), cx.process.activity(culprit));
+    Diagnostic::error(
+        "SA00056",
+        cx.file,
+        activity.tag_span,
+        format!(
+            "{} cannot be a start activity: {} is performed before it, and only start activities, <scope>, <flow> and <sequence> may be",
+            capitalize(&describe(activity)),
+            describe(culprit)
+        ),
+    )
+    .with_related(cx.file, culprit.tag_span, "performed before the start activity")
+    .with_help("make the start activity the first thing the process does, or remove createInstance=\"yes\"")
 }
 
 /// An `onAlarm` branch of a start `<pick>`: SA00062 forbids it outright.
