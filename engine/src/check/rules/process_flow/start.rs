@@ -6,6 +6,10 @@
 //! exists. With several start activities (all `initiate="join"`), one having completed is enough:
 //! the others then act as plain receives. Handlers are left out: they run only once their scope
 //! runs, and an event handler of the process only after the instance was created.
+//!
+//! Seen from each start activity, the rule also says where one may stand: enclosed only by
+//! sequences, flows, scopes and start picks, in no handler, and after nothing but start activities,
+//! scopes, flows and sequences (see [`report_misplaced_starts`]).
 
 use super::super::{Rule, RuleContext, Tier};
 use super::graph::{event, Event, Graph};
@@ -20,7 +24,9 @@ pub(super) const SA00056: Rule = Rule {
     summary: "Only start activities, <scope>, <flow> and <sequence> may run before or in parallel with a start activity.",
     why: "A process instance is created by the message its start activity receives. Anything else that could \
           run before that message, or beside the start activity, would run in an instance that does not \
-          exist yet.",
+          exist yet. So a start activity cannot stand inside an <if>, a loop, a <pick> that is not itself a \
+          start activity or a handler, nor after (in a <sequence>, or as the target of a link) an activity \
+          other than a start activity, <scope>, <flow> or <sequence>.",
     failing: r#"<sequence>
   <assign>
     <copy><from>0</from><to variable="count"/></copy>
@@ -55,7 +61,8 @@ fn may_precede_start(kind: &ActivityKind) -> bool {
 fn check_start_activities_first(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let process = cx.process;
     let starts: Vec<ActivityId> = process.activities.iter().filter(|a| is_start_activity(&a.kind)).map(|a| a.id).collect();
-    if starts.is_empty() {
+    // The common shape needs no graph: one start activity that the process begins with.
+    if starts.is_empty() || (starts.len() == 1 && starts_everything(process)) {
         return;
     }
     let table = LinkTable::new(process);
@@ -175,7 +182,7 @@ fn misplaced_in(cx: &RuleContext<'_>, start: ActivityId, too_early: &[bool]) -> 
                     cx.file,
                     activity.tag_span,
                     format!(
-                        "{} cannot be a start activity: it stands in {} handler of {holder}, and a handler runs only in a process instance that already exists",
+                        "{} cannot be a start activity: it stands in {} of {holder}, and handlers run only in a process instance that already exists",
                         capitalize(&describe(activity)),
                         with_article(handler_tag(placement))
                     ),
@@ -290,4 +297,170 @@ fn main_body(process: &Process) -> Vec<bool> {
         out.push(inside);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::check::analyze_text;
+    use crate::parse::Loader;
+
+    /// A process of `tests/sa/SA00056` (so that `shop.wsdl` resolves) with `body` as its activity.
+    fn process(body: &str) -> String {
+        format!(
+            r#"<process name="P" targetNamespace="urn:p" xmlns="http://docs.oasis-open.org/wsbpel/2.0/process/executable" xmlns:shop="http://example.com/bpel/tests/shop">
+  <import namespace="http://example.com/bpel/tests/shop" location="shop.wsdl" importType="http://schemas.xmlsoap.org/wsdl/"/>
+  <partnerLinks><partnerLink name="client" partnerLinkType="shop:ShopLinkType" myRole="shop"/></partnerLinks>
+  <variables>
+    <variable name="request" messageType="shop:OrderRequest"/>
+    <variable name="response" messageType="shop:OrderResponse"/>
+  </variables>
+  {body}
+</process>"#
+        )
+    }
+
+    const FIRST: &str = r#"<receive name="First" createInstance="yes" partnerLink="client" operation="order" variable="request"/>"#;
+    const SECOND: &str = r#"<receive name="Second" createInstance="yes" partnerLink="client" operation="cancel" variable="request"/>"#;
+    const PLAIN: &str = r#"<receive name="Second" partnerLink="client" operation="cancel" variable="request"/>"#;
+
+    /// The SA00056 diagnostics of `body`: the text of the element each one is at, and its related notes.
+    fn sa00056(body: &str) -> Vec<(String, Vec<String>)> {
+        let text = process(body);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/sa/SA00056/Test.bpel");
+        let analysis = analyze_text(&mut Loader::new(), &path, text.as_str());
+        // Spans are tag names: read from the `<` before them.
+        let from_tag = |span: crate::span::Span| -> String {
+            text.get(span.start.saturating_sub(1) as usize..).unwrap_or_default().chars().take(24).collect()
+        };
+        analysis
+            .diagnostics()
+            .iter()
+            .filter(|d| d.code == "SA00056")
+            .map(|d| (from_tag(d.span), d.related.iter().map(|r| format!("{}: {}", from_tag(r.span), r.message)).collect()))
+            .collect()
+    }
+
+    /// A start activity `SECOND` placed by `place` after a first one is reported at its own tag,
+    /// with `culprit` (the start of the related location's text); `PLAIN` in its place is not.
+    fn reported_at_start(place: impl Fn(&str) -> String, culprit: &str) {
+        let found = sa00056(&format!("<sequence>{FIRST}{}</sequence>", place(SECOND)));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let (at, related) = &found[0];
+        assert!(at.starts_with(r#"<receive name="Second""#), "reported at {at}");
+        assert!(related.iter().any(|r| r.starts_with(culprit)), "related {related:?}, expected {culprit}");
+        let plain = sa00056(&format!("<sequence>{FIRST}{}</sequence>", place(PLAIN)));
+        assert!(plain.is_empty(), "a receive without createInstance there: {plain:#?}");
+    }
+
+    #[test]
+    fn a_start_activity_inside_an_if_or_a_loop_is_reported() {
+        reported_at_start(|r| format!("<if><condition>true()</condition>{r}</if>"), "<if>");
+        reported_at_start(|r| format!("<if><condition>true()</condition><empty/><else>{r}</else></if>"), "<if>");
+        reported_at_start(|r| format!("<while><condition>false()</condition>{r}</while>"), "<while>");
+        reported_at_start(|r| format!("<repeatUntil>{r}<condition>true()</condition></repeatUntil>"), "<repeatUntil>");
+        reported_at_start(
+            |r| {
+                format!(
+                    r#"<forEach counterName="i" parallel="yes"><startCounterValue>1</startCounterValue><finalCounterValue>2</finalCounterValue><scope>{r}</scope></forEach>"#
+                )
+            },
+            "<forEach",
+        );
+    }
+
+    #[test]
+    fn a_start_activity_in_a_pick_that_does_not_start_the_process_is_reported() {
+        let on_message =
+            |r: &str| format!(r#"<pick><onMessage partnerLink="client" operation="cancel" variable="request">{r}</onMessage></pick>"#);
+        reported_at_start(on_message, "<pick>");
+        let on_alarm = |r: &str| {
+            format!(
+                r#"<pick><onMessage partnerLink="client" operation="cancel" variable="request"><empty/></onMessage><onAlarm><for>'PT1S'</for>{r}</onAlarm></pick>"#
+            )
+        };
+        reported_at_start(on_alarm, "<pick>");
+    }
+
+    #[test]
+    fn a_start_activity_in_a_handler_is_reported() {
+        reported_at_start(
+            |r| format!("<scope><faultHandlers><catch faultName=\"shop:late\">{r}</catch></faultHandlers><empty/></scope>"),
+            "<scope>",
+        );
+        reported_at_start(|r| format!("<scope><faultHandlers><catchAll>{r}</catchAll></faultHandlers><empty/></scope>"), "<scope>");
+        reported_at_start(|r| format!("<scope><compensationHandler>{r}</compensationHandler><empty/></scope>"), "<scope>");
+        reported_at_start(|r| format!("<scope><terminationHandler>{r}</terminationHandler><empty/></scope>"), "<scope>");
+        reported_at_start(
+            |r| format!("<scope><eventHandlers><onAlarm><for>'PT1S'</for><scope>{r}</scope></onAlarm></eventHandlers><empty/></scope>"),
+            "<scope>",
+        );
+        let on_event = |r: &str| {
+            format!(
+                r#"<scope><eventHandlers><onEvent partnerLink="client" operation="cancel" messageType="shop:OrderRequest" variable="late"><scope>{r}</scope></onEvent></eventHandlers><empty/></scope>"#
+            )
+        };
+        reported_at_start(on_event, "<scope>");
+        // An event handler of the process itself.
+        let found = sa00056(&format!(
+            "<eventHandlers><onAlarm><for>'PT1S'</for><scope>{SECOND}</scope></onAlarm></eventHandlers><sequence>{FIRST}</sequence>"
+        ));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].0.starts_with(r#"<receive name="Second""#), "{found:#?}");
+    }
+
+    #[test]
+    fn a_start_activity_after_another_activity_is_reported() {
+        reported_at_start(|r| format!("<empty name=\"Idle\"/>{r}"), "<empty name=\"Idle\"");
+        reported_at_start(|r| format!("<scope><sequence><empty name=\"Idle\"/></sequence></scope>{r}"), "<empty name=\"Idle\"");
+        reported_at_start(|r| format!("<sequence><flow><empty name=\"Idle\"/></flow>{r}</sequence>"), "<empty name=\"Idle\"");
+    }
+
+    #[test]
+    fn a_start_activity_waiting_for_a_link_from_another_activity_is_reported() {
+        let linked = |source: &str| {
+            let target = SECOND.replace("/>", "><targets><target linkName=\"l\"/></targets></receive>");
+            format!(r#"<flow><links><link name="l"/></links>{source}{target}</flow>"#)
+        };
+        let found = sa00056(&format!(
+            "<sequence>{FIRST}{}</sequence>",
+            linked(r#"<empty name="Idle"><sources><source linkName="l"/></sources></empty>"#)
+        ));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].0.starts_with(r#"<receive name="Second""#) && found[0].1[0].starts_with("<empty name=\"Idle\""), "{found:#?}");
+        // A link from a start activity, or from a scope holding only one, may lead to a start activity.
+        let from_start = FIRST.replace("/>", "><sources><source linkName=\"l\"/></sources></receive>");
+        assert_eq!(sa00056(&linked(&from_start)), vec![]);
+        assert_eq!(sa00056(&linked(&format!("<scope><sources><source linkName=\"l\"/></sources>{FIRST}</scope>"))), vec![]);
+        // The target being a scope that encloses the start activity changes nothing.
+        let scope_target = format!(
+            r#"<flow><links><link name="l"/></links><empty name="Idle"><sources><source linkName="l"/></sources></empty><scope><targets><target linkName="l"/></targets>{SECOND}</scope></flow>"#
+        );
+        let found = sa00056(&format!("<sequence>{FIRST}{scope_target}</sequence>"));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].0.starts_with(r#"<receive name="Second""#), "{found:#?}");
+    }
+
+    #[test]
+    fn start_activities_may_follow_start_activities_scopes_flows_and_sequences() {
+        assert_eq!(sa00056(&format!("<sequence>{FIRST}{SECOND}</sequence>")), vec![]);
+        assert_eq!(sa00056(&format!("<sequence><scope><flow>{FIRST}</flow></scope><sequence>{SECOND}</sequence></sequence>")), vec![]);
+        assert_eq!(sa00056(&format!("<flow>{FIRST}<scope>{SECOND}</scope></flow>")), vec![]);
+        // In a branch of a start pick: the pick is a start activity.
+        let pick = format!(
+            r#"<pick createInstance="yes"><onMessage partnerLink="client" operation="order" variable="request">{SECOND}</onMessage></pick>"#
+        );
+        assert_eq!(sa00056(&pick), vec![]);
+    }
+
+    #[test]
+    fn an_activity_already_reported_before_the_only_start_is_not_reported_again_at_it() {
+        let found = sa00056(&format!("<sequence><empty name=\"Idle\"/>{SECOND}</sequence>"));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].0.starts_with("<empty name=\"Idle\""), "{found:#?}");
+        let found = sa00056(&format!("<if><condition>true()</condition>{SECOND}</if>"));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].0.starts_with("<if>"), "{found:#?}");
+    }
 }

@@ -186,7 +186,8 @@ impl<'a> Unresolved<'a, '_> {
         for alias in definitions.all_property_aliases() {
             let Some(name) = alias.property_name.as_ref().and_then(|p| p.name.as_ref()) else { continue };
             let Some(property) = definitions.property(name) else { continue };
-            let use_site = (alias.file(), start_tag_name(&alias.document.text, alias.span), "a propertyAlias maps the property".to_string());
+            let use_site =
+                (alias.file(), start_tag_name(&alias.document.text, alias.span), "a propertyAlias maps the property".to_string());
             self.property_type(property, use_site);
         }
     }
