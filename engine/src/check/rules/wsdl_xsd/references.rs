@@ -36,8 +36,9 @@ pub(super) const SA00010: Rule = Rule {
     tier: Tier::Wsdl,
     summary: "The process uses a definition (partner link, message, port type, operation, property, element, type...) that is not declared or imported.",
     why: "A process must import every XML Schema and WSDL definition it uses: types, elements, messages, \
-          port types, partner link types, properties and property aliases. A name that no imported document \
-          defines (or a partner link no scope declares) leaves the process without the contract it relies on.",
+          port types, partner link types, properties and property aliases, and the type or element of each \
+          property it correlates on or an imported alias maps. A name that no imported document defines (or a \
+          partner link no scope declares) leaves the process without the contract it relies on.",
     failing: r#"<import namespace="urn:orders" location="Orders.wsdl"
         importType="http://schemas.xmlsoap.org/wsdl/"/>
 <variable name="req" messageType="tns:orderRequst"/>"#,
