@@ -14,7 +14,7 @@
 use super::super::{Rule, RuleContext, Tier};
 use super::graph::{event, Event, Graph};
 use super::links::LinkTable;
-use super::{capitalize, describe, handler_roots, handler_tag, is_handler, is_within};
+use super::{capitalize, describe, handler_roots, handler_tag, is_handler, is_within, tag_name_span};
 use crate::diagnostic::Diagnostic;
 use crate::model::process::{ActivityId, ActivityKind, Placement, Process};
 
@@ -175,7 +175,7 @@ fn misplaced_in(cx: &RuleContext<'_>, start: ActivityId, too_early: &[bool]) -> 
         let parent = process.activity(child).parent;
         if is_handler(placement) {
             let holder = parent.map_or_else(|| "the process".to_string(), |p| describe(process.activity(p)));
-            let span = parent.map_or(process.span, |p| process.activity(p).tag_span);
+            let span = parent.map_or_else(|| tag_name_span(cx.text, process.span), |p| process.activity(p).tag_span);
             return Some(
                 Diagnostic::error(
                     "SA00056",
@@ -408,6 +408,7 @@ mod tests {
         ));
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(found[0].0.starts_with(r#"<receive name="Second""#), "{found:#?}");
+        assert!(found[0].1[0].starts_with("<process name="), "{found:#?}");
     }
 
     #[test]
