@@ -24,9 +24,9 @@ pub(super) const SA00056: Rule = Rule {
     summary: "Only start activities, <scope>, <flow> and <sequence> may run before or in parallel with a start activity.",
     why: "A process instance is created by the message its start activity receives. Anything else that could \
           run before that message, or beside the start activity, would run in an instance that does not \
-          exist yet. So a start activity cannot stand inside an <if>, a loop, a <pick> that is not itself a \
-          start activity or a handler, nor after (in a <sequence>, or as the target of a link) an activity \
-          other than a start activity, <scope>, <flow> or <sequence>.",
+          exist yet. So a start activity cannot stand in a handler, nor inside an <if>, a loop or a <pick> \
+          that is not itself a start activity, nor after (in a <sequence>, or as the target of a link) an \
+          activity other than a start activity, <scope>, <flow> or <sequence>.",
     failing: r#"<sequence>
   <assign>
     <copy><from>0</from><to variable="count"/></copy>
