@@ -127,6 +127,30 @@ impl Graph {
         seen
     }
 
+    /// For every node, the label of a nearest seed it is reachable from (a seed labels itself),
+    /// by a breadth-first search from all seeds at once; `None` where no seed reaches.
+    pub fn nearest_before<T: Copy>(&self, seeds: impl IntoIterator<Item = (usize, T)>) -> Vec<Option<T>> {
+        let mut label: Vec<Option<T>> = vec![None; self.len()];
+        let mut queue: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+        for (seed, value) in seeds {
+            if seed < label.len() && label[seed].is_none() {
+                label[seed] = Some(value);
+                queue.push_back(seed);
+            }
+        }
+        while let Some(node) = queue.pop_front() {
+            let value = label[node];
+            for &next in self.successors(node) {
+                let next = next as usize;
+                if label[next].is_none() {
+                    label[next] = value;
+                    queue.push_back(next);
+                }
+            }
+        }
+        label
+    }
+
     /// The strongly connected component of every node (Tarjan's algorithm, without recursion).
     pub fn components(&self) -> Vec<u32> {
         let mut tarjan = Tarjan::new(self.len());

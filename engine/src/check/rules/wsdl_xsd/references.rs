@@ -1,13 +1,21 @@
 //! References from the process to WSDL and XSD definitions: each must be defined by an imported
 //! document (SA00010), and a message activity's `portType` must be its partner link role's
-//! (SA00005).
+//! (SA00005). The types of the properties the process uses count as used definitions (SA00010).
+
+use std::collections::HashSet;
 
 use super::{prefixed, remove_attribute, replace, Rule, RuleContext};
 use crate::check::rules::Tier;
 use crate::diagnostic::Diagnostic;
 use crate::model::process::*;
+use crate::model::wsdl::Property;
 use crate::model::QNameRef;
-use crate::resolve::{message_activities, undeclared, Direction, MessageActivity, ProcessDefinitions, RoleBinding, SymbolKind};
+use crate::parse::loader::Def;
+use crate::resolve::{
+    message_activities, start_tag_name, undeclared, Direction, MessageActivity, ProcessDefinitions, RoleBinding, SymbolKind,
+};
+use crate::source::FileId;
+use crate::span::Span;
 
 pub(super) const SA00005: Rule = Rule {
     code: "SA00005",
@@ -28,8 +36,9 @@ pub(super) const SA00010: Rule = Rule {
     tier: Tier::Wsdl,
     summary: "The process uses a definition (partner link, message, port type, operation, property, element, type...) that is not declared or imported.",
     why: "A process must import every XML Schema and WSDL definition it uses: types, elements, messages, \
-          port types, partner link types, properties and property aliases. A name that no imported document \
-          defines (or a partner link no scope declares) leaves the process without the contract it relies on.",
+          port types, partner link types, properties and property aliases, and the type or element of each \
+          property it correlates on or an imported alias maps. A name that no imported document defines (or a \
+          partner link no scope declares) leaves the process without the contract it relies on.",
     failing: r#"<import namespace="urn:orders" location="Orders.wsdl"
         importType="http://schemas.xmlsoap.org/wsdl/"/>
 <variable name="req" messageType="tns:orderRequst"/>"#,
@@ -82,7 +91,13 @@ fn check_port_type_attributes(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 fn check_unresolved_definitions(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let imports_with_location = cx.process.imports.iter().filter(|i| i.location.is_some()).count();
     let all_imports_loaded = cx.unit.imports.iter().flatten().count() >= imports_with_location;
-    let mut checker = Unresolved { cx, index: ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols), all_imports_loaded, out };
+    let mut checker = Unresolved {
+        cx,
+        index: ProcessDefinitions::new(cx.process, cx.definitions, cx.symbols),
+        all_imports_loaded,
+        typed_properties: HashSet::new(),
+        out,
+    };
     checker.declarations(&cx.process.scope);
     for activity in &cx.process.activities {
         checker.activity(activity);
@@ -91,6 +106,7 @@ fn check_unresolved_definitions(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>)
         checker.message_activity(&activity);
     }
     checker.undeclared_partner_links();
+    checker.aliased_property_types();
 }
 
 struct Unresolved<'a, 'o> {
@@ -99,6 +115,8 @@ struct Unresolved<'a, 'o> {
     /// When an import failed, a name in a namespace no loaded document has is not reported again:
     /// the failed import already explains it.
     all_imports_loaded: bool,
+    /// The properties whose type was checked, by where they are written: each is reported once.
+    typed_properties: HashSet<(FileId, Span)>,
     out: &'o mut Vec<Diagnostic>,
 }
 
@@ -152,6 +170,68 @@ impl<'a> Unresolved<'a, '_> {
         }
     }
 
+    /// A property of a correlation set: its type must be defined too.
+    fn correlation_property(&mut self, set: &CorrelationSet, reference: &QNameRef) {
+        let Some(property) = reference.name.as_ref().and_then(|name| self.cx.definitions.property(name)) else {
+            self.property(reference);
+            return;
+        };
+        let set_name = set.name.as_ref().map_or("", |n| n.value.as_str());
+        let use_site = (self.cx.file, reference.span, format!("correlation set `{set_name}` uses the property"));
+        self.property_type(property, use_site);
+    }
+
+    /// The properties that the imported documents' aliases map: their types must be defined.
+    fn aliased_property_types(&mut self) {
+        let definitions = self.cx.definitions;
+        for alias in definitions.all_property_aliases() {
+            let Some(name) = alias.property_name.as_ref().and_then(|p| p.name.as_ref()) else { continue };
+            let Some(property) = definitions.property(name) else { continue };
+            let use_site =
+                (alias.file(), start_tag_name(&alias.document.text, alias.span), "a propertyAlias maps the property".to_string());
+            self.property_type(property, use_site);
+        }
+    }
+
+    /// The `type` or `element` of a property that the process uses must be defined: a correlation
+    /// set compares values of that type and an alias maps one. Appendix B has no rule of its own
+    /// for this; SA00010 ("the process must import every XSD and WSDL definition it uses") is the
+    /// closest, since the process uses the type through the property. Reported once per property,
+    /// at the attribute in the WSDL that names the type.
+    fn property_type(&mut self, property: Def<'a, Property>, (file, span, used): (FileId, Span, String)) {
+        if !self.typed_properties.insert((property.file(), property.name.span)) {
+            return;
+        }
+        let definitions = self.cx.definitions;
+        let (what, reference, defined) = match (&property.type_, &property.element) {
+            (Some(type_), None) => ("type", type_, type_.name.as_ref().is_none_or(|name| definitions.has_type(name))),
+            (None, Some(element)) => ("element", element, element.name.as_ref().is_none_or(|name| definitions.element(name).is_some())),
+            _ => return, // neither or both: SA00019
+        };
+        let Some(name) = reference.name.as_ref().filter(|_| !defined) else { return };
+        if !self.all_imports_loaded && !self.is_known_namespace(name.namespace.as_deref()) {
+            return;
+        }
+        let namespace = name.namespace.as_deref().unwrap_or("");
+        let help = match what {
+            "type" => "use a built-in XML Schema type, or define the type in a schema the WSDL has or imports",
+            _ => "declare the element in a schema the WSDL has or imports, or correct the name",
+        };
+        self.out.push(
+            Diagnostic::error(
+                SA00010.code,
+                property.file(),
+                reference.span,
+                format!(
+                    "property `{}` has the {what} `{}`, which no imported document defines in namespace `{namespace}`",
+                    property.name.value, name.local
+                ),
+            )
+            .with_help(help)
+            .with_related(file, span, used),
+        );
+    }
+
     fn declarations(&mut self, decls: &ScopeDecls) {
         for partner_link in &decls.partner_links {
             self.partner_link(partner_link);
@@ -166,7 +246,7 @@ impl<'a> Unresolved<'a, '_> {
         }
         for set in &decls.correlation_sets {
             for property in &set.properties {
-                self.property(property);
+                self.correlation_property(set, property);
             }
         }
         if let Some(fault_handlers) = &decls.fault_handlers {

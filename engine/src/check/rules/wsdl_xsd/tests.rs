@@ -195,3 +195,52 @@ fn sa00058_points_at_the_variable() {
     assert_eq!(span, "confirmation");
     assert!(diagnostic.message.contains("orderMsg"), "{}", diagnostic.message);
 }
+
+/// The SA00010 diagnostics of a process of `tests/sa/SA00010`, each as the name of the file it is
+/// in, the text of its span, and the file and text of its related location.
+fn property_type_reports(process_file: &str) -> Vec<(String, String, String, String)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/sa/SA00010").join(process_file);
+    let mut loader = Loader::new();
+    let analysis = crate::check::analyze(&mut loader, &path).expect("the test process is readable");
+    let at = |file, span: crate::span::Span| {
+        let source = loader.sources.get(file);
+        let name = source.path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        (name, span.slice(&source.text).to_string())
+    };
+    analysis
+        .diagnostics()
+        .iter()
+        .filter(|d| d.code == "SA00010")
+        .map(|d| {
+            let (file, text) = at(d.file, d.span);
+            let (related_file, related_text) = d.related.first().map(|r| at(r.file, r.span)).unwrap_or_default();
+            (file, text, related_file, related_text)
+        })
+        .collect()
+}
+
+#[test]
+fn sa00010_reports_an_undefined_type_of_a_correlation_property_in_the_wsdl() {
+    let found = property_type_reports("fail-correlation-property-type-undefined.bpel");
+    let expected = ("MisspelledTypeProperties.wsdl", "shop:OrderNumbr", "fail-correlation-property-type-undefined.bpel", "props:orderId");
+    assert_eq!(found, vec![(expected.0.into(), expected.1.into(), expected.2.into(), expected.3.into())]);
+}
+
+#[test]
+fn sa00010_reports_an_undefined_element_of_an_aliased_property_in_the_wsdl() {
+    let found = property_type_reports("fail-aliased-property-element-undefined.bpel");
+    let expected = ("MissingElementProperties.wsdl", "shop:client", "MissingElementProperties.wsdl", "vprop:propertyAlias");
+    assert_eq!(found, vec![(expected.0.into(), expected.1.into(), expected.2.into(), expected.3.into())]);
+}
+
+#[test]
+fn sa00010_accepts_property_types_of_the_imported_schemas_and_built_in_ones() {
+    assert_eq!(property_type_reports("pass-property-types-defined.bpel"), vec![]);
+    // `tests/sa/SA00021/Shop.wsdl` types its properties with xsd:string.
+    let receive = r#"<receive partnerLink="client" operation="placeOrder" variable="order" createInstance="yes">
+      <correlations><correlation set="byOrder" initiate="yes"/></correlations>
+    </receive>"#;
+    let text = process(IMPORT, &sequence(&[receive, REPLY]));
+    let analysis = analyze(&text);
+    assert!(errors(&analysis).is_empty(), "{:#?}", analysis.diagnostics());
+}
