@@ -358,8 +358,9 @@ impl Engine {
 
     /// Runs an instance up to the clock before an event is delivered to it: an instance runs only
     /// when something wakes it, so its own time may lag, and what the event starts (a wait, an
-    /// alarm) must be timed from now.
-    fn catch_up(&mut self, id: InstanceId) {
+    /// alarm) must be timed from now. A host calls it before a checkpoint, so that the file
+    /// carries the time it was taken at.
+    pub fn catch_up(&mut self, id: InstanceId) {
         let behind = self.instances.get(&id).is_some_and(|l| l.instance.now() < self.clock.now());
         if behind {
             self.run_instance(id);

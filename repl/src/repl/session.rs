@@ -496,10 +496,12 @@ impl Session {
         let id = self.process_for(process, target)?;
         let deployed = self.deployed_of(id)?;
         let (pl, op) = (&target.partner_link, &target.operation);
-        let sample = match sample_message(deployed, pl, op, Role::Mine, Direction::Input) {
-            Ok(sample) => sample,
-            Err(mine) => sample_message(deployed, pl, op, Role::Partner, Direction::Output).map_err(|_| mine)?,
-        };
+        // what the process takes, else a partner's reply to write, else what the process sends it
+        let sample = sample_message(deployed, pl, op, Role::Mine, Direction::Input).or_else(|mine| {
+            sample_message(deployed, pl, op, Role::Partner, Direction::Output)
+                .or_else(|_| sample_message(deployed, pl, op, Role::Partner, Direction::Input))
+                .map_err(|_| mine)
+        })?;
         let text = sample.wire.iter().map(|w| xml_text::indent(w)).collect::<Vec<_>>().join("\n");
         say!(self, "{text}");
         for note in sample.notes {
@@ -753,6 +755,11 @@ impl Session {
                     faulted = Some(id);
                 }
                 self.summaries.insert(id, line);
+            }
+            if overview.status != InstanceStatus::Running {
+                // an ended instance waits for no answer any more
+                self.waiting.retain(|c| c.instance != id);
+                self.delayed.retain(|d| d.call.instance != id);
             }
             self.stamp(id);
         }
@@ -1059,6 +1066,10 @@ impl Session {
 
     fn save(&mut self, id: Option<InstanceId>, file: &str) -> Result<()> {
         let id = self.instance_id(id)?;
+        // the file carries the instance's time: the clock's (unless it is stopped at a breakpoint)
+        if !self.engine.paused().any(|(paused, _)| paused == id) {
+            self.engine.catch_up(id);
+        }
         let bytes = match self.engine.checkpoint(id) {
             Some(Ok(bytes)) => bytes,
             Some(Err(error)) => return Err(ReplError::Checkpoint { instance: id, why: error.to_string() }),
