@@ -84,3 +84,15 @@ fn the_clock_can_be_set_back_with_a_checkpoint() {
     assert_eq!(engine.instance(id).unwrap().instance.status(), InstanceStatus::Running);
     assert_eq!(engine.next_timer().map(|t| t.0 - at_order.0), Some(3 * 24 * 3600 * 1000));
 }
+
+#[test]
+fn an_expression_is_evaluated_where_an_activity_runs() {
+    let (mut engine, process) = debuggable();
+    let id = place_order(&mut engine, process);
+    let pick = activity_named(&engine, process, "AwaitPayment");
+    let value = engine.evaluate_at(id, pick, "string($placeOrder.order/shop:orderId)").unwrap();
+    assert_eq!(value.string(), "7");
+    let notify = activity_named(&engine, process, "NotifyOrderClosed");
+    let fault = engine.evaluate_at(id, notify, "1").unwrap_err();
+    assert!(fault.to_string().contains("is not running in instance #1"), "{fault}");
+}

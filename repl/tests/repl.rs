@@ -104,7 +104,7 @@ fn inspection_clock_and_checkpoints_on_the_long_running_example() {
     let commands = format!(
         "help\nhelp send\nprocesses\ntemplate customer.placeOrder\ntemplate LongRunningOrder notifier.orderClosed\n\
          send customer.placeOrder <shop:placeOrder xmlns:shop=\"{SHOP}\">\n  <shop:orderId>42</shop:orderId><shop:customer>Ada</shop:customer>\n  <shop:amount>99.50</shop:amount>\n</shop:placeOrder>\n\
-         instances\ntasklets\nvars placeOrder\nvars #1\neval $placeOrder.order/shop:amount * 2\neval string($placeOrder.order/shop:customer)\n\
+         instances\ntasklets\nvars placeOrder\nvars #1\neval $placeOrder.order/shop:amount * 2\neval string($placeOrder.order/shop:customer)\neval in AwaitPayment string($placeOrder.order/shop:orderId)\n\
          receives\ntimers\nclock\nadvance P2D\nuntil 2026-01-03T06:00:00Z\nsave {ckpt}\n{}\nreceives\nadvance PT1H\ntrace\nhistory\nreload\ninstances\nrestore {ckpt}\ninstances\nuse 1\nquit\nclock\n",
         confirm_payment(42, "PAY-7"),
         ckpt = ckpt.display()
@@ -140,6 +140,7 @@ fn inspection_clock_and_checkpoints_on_the_long_running_example() {
     assert!(s.of("vars #1").contains("process.payment: not initialized"), "{}", s.out());
     assert_eq!(s.of("eval $placeOrder.order/shop:amount * 2").trim(), "199");
     assert_eq!(s.of("eval string($placeOrder.order/shop:customer)").trim(), "\"Ada\"");
+    assert_eq!(s.of("eval in AwaitPayment string($placeOrder.order/shop:orderId)").trim(), "\"42\"");
     assert!(s.of("receives").contains("message on customer.confirmPayment (orderId=42), in <pick name=\"AwaitPayment\">"), "{}", s.out());
     assert!(s.of("timers").contains("2026-01-04T00:00:00Z  #1 LongRunningOrder (in 3d)"), "{}", s.out());
     assert_eq!(s.of("clock").trim(), "2026-01-01T00:00:00Z\nnext timer: 2026-01-04T00:00:00Z");

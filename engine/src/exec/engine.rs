@@ -621,6 +621,26 @@ impl Engine {
         crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
     }
 
+    /// Evaluates an XPath 1.0 expression as `activity` of the instance sees it now: in the scope
+    /// instance it runs in (its variables and those of the enclosing scopes), with the prefixes in
+    /// scope at the activity. A fault when the activity is not running in the instance.
+    pub fn evaluate_at(&mut self, id: InstanceId, activity: ActivityId, expression: &str) -> Result<crate::xml::XPathValue, Fault> {
+        let fault = |why: String| Fault::standard(StandardFault::SubLanguageExecutionFault, why);
+        let live = self.instances.get_mut(&id).ok_or_else(|| fault(format!("no instance {id}")))?;
+        let deployed = self.processes.get(live.process.0).cloned().ok_or_else(|| fault(format!("no instance {id}")))?;
+        let env = live
+            .instance
+            .tasklets()
+            .flat_map(|t| t.frames.iter().filter(|f| f.activity == activity).map(|f| f.env).collect::<Vec<_>>())
+            .next()
+            .ok_or_else(|| fault(format!("{} is not running in instance {id}", deployed.describe(activity))))?;
+        let process = deployed.process();
+        let scope = process.activities.get(activity.0 as usize).map_or(process.namespaces.root(), |a| a.namespaces);
+        let compiled = crate::xml::Compiled::new(expression, &process.namespaces.in_scope(scope), crate::xml::XPathRole::Expression);
+        let view = super::state::View { deployed: &deployed, state: live.instance.shared_mut(), env };
+        crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
+    }
+
     /// The instance in words: tasklets, variables, open receives, timers, trace.
     pub fn inspect(&self, id: InstanceId) -> Option<super::inspect::InstanceReport> {
         let live = self.instances.get(&id)?;

@@ -50,7 +50,8 @@ pub enum Command {
     Use(InstanceId),
     Tasklets(Option<InstanceId>),
     Vars { instance: Option<InstanceId>, name: Option<String> },
-    Eval { instance: Option<InstanceId>, expression: String },
+    /// `activity`: evaluate where that activity runs (its name or line), else in the process scope.
+    Eval { instance: Option<InstanceId>, activity: Option<String>, expression: String },
     Trace(Option<InstanceId>),
     Receives(Option<InstanceId>),
     Timers,
@@ -310,11 +311,16 @@ pub fn parse(line: &str) -> Result<Option<Command>> {
         }
         "eval" => {
             let instance = optional_id(&mut words, true, false)?;
+            let mut activity = None;
+            if words.peek() == Some("in") {
+                words.next();
+                activity = Some(words.next().ok_or_else(|| usage("eval"))?.to_string());
+            }
             let expression = words.rest().to_string();
             if expression.is_empty() {
                 return Err(usage("eval"));
             }
-            Command::Eval { instance, expression }
+            Command::Eval { instance, activity, expression }
         }
         "trace" => Command::Trace(only_id(&mut words, "trace")?),
         "receives" => Command::Receives(only_id(&mut words, "receives")?),
@@ -409,9 +415,16 @@ mod tests {
         assert_eq!(parse("tasklets #2").unwrap(), Some(Command::Tasklets(Some(InstanceId(2)))));
         assert_eq!(parse("vars 3 order").unwrap(), Some(Command::Vars { instance: Some(InstanceId(3)), name: Some("order".into()) }));
         assert_eq!(parse("vars $order").unwrap(), Some(Command::Vars { instance: None, name: Some("order".into()) }));
-        assert_eq!(parse("eval 1 + 2").unwrap(), Some(Command::Eval { instance: None, expression: "1 + 2".into() }));
-        assert_eq!(parse("eval #1 1 + 2").unwrap(), Some(Command::Eval { instance: Some(InstanceId(1)), expression: "1 + 2".into() }));
-        assert_eq!(parse("eval 42").unwrap(), Some(Command::Eval { instance: None, expression: "42".into() }));
+        assert_eq!(parse("eval 1 + 2").unwrap(), Some(Command::Eval { instance: None, activity: None, expression: "1 + 2".into() }));
+        assert_eq!(
+            parse("eval #1 1 + 2").unwrap(),
+            Some(Command::Eval { instance: Some(InstanceId(1)), activity: None, expression: "1 + 2".into() })
+        );
+        assert_eq!(parse("eval 42").unwrap(), Some(Command::Eval { instance: None, activity: None, expression: "42".into() }));
+        assert_eq!(
+            parse("eval in Main $x").unwrap(),
+            Some(Command::Eval { instance: None, activity: Some("Main".into()), expression: "$x".into() })
+        );
         let send = parse("send Shop customer.placeOrder <a/>").unwrap();
         assert_eq!(
             send,

@@ -83,9 +83,9 @@ pub const COMMANDS: &[CommandHelp] = &[
     },
     CommandHelp {
         name: "eval",
-        usage: "eval [#ID] XPATH",
-        summary: "Evaluate an XPath 1.0 expression in the instance's process scope ($var.part, the process's prefixes).",
-        example: "eval $placeOrder.order/shop:amount * 2",
+        usage: "eval [#ID] [in ACTIVITY] XPATH",
+        summary: "Evaluate an XPath 1.0 expression in the instance's process scope ($var.part, the process's prefixes), or where a running activity (its name or line) sees it.",
+        example: "eval in AwaitPayment $placeOrder.order/shop:amount * 2",
     },
     CommandHelp {
         name: "trace",

@@ -217,7 +217,7 @@ impl Session {
             }
             Command::Tasklets(id) => self.tasklets(id)?,
             Command::Vars { instance, name } => self.vars(instance, name.as_deref())?,
-            Command::Eval { instance, expression } => self.eval(instance, &expression)?,
+            Command::Eval { instance, activity, expression } => self.eval(instance, activity.as_deref(), &expression)?,
             Command::Trace(id) => self.trace(id)?,
             Command::Receives(id) => self.receives(id)?,
             Command::Timers => self.timers(),
@@ -867,9 +867,22 @@ impl Session {
         Ok(())
     }
 
-    fn eval(&mut self, id: Option<InstanceId>, expression: &str) -> Result<()> {
+    fn eval(&mut self, id: Option<InstanceId>, activity: Option<&str>, expression: &str) -> Result<()> {
         let id = self.instance_id(id)?;
-        let value = self.engine.evaluate(id, expression).map_err(|fault| ReplError::Eval(fault.to_string()))?;
+        let value = match activity {
+            None => self.engine.evaluate(id, expression),
+            Some(spec) => {
+                let process = self.engine.instance(id).map(|l| l.process).ok_or(ReplError::UnknownInstance(id))?;
+                let activity = self
+                    .find_activities(spec)
+                    .into_iter()
+                    .find(|(p, _)| *p == process)
+                    .ok_or_else(|| ReplError::NoActivity(spec.to_string()))?
+                    .1;
+                self.engine.evaluate_at(id, activity, expression)
+            }
+        }
+        .map_err(|fault| ReplError::Eval(fault.to_string()))?;
         let text = match value {
             XPathValue::Nodes(nodes) if nodes.is_empty() => "(no nodes)".to_string(),
             XPathValue::Nodes(nodes) => nodes
@@ -967,10 +980,10 @@ impl Session {
         self.settle()
     }
 
-    fn add_breakpoint(&mut self, spec: &str) -> Result<()> {
-        self.require_process()?;
+    /// The activities `spec` names in the loaded processes: by name, or by line (the activity
+    /// starting on it, else the last one starting before it).
+    fn find_activities(&self, spec: &str) -> Vec<(ProcessId, ActivityId)> {
         let mut at = Vec::new();
-        let mut described = Vec::new();
         for loaded in &self.processes {
             let Some(deployed) = self.engine.process(loaded.id) else { continue };
             let process = deployed.process();
@@ -979,7 +992,6 @@ impl Session {
                     let exact: Vec<ActivityId> =
                         process.activities.iter().filter(|a| deployed.activity_report(a.id).line == line).map(|a| a.id).collect();
                     if exact.is_empty() {
-                        // the last activity starting before the line
                         process.activities.iter().filter(|a| deployed.activity_report(a.id).line <= line).map(|a| a.id).last().into_iter().collect()
                     } else {
                         exact
@@ -987,14 +999,19 @@ impl Session {
                 }
                 Err(_) => process.activities.iter().filter(|a| a.name.as_ref().is_some_and(|n| n.value == spec)).map(|a| a.id).collect(),
             };
-            for activity in found {
-                described.push(format!("{} in {}", deployed.describe(activity), loaded.name));
-                at.push((loaded.id, activity));
-            }
+            at.extend(found.into_iter().map(|a| (loaded.id, a)));
         }
+        at
+    }
+
+    fn add_breakpoint(&mut self, spec: &str) -> Result<()> {
+        self.require_process()?;
+        let at = self.find_activities(spec);
         if at.is_empty() {
             return Err(ReplError::NoActivity(spec.to_string()));
         }
+        let described: Vec<String> =
+            at.iter().filter_map(|(p, a)| self.engine.process(*p).map(|d| format!("{} in {}", d.describe(*a), d.name()))).collect();
         self.breakpoints.push(Breakpoint { spec: spec.to_string(), at });
         self.apply_breakpoints();
         say!(self, "breakpoint {}: before {}", self.breakpoints.len(), described.join(", "));
