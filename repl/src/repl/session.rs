@@ -1218,25 +1218,38 @@ fn span_text(millis: i64) -> String {
     }
 }
 
-/// A variable's value indented: a message's parts (`part: <xml>`) each under its name.
+/// A variable's value indented: a message's parts (`part: <xml>`, one after the other) each under
+/// its name.
 fn indent_value(value: &str, pad: &str) -> String {
-    let mut out = Vec::new();
-    for line in value.lines() {
-        match line.split_once(": <") {
-            Some((part, xml)) if !part.contains('<') => {
-                out.push(format!("{pad}{part}:"));
-                for xml_line in xml_text::indent(&format!("<{xml}")).lines() {
-                    out.push(format!("{pad}  {xml_line}"));
-                }
+    // a part starts a line with `name: <`; the XML of a part may hold line breaks itself
+    let mut parts: Vec<(Option<&str>, String)> = Vec::new();
+    for line in value.split('\n') {
+        let part = line.split_once(": <").filter(|(name, _)| is_part_name(name));
+        match (part, parts.last_mut()) {
+            (Some((name, xml)), _) => parts.push((Some(name), format!("<{xml}"))),
+            (None, Some((_, xml))) => {
+                xml.push('\n');
+                xml.push_str(line);
             }
-            _ => {
-                for xml_line in xml_text::indent(line).lines() {
-                    out.push(format!("{pad}{xml_line}"));
-                }
-            }
+            (None, None) => parts.push((None, line.to_string())),
         }
     }
+    let mut out = Vec::new();
+    for (name, xml) in parts {
+        let inner = match name {
+            Some(name) => {
+                out.push(format!("{pad}{name}:"));
+                format!("{pad}  ")
+            }
+            None => pad.to_string(),
+        };
+        out.extend(xml_text::indent(&xml).lines().map(|l| format!("{inner}{l}")));
+    }
     out.join("\n")
+}
+
+fn is_part_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn read_body(body: &Body) -> Result<String> {

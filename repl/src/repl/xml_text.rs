@@ -79,7 +79,7 @@ pub fn indent(xml: &str) -> String {
             // <a>text</a> on one line
             if let (Some(text), Some(end)) = (tokens.get(i + 1), tokens.get(i + 2)) {
                 if !text.starts_with('<') && end.starts_with("</") {
-                    out.push_str(&format!("{pad}{token}{text}{end}\n"));
+                    out.push_str(&format!("{pad}{token}{}{end}\n", text.trim()));
                     i += 3;
                     continue;
                 }
@@ -123,6 +123,7 @@ mod tests {
     fn values_are_indented_with_text_kept_inline() {
         assert_eq!(indent("<a><b>1</b><c/><d><e>x</e></d></a>"), "<a>\n  <b>1</b>\n  <c/>\n  <d>\n    <e>x</e>\n  </d>\n</a>");
         assert_eq!(indent("<a></a>"), "<a></a>");
+        assert_eq!(indent("<a>\n  text\n</a>"), "<a>text</a>", "text shown trimmed");
         assert_eq!(indent("not xml"), "not xml");
     }
 }
