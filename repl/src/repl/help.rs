@@ -53,8 +53,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     },
     CommandHelp {
         name: "mock",
-        usage: "mock [LINK.OP reply BODY | fault QNAME [BODY] | delay DURATION | forward URL | off]",
-        summary: "How partner calls of LINK.OP are answered from now on: with a reply, a fault, a sample reply after a delay of virtual time, or forwarded over HTTP/SOAP with the engine's client. `mock` alone lists the mocks.",
+        usage: "mock [LINK.OP ANSWER]",
+        summary: "How partner calls of LINK.OP are answered from now on. ANSWER is `reply BODY`, `fault QNAME [BODY]`, `delay DURATION` (after that much virtual time; with a sample reply unless a reply or fault is mocked too), `forward URL` (over HTTP/SOAP with the engine's client) or `off` (calls wait for `reply` again). `mock` alone lists the mocks.",
         example: "mock notifier.orderClosed delay PT5M",
     },
     CommandHelp {
@@ -120,7 +120,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "break",
         usage: "break ACTIVITY|LINE",
-        summary: "Stop instances before an activity starts: by its name, or by a line of the process (the activity starting there, or the innermost one holding it).",
+        summary: "Stop instances before an activity starts: by its name, or by a line of the process (the activity starting on it, else the last one starting before it). The first activity of a flow's branch or of an event handler is not stopped at.",
         example: "break NotifyOrderClosed",
     },
     CommandHelp { name: "breaks", usage: "breaks", summary: "The breakpoints, numbered.", example: "breaks" },
