@@ -118,7 +118,12 @@ fn inspection_clock_and_checkpoints_on_the_long_running_example() {
     }
     assert!(s.of("help send").contains("example:\n  send customer.placeOrder <shop:placeOrder"), "{}", s.out());
     let processes = s.of("processes");
-    assert!(processes.contains("customer.placeOrder: PlaceOrderRequest(order: element placeOrder) -> PlaceOrderResponse(ack: element orderAccepted)"), "{processes}");
+    assert!(
+        processes.contains(
+            "customer.placeOrder: PlaceOrderRequest(order: element placeOrder) -> PlaceOrderResponse(ack: element orderAccepted)"
+        ),
+        "{processes}"
+    );
     assert!(processes.contains("notifier.orderClosed: OrderClosed(notice: element orderClosed) (one-way)"), "{processes}");
     let template = s.of("template customer.placeOrder");
     assert!(template.contains("<tns:placeOrder xmlns:tns=\"http://example.com/bpel/examples/shop\">\n  <tns:orderId>"), "{template}");
@@ -132,7 +137,10 @@ fn inspection_clock_and_checkpoints_on_the_long_running_example() {
     assert!(sent.contains("#1 LongRunningOrder: waiting: message on customer.confirmPayment (orderId=42); timer at 2026-01-04T00:00:00Z"));
     assert!(s.of("instances").starts_with("\n*#1 LongRunningOrder: waiting"), "{}", s.out());
     let tasklets = s.of("tasklets");
-    assert!(tasklets.contains("waiting for message on customer.confirmPayment (orderId=42) or timer at 2026-01-04T00:00:00Z"), "{tasklets}");
+    assert!(
+        tasklets.contains("waiting for message on customer.confirmPayment (orderId=42) or timer at 2026-01-04T00:00:00Z"),
+        "{tasklets}"
+    );
     assert!(tasklets.contains("<pick name=\"AwaitPayment\"> (line 86)"), "{tasklets}");
     let order = s.of("vars placeOrder");
     assert!(order.contains("process.placeOrder:\n  order:\n    <shop:placeOrder"), "{order}");
@@ -175,7 +183,8 @@ fn inspection_clock_and_checkpoints_on_the_long_running_example() {
 #[test]
 fn a_checkpoint_restored_in_a_fresh_repl_goes_on_as_an_uninterrupted_session() {
     let ckpt = temp_dir("repl-acceptance").join("order-42.ckpt");
-    let first = script("acceptance-1", &["examples/long-running"], &format!("{}\nadvance P2D\nsave {}\nquit\n", place_order(42), ckpt.display()));
+    let first =
+        script("acceptance-1", &["examples/long-running"], &format!("{}\nadvance P2D\nsave {}\nquit\n", place_order(42), ckpt.display()));
     assert_eq!(first.code, Some(0), "{}", first.out());
     let second_half = format!("{}\nadvance PT1H\ninstances\n", confirm_payment(42, "PAY-7"));
     let second = script("acceptance-2", &["examples/long-running"], &format!("restore {}\n{second_half}", ckpt.display()));
@@ -249,7 +258,10 @@ fn partner_calls_wait_for_reply_and_fault_or_are_mocked() {
     assert!(replied.contains("← #1 replies to client.submitOrder: <"), "{replied}");
     assert!(replied.contains("approved by Carol"), "{replied}");
     let rejected = s.after("fault approver.approve apr:rejected");
-    assert!(rejected.contains("← approver.approve answers #2 with the fault {http://example.com/bpel/examples/approver}rejected"), "{rejected}");
+    assert!(
+        rejected.contains("← approver.approve answers #2 with the fault {http://example.com/bpel/examples/approver}rejected"),
+        "{rejected}"
+    );
     assert!(rejected.contains("<ord:status>rejected</ord:status><ord:comment>over budget</ord:comment>"), "{rejected}");
     assert!(s.of("mock").contains("approver.approve: answered with <apr:approval"), "{}", s.out());
     assert!(s.of("mock").contains("after PT2H"), "{}", s.out());
@@ -277,7 +289,9 @@ fn breakpoints_stop_before_an_activity_and_step_goes_one_step_at_a_time() {
     let s = script("breaks", &["examples/long-running"], &commands);
     assert_eq!(s.code, Some(1), "{}", s.out());
     assert!(s.stderr.contains("line 17: error: no breakpoint 5: `breaks` lists them"), "{}", s.out());
-    assert!(s.of("break NotifyOrderClosed").contains("breakpoint 1: before <invoke name=\"NotifyOrderClosed\"> (line 124) in LongRunningOrder"));
+    assert!(s
+        .of("break NotifyOrderClosed")
+        .contains("breakpoint 1: before <invoke name=\"NotifyOrderClosed\"> (line 124) in LongRunningOrder"));
     assert!(s.of("break 82").contains("breakpoint 2: before <reply name=\"AcknowledgeOrder\"> (line 82)"), "{}", s.out());
     let sent = s.after("send customer.placeOrder");
     assert!(sent.contains("#1 stopped at a breakpoint, before <reply name=\"AcknowledgeOrder\"> (line 82): `step`, `continue`"), "{sent}");
@@ -304,7 +318,8 @@ fn unknown_commands_and_malformed_xml_exit_1_with_the_line_number() {
     assert!(unknown.stderr.contains("line 3: error: unknown command `frobnicate`: `help` lists the commands"), "{}", unknown.out());
     assert_eq!(unknown.stdout.matches("bpel> help").count(), 1, "it stops at the failing line: {}", unknown.out());
 
-    let malformed = script("malformed", &["examples/echo"], "processes\nsend client.echo <e:echoRequest xmlns:e='urn:x'><a></b></e:echoRequest>\n");
+    let malformed =
+        script("malformed", &["examples/echo"], "processes\nsend client.echo <e:echoRequest xmlns:e='urn:x'><a></b></e:echoRequest>\n");
     assert_eq!(malformed.code, Some(1), "{}", malformed.out());
     assert!(malformed.stderr.contains("line 2: error: the body is not well-formed XML"), "{}", malformed.out());
 
@@ -403,10 +418,56 @@ fn random_input_is_answered_and_help_still_works() {
         state
     };
     let words = [
-        "send", "reply", "fault", "mock", "eval", "vars", "back", "advance", "until", "break", "delete", "save", "restore", "load", "use", "step",
-        "template", "tasklets", "trace", "#1", "0", "-3", "99999999999999999999999", "customer.placeOrder", "notifier.orderClosed", ".", "a.b.c",
-        "<", "<a>", "</a>", "<a/>", "@", "@/nonexistent", "P2D", "PT-1H", "P99999999999Y", "$x", "'", "\"", "é", "\u{0}", "reply", "delay", "forward",
-        "http://127.0.0.1:1/", "off", "[", "](", "//", "#",
+        "send",
+        "reply",
+        "fault",
+        "mock",
+        "eval",
+        "vars",
+        "back",
+        "advance",
+        "until",
+        "break",
+        "delete",
+        "save",
+        "restore",
+        "load",
+        "use",
+        "step",
+        "template",
+        "tasklets",
+        "trace",
+        "#1",
+        "0",
+        "-3",
+        "99999999999999999999999",
+        "customer.placeOrder",
+        "notifier.orderClosed",
+        ".",
+        "a.b.c",
+        "<",
+        "<a>",
+        "</a>",
+        "<a/>",
+        "@",
+        "@/nonexistent",
+        "P2D",
+        "PT-1H",
+        "P99999999999Y",
+        "$x",
+        "'",
+        "\"",
+        "é",
+        "\u{0}",
+        "reply",
+        "delay",
+        "forward",
+        "http://127.0.0.1:1/",
+        "off",
+        "[",
+        "](",
+        "//",
+        "#",
     ];
     let mut lines: Vec<Vec<u8>> = Vec::new();
     for _ in 0..150 {

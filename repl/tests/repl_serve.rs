@@ -90,7 +90,8 @@ fn a_checkpoint_saved_in_the_repl_finishes_in_serve() {
     let (notifier, calls) = partner(String::new());
     let address = format!("notifier=http://127.0.0.1:{notifier}/notify");
     let examples = workspace().join("examples/long-running");
-    let server = Server::start(&[examples.to_str().unwrap(), "--port", "0", "--in-memory", "--admin-token", "t0ken", "--partner", &address]);
+    let server =
+        Server::start(&[examples.to_str().unwrap(), "--port", "0", "--in-memory", "--admin-token", "t0ken", "--partner", &address]);
     let auth = [("Authorization", "Bearer t0ken")];
     let bytes = std::fs::read(&ckpt).unwrap();
     let restored = request_bytes(server.port, "POST", "/admin/restore?process=LongRunningOrder", &auth, &bytes);
@@ -102,7 +103,8 @@ fn a_checkpoint_saved_in_the_repl_finishes_in_serve() {
     assert!(call.contains("<ntf:outcome>paid</ntf:outcome>") || call.contains(">paid<"), "{call}");
     assert!(call.contains("payment PAY-7"), "{call}");
     assert!(call.contains(">42<"), "{call}");
-    let finished = eventually(Duration::from_secs(20), || request(server.port, "GET", &format!("/admin/instances/{id}"), &auth, "").status == 404);
+    let finished =
+        eventually(Duration::from_secs(20), || request(server.port, "GET", &format!("/admin/instances/{id}"), &auth, "").status == 404);
     assert!(finished, "the instance ended and left serve:\n{}", server.output());
 }
 

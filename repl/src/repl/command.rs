@@ -41,17 +41,40 @@ pub enum Command {
     Load(Vec<String>),
     Reload,
     Processes,
-    Template { process: Option<String>, target: Target },
-    Send { process: Option<String>, target: Target, body: Body },
-    Reply { instance: Option<InstanceId>, target: Target, body: Body },
-    Fault { instance: Option<InstanceId>, target: Target, name: String, body: Option<Body> },
+    Template {
+        process: Option<String>,
+        target: Target,
+    },
+    Send {
+        process: Option<String>,
+        target: Target,
+        body: Body,
+    },
+    Reply {
+        instance: Option<InstanceId>,
+        target: Target,
+        body: Body,
+    },
+    Fault {
+        instance: Option<InstanceId>,
+        target: Target,
+        name: String,
+        body: Option<Body>,
+    },
     Mock(Option<(Target, MockAction)>),
     Instances,
     Use(InstanceId),
     Tasklets(Option<InstanceId>),
-    Vars { instance: Option<InstanceId>, name: Option<String> },
+    Vars {
+        instance: Option<InstanceId>,
+        name: Option<String>,
+    },
     /// `activity`: evaluate where that activity runs (its name or line), else in the process scope.
-    Eval { instance: Option<InstanceId>, activity: Option<String>, expression: String },
+    Eval {
+        instance: Option<InstanceId>,
+        activity: Option<String>,
+        expression: String,
+    },
     Trace(Option<InstanceId>),
     Receives(Option<InstanceId>),
     Timers,
@@ -62,10 +85,16 @@ pub enum Command {
     Delete(usize),
     Continue,
     Clock,
-    Advance { text: String, millis: u64 },
+    Advance {
+        text: String,
+        millis: u64,
+    },
     Until(Timestamp),
     Terminate(Option<InstanceId>),
-    Save { instance: Option<InstanceId>, file: String },
+    Save {
+        instance: Option<InstanceId>,
+        file: String,
+    },
     Restore(String),
     Back(usize),
     History,
@@ -208,7 +237,7 @@ fn usage(name: &'static str) -> ReplError {
 fn optional_id(words: &mut Words<'_>, more: bool, bare: bool) -> Result<Option<InstanceId>> {
     let Some(word) = words.peek() else { return Ok(None) };
     let hashed = word.starts_with('#');
-    if !hashed && !(bare && looks_like_id(word)) {
+    if !(hashed || (bare && looks_like_id(word))) {
         return Ok(None);
     }
     let mut after = Words { rest: words.rest };

@@ -136,8 +136,8 @@ fn run_script(session: &mut Session, script: &str, keep_going: bool) -> ExitCode
                     continue;
                 }
                 let _ = writeln!(stdout.lock(), "bpel> {}", entry.text.replace('\n', "\n...   "));
-                let result = command::parse(&entry.text)
-                    .and_then(|command| command.map_or(Ok(Flow::Continue), |c| session.execute(c, &entry.text)));
+                let result =
+                    command::parse(&entry.text).and_then(|command| command.map_or(Ok(Flow::Continue), |c| session.execute(c, &entry.text)));
                 (entry.line, result)
             }
             Err((line, error)) => (line, Err(error)),

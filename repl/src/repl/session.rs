@@ -686,7 +686,9 @@ impl Session {
         let entry = self.mocks.entry(target.clone()).or_default();
         match action {
             MockAction::Reply(body) => entry.answer = Some(Answer::Reply(read_body(&body)?)),
-            MockAction::Fault { name, body } => entry.answer = Some(Answer::Fault { name, body: body.as_ref().map(read_body).transpose()? }),
+            MockAction::Fault { name, body } => {
+                entry.answer = Some(Answer::Fault { name, body: body.as_ref().map(read_body).transpose()? })
+            }
             MockAction::Delay { text, millis } => entry.delay = Some((text, millis)),
             MockAction::Forward(url) => {
                 if !url.starts_with("http://") {
@@ -822,7 +824,8 @@ impl Session {
         for line in lines {
             say!(self, "{line}");
         }
-        let waiting: Vec<String> = self.waiting.iter().map(|c| format!("  {} waits for the answer of {}.{}", c.instance, c.partner_link, c.operation)).collect();
+        let waiting: Vec<String> =
+            self.waiting.iter().map(|c| format!("  {} waits for the answer of {}.{}", c.instance, c.partner_link, c.operation)).collect();
         for line in waiting {
             say!(self, "{line}");
         }
@@ -946,7 +949,13 @@ impl Session {
         for delayed in &self.delayed {
             all.push((
                 delayed.due.0,
-                format!("  {}  mocked answer of {}.{} to {}", date_time_text(delayed.due), delayed.call.partner_link, delayed.call.operation, delayed.call.instance),
+                format!(
+                    "  {}  mocked answer of {}.{} to {}",
+                    date_time_text(delayed.due),
+                    delayed.call.partner_link,
+                    delayed.call.operation,
+                    delayed.call.instance
+                ),
             ));
         }
         all.sort();
@@ -992,7 +1001,14 @@ impl Session {
                     let exact: Vec<ActivityId> =
                         process.activities.iter().filter(|a| deployed.activity_report(a.id).line == line).map(|a| a.id).collect();
                     if exact.is_empty() {
-                        process.activities.iter().filter(|a| deployed.activity_report(a.id).line <= line).map(|a| a.id).last().into_iter().collect()
+                        process
+                            .activities
+                            .iter()
+                            .filter(|a| deployed.activity_report(a.id).line <= line)
+                            .map(|a| a.id)
+                            .last()
+                            .into_iter()
+                            .collect()
                     } else {
                         exact
                     }
@@ -1036,7 +1052,9 @@ impl Session {
             .enumerate()
             .map(|(i, b)| {
                 let places: Vec<String> =
-                    b.at.iter().filter_map(|(p, a)| self.engine.process(*p).map(|d| format!("{} in {}", d.describe(*a), d.name()))).collect();
+                    b.at.iter()
+                        .filter_map(|(p, a)| self.engine.process(*p).map(|d| format!("{} in {}", d.describe(*a), d.name())))
+                        .collect();
                 format!("  {}: {} ({})", i + 1, b.spec, places.join(", "))
             })
             .collect();

@@ -74,7 +74,11 @@ pub fn indent(xml: &str) -> String {
     while i < tokens.len() {
         let token = tokens[i];
         let pad = "  ".repeat(depth);
-        let opening = token.starts_with('<') && !token.starts_with("</") && !token.ends_with("/>") && !token.starts_with("<!") && !token.starts_with("<?");
+        let opening = token.starts_with('<')
+            && !token.starts_with("</")
+            && !token.ends_with("/>")
+            && !token.starts_with("<!")
+            && !token.starts_with("<?");
         if opening {
             // <a>text</a> on one line
             if let (Some(text), Some(end)) = (tokens.get(i + 1), tokens.get(i + 2)) {
