@@ -168,6 +168,8 @@ pub enum ReplError {
     NoMock(Target),
     #[error("`{0}` is not a URL the engine's client can call: write http://HOST:PORT/PATH")]
     BadUrl(String),
+    #[error("cannot start the HTTP client to forward the call: {0}")]
+    Forward(String),
 }
 
 pub type Result<T, E = ReplError> = std::result::Result<T, E>;

@@ -363,11 +363,17 @@ impl Session {
         }
         let old_names: BTreeMap<ProcessId, String> = self.processes.iter().map(|p| (p.id, p.name.clone())).collect();
         let paths = std::mem::take(&mut self.paths);
-        let mut engine = Engine::starting_at(self.engine.now());
-        std::mem::swap(&mut engine, &mut self.engine);
-        self.processes.clear();
+        let now = self.engine.now();
+        let old_engine = std::mem::replace(&mut self.engine, Engine::starting_at(now));
+        let old_processes = std::mem::take(&mut self.processes);
+        if let Err(error) = self.load(&paths) {
+            // nothing is lost: the session stays as it was
+            self.engine = old_engine;
+            self.processes = old_processes;
+            self.paths = paths;
+            return Err(error);
+        }
         self.exchanges.clear();
-        self.load(&paths)?;
         let new_id = |name: &str| self.processes.iter().find(|p| p.name == name).map(|p| p.id);
         let mut lines = Vec::new();
         let mut dropped = BTreeSet::new();
@@ -625,10 +631,7 @@ impl Session {
 
     fn forward(&self, call: &Invocation, url: &str) -> Result<Result<Message, Fault>> {
         let deployed = self.deployed_of(call.process)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| ReplError::Write { path: "the HTTP client".into(), source: e })?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| ReplError::Forward(e.to_string()))?;
         Ok(runtime.block_on(bpel_engine::http::client::call_once(deployed, call, url, FORWARD_TIMEOUT)))
     }
 
