@@ -515,3 +515,15 @@ fn bpel_repl_help_lists_the_commands() {
     let bare = run_in(&workspace(), &[], None);
     assert_eq!(bare.code, Some(2), "{}", bare.out());
 }
+
+#[test]
+fn a_reply_without_an_id_goes_to_the_only_call_waiting() {
+    let commands =
+        [submit_order("B-2", 5000), submit_order("A-1", 250), format!("reply approver.approve {}", approval("Carol"))].join("\n");
+    let s = script("reply-without-id", &["examples/order-approval"], &commands);
+    assert_eq!(s.code, Some(0), "{}", s.out());
+    assert!(s.stdout.contains("client.submitOrder started #2"), "{}", s.out());
+    let replied = s.after("reply approver.approve");
+    assert!(replied.contains("← approver.approve answers #1: <"), "{}", s.out());
+    assert!(replied.contains("approved by Carol"), "{}", s.out());
+}

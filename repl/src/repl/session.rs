@@ -185,7 +185,7 @@ impl Session {
                 self.record(label);
             }
             Command::Reply { instance, target, body } => {
-                let id = self.instance_id(instance)?;
+                let id = self.waiting_instance(instance, &target)?;
                 let xml = read_body(&body)?;
                 let call = self.take_waiting(id, &target)?;
                 let answer = self.reply_message(&call, &xml)?;
@@ -195,7 +195,7 @@ impl Session {
                 self.record(label);
             }
             Command::Fault { instance, target, name, body } => {
-                let id = self.instance_id(instance)?;
+                let id = self.waiting_instance(instance, &target)?;
                 let body = body.as_ref().map(read_body).transpose()?;
                 let call = self.take_waiting(id, &target)?;
                 let fault = self.fault_answer(&call, &name, body.as_deref())?;
@@ -673,6 +673,22 @@ impl Session {
             }
         };
         Ok(Fault::new(qname, data, "answered in the REPL"))
+    }
+
+    /// The instance a `reply` or `fault` is for: the one given; else the current one when its call
+    /// of `target` waits, else the only instance whose call of `target` waits.
+    fn waiting_instance(&self, id: Option<InstanceId>, target: &Target) -> Result<InstanceId> {
+        if id.is_some() {
+            return self.instance_id(id);
+        }
+        let waits = |c: &&Invocation| c.partner_link == target.partner_link && c.operation == target.operation;
+        let mut callers: Vec<InstanceId> = self.waiting.iter().filter(waits).map(|c| c.instance).collect();
+        callers.dedup();
+        match callers.as_slice() {
+            _ if self.current.is_some_and(|c| callers.contains(&c)) => self.instance_id(None),
+            [only] => Ok(*only),
+            _ => self.instance_id(None),
+        }
     }
 
     fn take_waiting(&mut self, id: InstanceId, target: &Target) -> Result<Invocation> {
