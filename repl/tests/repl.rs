@@ -226,6 +226,12 @@ fn back_rewinds_past_a_receive_and_a_different_message_changes_the_result() {
 
 #[test]
 fn partner_calls_wait_for_reply_and_fault_or_are_mocked() {
+    let order_file = temp_dir("repl-order-file").join("order.xml");
+    std::fs::write(
+        &order_file,
+        format!("<ord:order xmlns:ord=\"{ORDER}\">\n  <ord:id>F-6</ord:id><ord:customer>Fay</ord:customer><ord:amount>6000</ord:amount>\n</ord:order>\n"),
+    )
+    .unwrap();
     let commands = [
         submit_order("B-2", 5000),
         "instances".into(),
@@ -242,13 +248,21 @@ fn partner_calls_wait_for_reply_and_fault_or_are_mocked() {
         submit_order("E-5", 8000),
         "terminate".into(),
         "instances".into(),
-        "mock approver.approve fault apr:rejected".into(),
+        format!("mock approver.approve fault apr:rejected <apr:rejection xmlns:apr=\"{APPROVER}\"><apr:orderId>F-6</apr:orderId><apr:reason>too much</apr:reason></apr:rejection>"),
+        format!("send client.submitOrder @{}", order_file.display()),
         "reply #1 approver.approve <x/>".into(),
     ]
     .join("\n");
     let s = script("partners", &["examples/order-approval"], &commands);
     assert_eq!(s.code, Some(1), "the last reply has no call to answer: {}", s.out());
-    assert!(s.stderr.contains("line 17: error: instance #1 has no call of `approver.approve` waiting for an answer"), "{}", s.out());
+    assert!(s.stderr.contains("line 18: error: instance #1 has no call of `approver.approve` waiting for an answer"), "{}", s.out());
+    let from_file = s.after("send client.submitOrder @");
+    assert!(from_file.contains("client.submitOrder started #5"), "{from_file}");
+    assert!(
+        from_file.contains("← approver.approve answers #5 (mock) with the fault {http://example.com/bpel/examples/approver}rejected"),
+        "{from_file}"
+    );
+    assert!(from_file.contains("<ord:status>rejected</ord:status><ord:comment>too much</ord:comment>"), "{from_file}");
     let first = s.after("send client.submitOrder <ord:order xmlns:ord=\"http://example.com/bpel/examples/order\"><ord:id>B-2");
     assert!(first.contains("→ approver.approve from #1: <approvalRequest"), "{first}");
     assert!(first.contains("#1 waits for the answer: `reply #1 approver.approve BODY` or `fault #1 approver.approve QNAME`"), "{first}");
