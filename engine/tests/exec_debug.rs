@@ -53,8 +53,12 @@ fn steps_go_one_at_a_time_and_name_what_changed() {
     let assign = activity_named(&engine, process, "PrepareMessages");
     engine.set_breakpoints(process, BTreeSet::from([assign]));
     let id = place_order(&mut engine, process);
-    let mut completed = Vec::new();
-    let mut steps = 0;
+    let first = engine.step(id).unwrap();
+    let names = |a: &[bpel_engine::exec::inspect::ActivityReport]| a.iter().filter_map(|a| a.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&first.completed), ["PrepareMessages"], "one activity per step: {first:?}");
+    assert_eq!(first.paused_at.and_then(|a| a.name).as_deref(), Some("AcknowledgeOrder"), "the next activity");
+    let mut completed = names(&first.completed);
+    let mut steps = 1;
     loop {
         let report = engine.step(id).unwrap();
         steps += 1;

@@ -314,6 +314,7 @@ fn breakpoints_stop_before_an_activity_and_step_goes_one_step_at_a_time() {
     let stepped = s.of("step");
     assert!(stepped.contains("completed <reply name=\"AcknowledgeOrder\"> (line 82)"), "{}", s.out());
     assert!(stepped.contains("← #1 replies to customer.placeOrder"), "{}", s.out());
+    assert!(stepped.contains("next: <pick name=\"AwaitPayment\"> (line 86)"), "a step ends before the next activity: {}", s.out());
     assert!(s.of("continue").contains("no instance is stopped at a breakpoint") || s.of("continue").contains("waiting"), "{}", s.out());
     assert!(s.of("delete 2").contains("deleted breakpoint 2 (82)"), "{}", s.out());
     let settled = s.of("advance PT1H");

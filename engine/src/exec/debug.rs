@@ -1,5 +1,6 @@
 //! What a debugger (the REPL) needs of the engine beyond running: breakpoints that stop an instance
-//! before an activity starts, and one tasklet step at a time with what it did.
+//! before an activity starts, and one tasklet step at a time with what it did (up to the start of
+//! the next activity, in a process deployed for debugging).
 //!
 //! Breakpoints are an [`Observer`] set on the process when it is deployed
 //! ([`Engine::deploy_debuggable`](super::Engine::deploy_debuggable)): no part of any instance, so
@@ -8,6 +9,7 @@
 //! not stopped at.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -20,6 +22,8 @@ use crate::model::process::ActivityId;
 #[derive(Default)]
 pub struct Breakpoints {
     activities: Mutex<BTreeSet<ActivityId>>,
+    /// Stop before every activity (a single step).
+    stepping: AtomicBool,
     hit: Mutex<Option<ActivityId>>,
 }
 
@@ -30,8 +34,14 @@ impl Breakpoints {
         }
     }
 
+    /// Whether nothing would stop an instance.
     pub fn is_empty(&self) -> bool {
-        self.activities.lock().map_or(true, |set| set.is_empty())
+        !self.stepping.load(Ordering::Relaxed) && self.activities.lock().map_or(true, |set| set.is_empty())
+    }
+
+    /// Stops before every activity while on (a single step stops before the next activity).
+    pub fn set_stepping(&self, on: bool) {
+        self.stepping.store(on, Ordering::Relaxed);
     }
 
     /// The activity stopped at since the last call.
@@ -42,7 +52,7 @@ impl Breakpoints {
 
 impl Observer for Breakpoints {
     fn pause_before(&self, activity: ActivityId) -> bool {
-        let stop = self.activities.lock().is_ok_and(|set| set.contains(&activity));
+        let stop = self.stepping.load(Ordering::Relaxed) || self.activities.lock().is_ok_and(|set| set.contains(&activity));
         if stop {
             if let Ok(mut hit) = self.hit.lock() {
                 *hit = Some(activity);
@@ -61,7 +71,9 @@ pub struct StepReport {
     pub completed: Vec<ActivityReport>,
     /// Nothing is left to run without a message, an answer or the clock.
     pub idle: bool,
-    /// The step stopped before this activity (a breakpoint).
+    /// The step stopped before this activity: the next one to start (a process deployed with
+    /// [`Engine::deploy_debuggable`](super::Engine::deploy_debuggable) steps activity by activity),
+    /// or a breakpoint's.
     pub paused_at: Option<ActivityReport>,
 }
 

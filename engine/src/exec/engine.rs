@@ -700,11 +700,20 @@ impl Engine {
     }
 
     /// Runs one tasklet step of an instance (timers due on the clock fire first when nothing else
-    /// can run) and says what it changed; `None`: no such instance.
+    /// can run) and says what it changed; `None`: no such instance. In a process deployed with
+    /// [`Engine::deploy_debuggable`] the step ends before the next activity starts, and the instance
+    /// stays stopped there (as at a breakpoint) until stepped, resumed or woken.
     pub fn step(&mut self, id: InstanceId) -> Option<StepReport> {
         let before = self.inspect(id)?;
         self.paused.remove(&id);
+        let stepping = self.instances.get(&id).and_then(|l| self.breakpoints.get(&l.process)).cloned();
+        if let Some(breakpoints) = &stepping {
+            breakpoints.set_stepping(true);
+        }
         let outcome = self.run_instance_for(id, 1);
+        if let Some(breakpoints) = &stepping {
+            breakpoints.set_stepping(false);
+        }
         let after = self.inspect(id)?;
         let mut changed: Vec<TaskletChange> = Vec::new();
         for old in &before.tasklets {

@@ -108,7 +108,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "step",
         usage: "step [ID]",
-        summary: "Run one tasklet step of the instance and print what ran.",
+        summary: "Run one tasklet step of the instance, up to the start of the next activity, and print what ran and what comes next.",
         example: "step",
     },
     CommandHelp {

@@ -222,8 +222,9 @@ impl Session {
             Command::Receives(id) => self.receives(id)?,
             Command::Timers => self.timers(),
             Command::Step(id) => {
-                self.step(id)?;
-                self.record(label);
+                if self.step(id)? {
+                    self.record(label);
+                }
             }
             Command::Run => {
                 self.require_process()?;
@@ -989,7 +990,8 @@ impl Session {
     // -----------------------------------------------------------------------------------------
     // Control
 
-    fn step(&mut self, id: Option<InstanceId>) -> Result<()> {
+    /// One step; whether it ran anything.
+    fn step(&mut self, id: Option<InstanceId>) -> Result<bool> {
         let id = self.instance_id(id)?;
         let report = self.engine.step(id).ok_or(ReplError::UnknownInstance(id))?;
         if report.changed.is_empty() && report.completed.is_empty() {
@@ -1002,10 +1004,11 @@ impl Session {
             say!(self, "  completed {activity}");
         }
         if let Some(at) = &report.paused_at {
-            say!(self, "  stopped before {at} (a breakpoint)");
+            say!(self, "  next: {at} (`step`, `continue`)");
             self.paused_seen.insert(id);
         }
-        self.settle()
+        self.settle()?;
+        Ok(!report.changed.is_empty() || !report.completed.is_empty())
     }
 
     /// The activities `spec` names in the loaded processes: by name, or by line (the activity
