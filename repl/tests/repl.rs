@@ -494,7 +494,9 @@ fn random_input_is_answered_and_help_still_works() {
         let len = next() % 40;
         lines.push((0..len).map(|_| (next() % 256) as u8).filter(|b| *b != b'\n' && *b != b'\r').collect());
     }
-    let mut input = b"load examples/long-running\n".to_vec();
+    // in a folder of its own: a random `save FILE` writes there
+    let dir = temp_dir("repl-random");
+    let mut input = format!("load {}\n", workspace().join("examples/long-running").display()).into_bytes();
     input.extend(place_order(42).as_bytes());
     input.push(b'\n');
     for line in &lines {
@@ -503,9 +505,8 @@ fn random_input_is_answered_and_help_still_works() {
         input.extend_from_slice(b"\n\n");
     }
     input.extend_from_slice(b"help\n");
-    let dir = temp_dir("repl-random");
     std::fs::write(dir.join("s"), &input).unwrap();
-    let s = run_in(&workspace(), &["repl", "--keep-going", "--script", dir.join("s").to_str().unwrap()], None);
+    let s = run_in(&dir, &["repl", "--keep-going", "--script", "s"], None);
     assert!(matches!(s.code, Some(0 | 1)), "no crash: {}", s.out());
     assert!(!s.stderr.contains("panicked"), "{}", s.out());
     let echoed = s.stdout.matches("bpel> ").count();
