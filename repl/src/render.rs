@@ -32,10 +32,22 @@ pub fn human(out: &mut impl Write, sources: &Sources, diagnostics: &[Diagnostic]
             .with_source_code(NamedSource::new(file.path.display().to_string(), file.text.to_string()));
         let mut rendered = String::new();
         if handler.render_report(&mut rendered, report.as_ref()).is_ok() {
-            writeln!(out, "{rendered}")?;
+            writeln!(out, "{}\n", frame_only(&rendered))?;
         }
     }
     Ok(())
+}
+
+/// The source frame and help of a rendered report, without the message lines before it: the header
+/// line says them already, so each diagnostic shows its code and message once.
+fn frame_only(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with('╭'))
+        .or_else(|| lines.iter().position(|l| l.trim_start().starts_with("help:")))
+        .unwrap_or(lines.len());
+    lines[start..].join("\n")
 }
 
 fn to_miette(diagnostic: &Diagnostic, sources: &Sources) -> MietteDiagnostic {

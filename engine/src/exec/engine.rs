@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::debug::{Breakpoints, StepReport, TaskletChange};
 use super::deploy::{DeployError, Deployed};
 use super::messages::{self, message_from_body, message_type, operation, Direction};
 use super::{Frame, FrameState, MessageKey, Payload, PROCESS};
 use crate::checkpoint::{self, CheckpointError};
 use crate::fault::{Fault, StandardFault};
+use crate::model::process::ActivityId;
 use crate::model::QName;
 use crate::runtime::{Clock, Effect, Event, ExchangeId, Instance, InstanceStatus, RequestId, RunOutcome, Timestamp, VirtualClock};
 use crate::xml::{Message, XmlElement};
@@ -114,6 +116,10 @@ pub struct Engine {
     correlations: Vec<Correlated>,
     /// Keep ended instances for inspection (the REPL, scenarios); `serve` drops them.
     pub keep_finished: bool,
+    /// The breakpoints of processes deployed with [`Engine::deploy_debuggable`].
+    breakpoints: BTreeMap<ProcessId, Arc<Breakpoints>>,
+    /// Instances stopped at a breakpoint, before the activity.
+    paused: BTreeMap<InstanceId, crate::model::process::ActivityId>,
     /// Running instances by the correlation values they initiated, both ways round.
     index: BTreeMap<(ProcessId, String, Vec<String>), InstanceId>,
     index_of: BTreeMap<InstanceId, Vec<(ProcessId, String, Vec<String>)>>,
@@ -156,6 +162,8 @@ impl Engine {
             touched: Default::default(),
             correlations: Vec::new(),
             keep_finished: true,
+            breakpoints: BTreeMap::new(),
+            paused: BTreeMap::new(),
             index: BTreeMap::new(),
             index_of: BTreeMap::new(),
             next_exchange: 1,
@@ -350,8 +358,9 @@ impl Engine {
 
     /// Runs an instance up to the clock before an event is delivered to it: an instance runs only
     /// when something wakes it, so its own time may lag, and what the event starts (a wait, an
-    /// alarm) must be timed from now.
-    fn catch_up(&mut self, id: InstanceId) {
+    /// alarm) must be timed from now. A host calls it before a checkpoint, so that the file
+    /// carries the time it was taken at.
+    pub fn catch_up(&mut self, id: InstanceId) {
         let behind = self.instances.get(&id).is_some_and(|l| l.instance.now() < self.clock.now());
         if behind {
             self.run_instance(id);
@@ -393,13 +402,26 @@ impl Engine {
     }
 
     fn run_instance(&mut self, id: InstanceId) {
-        let Some(live) = self.instances.get_mut(&id) else { return };
-        let Some(deployed) = self.processes.get(live.process.0).cloned() else { return };
+        self.run_instance_for(id, STEPS_PER_RUN);
+    }
+
+    /// Runs an instance for at most `max_steps` tasklet steps, stopping early at a breakpoint;
+    /// returns how the last run ended.
+    fn run_instance_for(&mut self, id: InstanceId, max_steps: u64) -> RunOutcome {
+        let Some(live) = self.instances.get_mut(&id) else { return RunOutcome::Finished };
+        let Some(deployed) = self.processes.get(live.process.0).cloned() else { return RunOutcome::Finished };
+        let breakpoints = self.breakpoints.get(&live.process).filter(|b| !b.is_empty()).cloned();
+        let one_by_one = self.checkpoint_every_step || breakpoints.is_some();
         let mut steps = 0;
+        let mut outcome;
         loop {
-            let budget = if self.checkpoint_every_step { 1 } else { STEPS_PER_COLLECTION.min(STEPS_PER_RUN - steps) };
-            let outcome = live.instance.run(&*deployed, &self.clock, budget);
+            let budget = if one_by_one { 1 } else { STEPS_PER_COLLECTION.min(max_steps - steps) };
+            outcome = live.instance.run(&*deployed, &self.clock, budget);
             steps += budget;
+            if let Some(activity) = breakpoints.as_ref().and_then(|b| b.take_hit()) {
+                self.paused.insert(id, activity);
+                break;
+            }
             collect_scope_instances(&mut live.instance);
             if self.checkpoint_every_step {
                 // a restored copy carries on: whatever the instance is, it survives the round trip
@@ -416,7 +438,7 @@ impl Engine {
                     Err(error) => self.checkpoint_failures.push((id, error.to_string())),
                 }
             }
-            if outcome != RunOutcome::BudgetExhausted || steps >= STEPS_PER_RUN {
+            if outcome != RunOutcome::BudgetExhausted || steps >= max_steps {
                 break;
             }
         }
@@ -489,6 +511,7 @@ impl Engine {
                 self.instances.remove(&id);
             }
         }
+        outcome
     }
 
     /// The instances that ran since the last call (a durable host saves them; one that is no
@@ -514,6 +537,7 @@ impl Engine {
     /// Drops an instance (ended, or terminated by an administrator).
     pub fn remove(&mut self, id: InstanceId) -> Option<Live> {
         self.drop_from_index(id);
+        self.paused.remove(&id);
         if let Some(due) = self.timer_of.remove(&id) {
             self.timers.remove(&(due, id));
         }
@@ -566,6 +590,7 @@ impl Engine {
         }
         self.skip_ids_through(id.0);
         self.drop_from_index(id);
+        self.paused.remove(&id);
         self.instances.insert(id, Live { process, instance });
         self.index_instance(id);
         Ok(id)
@@ -596,6 +621,26 @@ impl Engine {
         crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
     }
 
+    /// Evaluates an XPath 1.0 expression as `activity` of the instance sees it now: in the scope
+    /// instance it runs in (its variables and those of the enclosing scopes), with the prefixes in
+    /// scope at the activity. A fault when the activity is not running in the instance.
+    pub fn evaluate_at(&mut self, id: InstanceId, activity: ActivityId, expression: &str) -> Result<crate::xml::XPathValue, Fault> {
+        let fault = |why: String| Fault::standard(StandardFault::SubLanguageExecutionFault, why);
+        let live = self.instances.get_mut(&id).ok_or_else(|| fault(format!("no instance {id}")))?;
+        let deployed = self.processes.get(live.process.0).cloned().ok_or_else(|| fault(format!("no instance {id}")))?;
+        let env = live
+            .instance
+            .tasklets()
+            .flat_map(|t| t.frames.iter().filter(|f| f.activity == activity).map(|f| f.env).collect::<Vec<_>>())
+            .next()
+            .ok_or_else(|| fault(format!("{} is not running in instance {id}", deployed.describe(activity))))?;
+        let process = deployed.process();
+        let scope = process.activities.get(activity.0 as usize).map_or(process.namespaces.root(), |a| a.namespaces);
+        let compiled = crate::xml::Compiled::new(expression, &process.namespaces.in_scope(scope), crate::xml::XPathRole::Expression);
+        let view = super::state::View { deployed: &deployed, state: live.instance.shared_mut(), env };
+        crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
+    }
+
     /// The instance in words: tasklets, variables, open receives, timers, trace.
     pub fn inspect(&self, id: InstanceId) -> Option<super::inspect::InstanceReport> {
         let live = self.instances.get(&id)?;
@@ -611,6 +656,92 @@ impl Engine {
     /// When the next timer of any instance is due (`None`: no timer).
     pub fn next_timer(&self) -> Option<Timestamp> {
         self.timers.first().map(|(due, _)| Timestamp(*due))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// For debuggers (the REPL): breakpoints, single steps, the clock moved back
+
+impl Engine {
+    /// Deploys a process that can stop at breakpoints ([`Engine::set_breakpoints`]); its observer,
+    /// if any, is replaced.
+    pub fn deploy_debuggable(&mut self, mut deployed: Deployed) -> ProcessId {
+        let breakpoints = Arc::new(Breakpoints::default());
+        deployed.observer = Some(breakpoints.clone());
+        let id = self.deploy_compiled(deployed);
+        self.breakpoints.insert(id, breakpoints);
+        id
+    }
+
+    /// Stops instances of `process` before any of `activities` starts; false when the process was
+    /// not deployed with [`Engine::deploy_debuggable`].
+    pub fn set_breakpoints(&mut self, process: ProcessId, activities: std::collections::BTreeSet<ActivityId>) -> bool {
+        match self.breakpoints.get(&process) {
+            Some(breakpoints) => {
+                breakpoints.set(activities);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The instances stopped at a breakpoint, with the activity they stopped before.
+    pub fn paused(&self) -> impl Iterator<Item = (InstanceId, ActivityId)> + '_ {
+        self.paused.iter().map(|(id, activity)| (*id, *activity))
+    }
+
+    /// Runs every instance stopped at a breakpoint on, until idle or its next breakpoint.
+    pub fn resume(&mut self) -> Vec<InstanceId> {
+        let paused: Vec<InstanceId> = std::mem::take(&mut self.paused).into_keys().collect();
+        for id in &paused {
+            self.run_instance(*id);
+        }
+        paused
+    }
+
+    /// Runs one tasklet step of an instance (timers due on the clock fire first when nothing else
+    /// can run) and says what it changed; `None`: no such instance. In a process deployed with
+    /// [`Engine::deploy_debuggable`] the step ends before the next activity starts, and the instance
+    /// stays stopped there (as at a breakpoint) until stepped, resumed or woken.
+    pub fn step(&mut self, id: InstanceId) -> Option<StepReport> {
+        let before = self.inspect(id)?;
+        self.paused.remove(&id);
+        let stepping = self.instances.get(&id).and_then(|l| self.breakpoints.get(&l.process)).cloned();
+        if let Some(breakpoints) = &stepping {
+            breakpoints.set_stepping(true);
+        }
+        let outcome = self.run_instance_for(id, 1);
+        if let Some(breakpoints) = &stepping {
+            breakpoints.set_stepping(false);
+        }
+        let after = self.inspect(id)?;
+        let mut changed: Vec<TaskletChange> = Vec::new();
+        for old in &before.tasklets {
+            let new = after.tasklets.iter().find(|t| t.id == old.id);
+            if new != Some(old) {
+                changed.push(TaskletChange { before: Some(old.clone()), after: new.cloned() });
+            }
+        }
+        for new in after.tasklets.iter().filter(|t| !before.tasklets.iter().any(|old| old.id == t.id)) {
+            changed.push(TaskletChange { before: None, after: Some(new.clone()) });
+        }
+        let live = self.instances.get(&id)?;
+        let deployed = self.processes.get(live.process.0)?;
+        let trace = &live.instance.shared().trace;
+        // the trace is a bounded queue: once full, a step's completions are not counted
+        let grown = trace.len().saturating_sub(before.trace.len());
+        Some(StepReport {
+            changed,
+            completed: trace.iter().skip(trace.len().saturating_sub(grown)).map(|a| deployed.activity_report(*a)).collect(),
+            idle: outcome != RunOutcome::BudgetExhausted,
+            paused_at: self.paused.get(&id).map(|a| deployed.activity_report(*a)),
+        })
+    }
+
+    /// Sets the virtual clock to `to`, also back in time: a debugger restoring instances from
+    /// checkpoints taken earlier moves the clock back with them.
+    pub fn set_clock(&mut self, to: Timestamp) {
+        self.clock = VirtualClock::new(to);
     }
 }
 

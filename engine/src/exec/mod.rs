@@ -19,6 +19,7 @@
 //! [`engine::Engine`] is the facade the command line, the REPL, the language server and `serve` use.
 
 pub mod activities;
+pub mod debug;
 pub mod deploy;
 pub mod engine;
 pub mod fit;
@@ -207,7 +208,13 @@ impl Program for Deployed {
             }
             input = Input::None;
             match act {
-                Act::Push(child) => cx.push(child),
+                Act::Push(child) => {
+                    let pause = self.observer.as_ref().is_some_and(|o| o.pause_before(child.activity));
+                    cx.push(child);
+                    if pause {
+                        return Step::Continue;
+                    }
+                }
                 Act::Yield => return Step::Yield,
                 Act::Block(op) => return Step::Block(op),
                 Act::Choose(ops) => return Step::Choose(ops),

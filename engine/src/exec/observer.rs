@@ -17,4 +17,10 @@ pub trait Observer: Send + Sync {
     /// invoke's partner fault, a flow taking a branch's fault). When `activity` is
     /// [`PROCESS`](super::PROCESS), the fault ends the instance.
     fn faulted(&self, _activity: ActivityId, _fault: &Fault, _passed_on: bool) {}
+
+    /// Asked as a parent activity starts its child `activity`: true stops the tasklet's step right
+    /// there, the child not started yet (a debugger's breakpoint, [`super::debug::Breakpoints`]).
+    fn pause_before(&self, _activity: ActivityId) -> bool {
+        false
+    }
 }

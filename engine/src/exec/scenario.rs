@@ -382,34 +382,17 @@ impl Runner<'_> {
         }
     }
 
-    /// The message parts of a SOAP body as the operation's binding puts them on the wire (an rpc
-    /// wrapper holds one accessor per part; a document body is the parts).
     fn unwrap_body(&self, partner_link: &str, operation: &str, my_role: bool, body: XmlElement) -> Vec<XmlElement> {
-        match self.binding(partner_link, operation, my_role) {
-            Some(op) => soap::request_parts(&op, std::slice::from_ref(&body)),
+        match self.engine.process(self.process) {
+            Some(deployed) => body_parts(deployed, partner_link, operation, my_role, body),
             None => vec![body],
         }
     }
 
-    fn binding(&self, partner_link: &str, operation: &str, my_role: bool) -> Option<soap::BoundOperation> {
-        let deployed = self.engine.process(self.process)?;
-        let decl = deployed.partner_link_decl(partner_link)?;
-        let port_type = if my_role { decl.my_port_type.as_ref()? } else { decl.partner_port_type.as_ref()? };
-        soap::operation_binding(&deployed.unit.definitions, port_type, operation)
-    }
-
-    /// A message as its operation's binding puts it on the wire (for comparing with the XML a
-    /// scenario expects).
     fn wire(&self, partner_link: &str, operation: &str, my_role: bool, response: bool, message: &Message) -> Message {
-        match self.binding(partner_link, operation, my_role) {
-            Some(op) if op.style == soap::Style::Rpc => {
-                let mut wire = Message::new(message.message_type.clone());
-                for (i, element) in soap::message_body(&op, message, response).into_iter().enumerate() {
-                    wire.set_part(&format!("body{i}"), element);
-                }
-                wire
-            }
-            _ => message.clone(),
+        match self.engine.process(self.process) {
+            Some(deployed) => wire_message(deployed, partner_link, operation, my_role, response, message),
+            None => message.clone(),
         }
     }
 
@@ -530,8 +513,46 @@ fn compare_xml(what: &str, expected: &str, message: &Message, out: &mut StepRepo
     }
 }
 
+/// The message parts of a SOAP body as the operation's binding puts them on the wire (an rpc
+/// wrapper holds one accessor per part; a document body is the parts). `my_role`: an operation the
+/// process offers, else one of its partners'.
+pub fn body_parts(deployed: &super::Deployed, partner_link: &str, operation: &str, my_role: bool, body: XmlElement) -> Vec<XmlElement> {
+    match binding(deployed, partner_link, operation, my_role) {
+        Some(op) => soap::request_parts(&op, std::slice::from_ref(&body)),
+        None => vec![body],
+    }
+}
+
+fn binding(deployed: &super::Deployed, partner_link: &str, operation: &str, my_role: bool) -> Option<soap::BoundOperation> {
+    let decl = deployed.partner_link_decl(partner_link)?;
+    let port_type = if my_role { decl.my_port_type.as_ref()? } else { decl.partner_port_type.as_ref()? };
+    soap::operation_binding(&deployed.unit.definitions, port_type, operation)
+}
+
+/// A message as its operation's binding puts it on the wire (for comparing with the XML a
+/// scenario expects, for showing it).
+pub fn wire_message(
+    deployed: &super::Deployed,
+    partner_link: &str,
+    operation: &str,
+    my_role: bool,
+    response: bool,
+    message: &Message,
+) -> Message {
+    match binding(deployed, partner_link, operation, my_role) {
+        Some(op) if op.style == soap::Style::Rpc => {
+            let mut wire = Message::new(message.message_type.clone());
+            for (i, element) in soap::message_body(&op, message, response).into_iter().enumerate() {
+                wire.set_part(&format!("body{i}"), element);
+            }
+            wire
+        }
+        _ => message.clone(),
+    }
+}
+
 /// A QName written with the process's namespace prefixes (`prefix:local`), or `{ns}local`.
-fn resolve_qname(deployed: &super::Deployed, text: &str) -> QName {
+pub fn resolve_qname(deployed: &super::Deployed, text: &str) -> QName {
     let text = text.trim();
     if let Some(rest) = text.strip_prefix('{') {
         if let Some((ns, local)) = rest.split_once('}') {

@@ -131,6 +131,15 @@ impl HttpPartners {
     }
 }
 
+/// One call of a partner at `address`, outside any server (the REPL's `mock ... forward URL`): the
+/// same request, and the same faults for every way the partner fails, as a served instance's call.
+pub async fn call_once(deployed: &Deployed, invocation: &Invocation, address: &str, timeout: Duration) -> Result<Message, Fault> {
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    tokio::time::timeout(timeout, call(&client, deployed, invocation, Some(address))).await.unwrap_or_else(|_| {
+        Err(fault("timeout", format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs())))
+    })
+}
+
 /// The SOAP binding of the partner's operation: from the WSDL port of the partner role's port type.
 fn binding(deployed: &Deployed, partner_link: &str, operation_name: &str) -> Option<BoundOperation> {
     let port_type = deployed.partner_link_decl(partner_link)?.partner_port_type.as_ref()?;
