@@ -9,7 +9,6 @@ use super::help::COMMANDS;
 use super::session::Session;
 
 /// Which operations of a partner link to offer.
-#[allow(dead_code)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Roles {
     /// What the process offers (send, template).
@@ -19,8 +18,6 @@ enum Roles {
     Both,
 }
 
-// The terminal's line editor (its rustyline helper) is what calls this; until it does, only tests.
-#[allow(dead_code)]
 impl Session {
     /// Where the word being completed starts in `line`, and the candidates that replace it (the
     /// cursor at byte `pos`).
@@ -113,7 +110,6 @@ impl Session {
     }
 }
 
-#[allow(dead_code)]
 /// Files and folders whose path starts with `typed` (folders end with `/`).
 fn paths(typed: &str) -> Vec<String> {
     let (folder, prefix) = match typed.rfind('/') {

@@ -8,11 +8,14 @@ mod command;
 mod complete;
 mod help;
 mod session;
+mod terminal;
 mod xml_text;
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use bpel_engine::exec::time::date_time;
 
@@ -84,7 +87,7 @@ pub fn run(args: ReplArgs) -> ExitCode {
     }
     match script {
         Some(bytes) => run_script(&mut session, &String::from_utf8_lossy(&bytes), args.keep_going),
-        None => interactive(&mut session),
+        None => interactive(session),
     }
 }
 
@@ -163,15 +166,28 @@ fn run_script(session: &mut Session, script: &str, keep_going: bool) -> ExitCode
     }
 }
 
-fn interactive(session: &mut Session) -> ExitCode {
-    let mut editor = match rustyline::DefaultEditor::new() {
+fn interactive(session: Session) -> ExitCode {
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .max_history_size(10_000)
+        .and_then(|builder| Ok(builder.build()));
+    let editor = config.and_then(rustyline::Editor::<terminal::ReplHelper, rustyline::history::DefaultHistory>::with_config);
+    let mut editor = match editor {
         Ok(editor) => editor,
         Err(error) => {
             eprintln!("error: cannot start the line editor: {error}");
             return ExitCode::from(2);
         }
     };
-    println!("bpel REPL: `help` lists the commands, `quit` (or Ctrl-D) leaves");
+    let session = Rc::new(RefCell::new(session));
+    editor.set_helper(Some(terminal::ReplHelper::new(session.clone())));
+    let history = terminal::history_file();
+    if let Some(path) = &history {
+        // a first session has no history yet
+        let _ = editor.load_history(path);
+    }
+    println!("bpel REPL: `help` lists the commands, Tab completes, `quit` (or Ctrl-D) leaves");
     loop {
         let mut text = match editor.readline("bpel> ") {
             Ok(line) => line,
@@ -196,12 +212,16 @@ fn interactive(session: &mut Session) -> ExitCode {
             continue;
         }
         let _ = editor.add_history_entry(text.as_str());
+        if let Some(path) = &history {
+            save_history(&mut editor, path);
+        }
         let result = if takes_body(&text) && xml_text::unfinished(&text) {
             Err(ReplError::UnclosedBody { line: 1 })
         } else {
+            let mut session = session.borrow_mut();
             command::parse(&text).and_then(|command| command.map_or(Ok(Flow::Continue), |c| session.execute(c, &text)))
         };
-        print!("{}", session.take_output());
+        print!("{}", session.borrow_mut().take_output());
         let _ = std::io::stdout().flush();
         match result {
             Ok(Flow::Quit) => break,
@@ -210,6 +230,16 @@ fn interactive(session: &mut Session) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Keeps the history after every command, so a REPL that is killed loses nothing of it.
+fn save_history<H: rustyline::Helper>(editor: &mut rustyline::Editor<H, rustyline::history::DefaultHistory>, path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(error) = editor.save_history(path) {
+        eprintln!("warning: cannot keep the history in {}: {error}", path.display());
+    }
 }
 
 #[cfg(test)]

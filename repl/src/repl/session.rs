@@ -148,22 +148,18 @@ impl Session {
     }
 
     /// The names of the loaded processes.
-    #[allow(dead_code)] // for completion
     pub fn process_names(&self) -> impl Iterator<Item = &str> {
         self.processes.iter().map(|p| p.name.as_str())
     }
 
-    #[allow(dead_code)] // for completion
     pub(super) fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    #[allow(dead_code)] // for completion
     pub(super) fn current(&self) -> Option<InstanceId> {
         self.current
     }
 
-    #[allow(dead_code)] // for completion
     pub(super) fn deployed(&self) -> impl Iterator<Item = (&str, &Deployed)> {
         self.processes.iter().filter_map(|p| Some((p.name.as_str(), self.engine.process(p.id)?)))
     }
