@@ -55,7 +55,7 @@ impl Pane {
     /// The line the cursor is on, as shown.
     fn prompt_line(&self) -> String {
         let screen = self.screen();
-        screen.lines().filter(|line| line.starts_with("bpel>")).last().unwrap_or_default().trim_end().to_string()
+        screen.lines().rev().find(|line| line.starts_with("bpel>")).unwrap_or_default().trim_end().to_string()
     }
 
     fn wait_for(&self, text: &str) {

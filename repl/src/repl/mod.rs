@@ -171,7 +171,7 @@ fn interactive(session: Session) -> ExitCode {
         .auto_add_history(false)
         .completion_type(rustyline::CompletionType::List)
         .max_history_size(10_000)
-        .and_then(|builder| Ok(builder.build()));
+        .map(|builder| builder.build());
     let editor = config.and_then(rustyline::Editor::<terminal::ReplHelper, rustyline::history::DefaultHistory>::with_config);
     let mut editor = match editor {
         Ok(editor) => editor,
