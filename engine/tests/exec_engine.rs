@@ -178,3 +178,55 @@ fn a_partner_answer_that_is_not_valid_is_invalid_variables_at_the_invoke() {
         assert!(fault.to_string().contains("ApprovalResponse") && fault.to_string().contains(says), "{fault}");
     }
 }
+
+/// An idle instance leaves memory and keeps what finds it again: a message for it (by correlation)
+/// is answered with `Evicted` and nothing is taken until its host restores it; its timer is listed
+/// as due; one that waits for a partner's answer stays.
+#[test]
+fn an_evicted_instance_is_found_by_its_message_and_by_its_timer() {
+    let payment = || {
+        XmlElement::parse(&format!(
+            r#"<s:confirmPayment xmlns:s="{SHOP}"><s:orderId>7</s:orderId><s:paymentReference>P</s:paymentReference></s:confirmPayment>"#
+        ))
+        .unwrap()
+    };
+    // by its message
+    let (mut engine, process, instance) = waiting_order();
+    let saved = engine.checkpoint(instance).unwrap().unwrap();
+    assert!(engine.evict(instance));
+    assert!(engine.is_evicted(instance) && engine.instance(instance).is_none());
+    assert_eq!(engine.send(process, "customer", "confirmPayment", &[payment()]), Err(SendError::Evicted(instance)));
+    assert_eq!(engine.restore(process, Some(instance), &saved).unwrap(), instance);
+    assert!(!engine.is_evicted(instance));
+    let (reached, _) = engine.send(process, "customer", "confirmPayment", &[payment()]).unwrap();
+    assert_eq!(reached, instance, "the same instance, by correlation");
+    engine.advance(3600 * 1000);
+    assert_eq!(engine.drain_invocations().len(), 1, "the notifier hears of the payment");
+
+    // by its timer: the three-day alarm
+    let (mut engine, process, instance) = waiting_order();
+    let saved = engine.checkpoint(instance).unwrap().unwrap();
+    assert!(engine.evict(instance));
+    let three_days = engine.now().0 + 3 * 24 * 3600 * 1000;
+    assert!(engine.evicted_due(bpel_engine::runtime::Timestamp(three_days - 1)).is_empty());
+    assert_eq!(engine.evicted_due(bpel_engine::runtime::Timestamp(three_days)), vec![instance]);
+    // moving the clock without giving it back runs nothing and keeps its timer
+    engine.advance(3 * 24 * 3600 * 1000);
+    assert!(engine.drain_invocations().is_empty());
+    assert_eq!(engine.evicted_due(engine.now()), vec![instance]);
+    engine.restore(process, Some(instance), &saved).unwrap();
+    engine.advance(0);
+    let calls = engine.drain_invocations();
+    assert_eq!(calls.len(), 1, "the alarm fired once the instance was back");
+    assert!(format!("{:?}", calls[0].message).contains("cancelled"), "the order was cancelled: {calls:?}");
+
+    // waiting for a partner's answer: stays
+    let mut engine = Engine::new();
+    let process = engine.deploy(&example("order-approval/order-approval.bpel")).unwrap();
+    let order = XmlElement::parse(&format!(
+        r#"<o:order xmlns:o="{ORDER}"><o:id>X-1</o:id><o:customer>Max</o:customer><o:amount>5000</o:amount></o:order>"#
+    ))
+    .unwrap();
+    let (waiting, _) = engine.send(process, "client", "submitOrder", &[order]).unwrap();
+    assert!(!engine.evict(waiting), "it owes its client a reply and waits for the approver");
+}

@@ -66,6 +66,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "LINK=SECONDS")]
     partner_timeout: Vec<String>,
 
+    /// Seconds an instance may wait for a message or a timer before it leaves memory (the store
+    /// keeps it; its message or timer reads it back). Without it, instances stay in memory.
+    #[arg(long, value_name = "SECONDS", conflicts_with = "in_memory", value_parser = clap::value_parser!(u64).range(1..))]
+    idle_evict: Option<u64>,
+
     /// What the server logs on stderr, from the most to the least severe level shown. Without it:
     /// errors and warnings, as plain lines.
     #[arg(long, value_name = "LEVEL")]
@@ -156,6 +161,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     config.invoke_timeout = Duration::from_secs(args.invoke_timeout.max(1));
     config.partner_timeouts = partner_timeouts;
+    config.idle_evict = args.idle_evict.map(Duration::from_secs);
     let running = match server::start(config) {
         Ok(running) => running,
         Err(error) => {

@@ -131,3 +131,57 @@ fn instances_survive_kill_9() {
     assert!(!third.output().contains("recovered"), "{}", third.output());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--idle-evict`: instances that wait leave memory (the admin list says they are in the store);
+/// a payment reads its instance back by correlation, and an instance nobody pays is read back by
+/// its timer (due seconds after it left memory) and cancelled; each notice exactly once.
+#[test]
+fn idle_instances_leave_memory_and_come_back_for_their_message_or_timer() {
+    let dir = temp_dir("evict");
+    quick_shop(&dir);
+    let store = dir.join("store.redb");
+    let (notifier_port, notices) = notifier();
+    let partner = format!("notifier=http://127.0.0.1:{notifier_port}/notifier");
+    let (dir_s, store_s) = (dir.display().to_string(), store.display().to_string());
+    let args = [
+        dir_s.as_str(),
+        "--port",
+        "0",
+        "--store",
+        &store_s,
+        "--shards",
+        "2",
+        "--partner",
+        &partner,
+        "--idle-evict",
+        "1",
+        "--admin-token",
+        "t0k",
+    ];
+    let server = Server::start(&args);
+    let ids: Vec<String> = (1..=6).map(|i| format!("e{i}")).collect();
+    for id in &ids {
+        assert_eq!(place(&server, id), 200, "order {id} acknowledged");
+    }
+    let list = |server: &Server| {
+        let answer = support::request(server.port, "GET", "/admin/instances", &[("Authorization", "Bearer t0k")], "");
+        assert_eq!(answer.status, 200, "{answer:?}");
+        answer.body
+    };
+    let all_out = eventually(Duration::from_secs(3), || list(&server).matches("idle: in the store").count() == 6);
+    assert!(all_out, "every waiting instance left memory within its idle second and the sweep: {}", list(&server));
+    // e1..e3 are paid: each payment reads its instance back; e4..e6 are cancelled by their timers
+    for id in &ids[..3] {
+        assert_eq!(pay(&server, id), 202, "payment of {id} reaches its evicted instance");
+    }
+    let all_told = eventually(Duration::from_secs(20), || notices.lock().unwrap().len() == 6);
+    let told = notices.lock().unwrap().clone();
+    assert!(all_told, "notices: {told:?}\nserver:\n{}", server.output());
+    for (i, id) in ids.iter().enumerate() {
+        let expected = if i < 3 { "paid" } else { "cancelled" };
+        assert_eq!(told.get(id), Some(&vec![expected.to_string()]), "order {id}: exactly one `{expected}` notice; all: {told:?}");
+    }
+    let all_ended = eventually(Duration::from_secs(5), || !list(&server).contains("\"id\""));
+    assert!(all_ended, "every instance ended: {}", list(&server));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -68,6 +68,11 @@ pub enum SendError {
     Correlation(Fault),
     #[error("the request does not fit the input of `{operation}`: {why}")]
     WrongMessage { operation: String, why: String },
+    /// The message is for an instance that was evicted from memory ([`Engine::evict`]): the host
+    /// restores it from its store ([`Engine::restore`] with its id) and sends the message again.
+    /// Nothing of the message was taken.
+    #[error("the message is for instance {0}, which is in the store, not in memory")]
+    Evicted(InstanceId),
 }
 
 /// One instance and what it belongs to.
@@ -129,6 +134,10 @@ pub struct Engine {
     invocations: Vec<Invocation>,
     /// For every open exchange, the instance it belongs to.
     exchanges: BTreeMap<ExchangeId, InstanceId>,
+    /// Instances taken out of memory while idle, with their process: their correlation values and
+    /// timer stay indexed here, their state is the host's to keep (a durable store) and to give
+    /// back with [`Engine::restore`] when a message or their timer wakes them.
+    evicted: BTreeMap<InstanceId, ProcessId>,
     /// Checkpoint and restore every instance after every step (a test mode proving that a
     /// checkpoint anywhere loses nothing).
     pub checkpoint_every_step: bool,
@@ -171,6 +180,7 @@ impl Engine {
             replies: Vec::new(),
             invocations: Vec::new(),
             exchanges: BTreeMap::new(),
+            evicted: BTreeMap::new(),
             checkpoint_every_step: false,
             checkpoint_failures: Vec::new(),
             checkpoint_round_trips: 0,
@@ -250,6 +260,9 @@ impl Engine {
             return Err(SendError::WrongMessage { operation: operation_name.to_string(), why });
         }
         let target = self.route(process, &deployed, partner_link, operation_name, &message)?;
+        if let Some(id) = target.filter(|id| self.evicted.contains_key(id)) {
+            return Err(SendError::Evicted(id));
+        }
         let exchange = ExchangeId(self.next_exchange);
         self.next_exchange += 1;
         let id = match target {
@@ -383,14 +396,53 @@ impl Engine {
     /// Runs the instances whose timers are due.
     fn run_due(&mut self) {
         let now = self.clock.now().0;
-        while let Some(&(due, id)) = self.timers.first() {
-            if due > now {
-                break;
-            }
-            self.timers.pop_first();
+        // an evicted instance's timer waits until its host gives the instance back (see `evicted_due`)
+        while let Some(&(due, id)) = self.timers.iter().take_while(|(due, _)| *due <= now).find(|(_, id)| !self.evicted.contains_key(id)) {
+            self.timers.remove(&(due, id));
             self.timer_of.remove(&id);
             self.run_instance(id);
         }
+    }
+
+    /// Takes an idle instance out of memory, keeping what finds it again: its correlation values
+    /// and its timer. Only an instance that waits for nothing but messages and timers can go (not
+    /// one that is running, stopped at a breakpoint, owes a reply to an open request or waits for a
+    /// partner's answer): its host must have saved it as it is now, and gives it back with
+    /// [`Engine::restore`] when [`Engine::send`] answers [`SendError::Evicted`] or its timer is due
+    /// ([`Engine::evicted_due`]). Whether it went.
+    pub fn evict(&mut self, id: InstanceId) -> bool {
+        let Some(live) = self.instances.get(&id) else { return false };
+        let instance = &live.instance;
+        let idle = instance.status() == InstanceStatus::Running
+            && instance.runnable() == 0
+            && instance.shared().exchanges.is_empty()
+            && !self.paused.contains_key(&id)
+            && instance
+                .tasklets()
+                .all(|tasklet| !instance.awaiting(tasklet.id).iter().any(|wait| matches!(wait, crate::runtime::Awaiting::Answer(_))));
+        if !idle {
+            return false;
+        }
+        let process = live.process;
+        self.instances.remove(&id);
+        self.evicted.insert(id, process);
+        true
+    }
+
+    /// Whether an instance is out of memory ([`Engine::evict`]).
+    pub fn is_evicted(&self, id: InstanceId) -> bool {
+        self.evicted.contains_key(&id)
+    }
+
+    /// The evicted instances, with their processes.
+    pub fn evicted(&self) -> impl Iterator<Item = (InstanceId, ProcessId)> + '_ {
+        self.evicted.iter().map(|(id, process)| (*id, *process))
+    }
+
+    /// The evicted instances whose timer is due at `now`: a host restores them before it moves
+    /// the clock there.
+    pub fn evicted_due(&self, now: Timestamp) -> Vec<InstanceId> {
+        self.timers.iter().take_while(|(due, _)| *due <= now.0).map(|(_, id)| *id).filter(|id| self.evicted.contains_key(id)).collect()
     }
 
     /// Runs every instance until it is idle or ended.
@@ -537,6 +589,7 @@ impl Engine {
     /// Drops an instance (ended, or terminated by an administrator).
     pub fn remove(&mut self, id: InstanceId) -> Option<Live> {
         self.drop_from_index(id);
+        self.evicted.remove(&id);
         self.paused.remove(&id);
         if let Some(due) = self.timer_of.remove(&id) {
             self.timers.remove(&(due, id));
@@ -590,6 +643,7 @@ impl Engine {
         }
         self.skip_ids_through(id.0);
         self.drop_from_index(id);
+        self.evicted.remove(&id);
         self.paused.remove(&id);
         self.instances.insert(id, Live { process, instance });
         self.index_instance(id);

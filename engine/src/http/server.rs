@@ -50,6 +50,9 @@ pub struct ServeConfig {
     pub invoke_timeout: Duration,
     /// Partner link name → how long its calls wait, for every process.
     pub partner_timeouts: BTreeMap<String, Duration>,
+    /// An instance that waits this long for a message or a timer leaves memory (it is in the
+    /// store) and is read back when one comes. `None`: instances stay in memory. Needs a store.
+    pub idle_evict: Option<Duration>,
 }
 
 /// How long a partner call waits by default.
@@ -71,6 +74,7 @@ impl ServeConfig {
             request_timeout: Duration::from_secs(60),
             invoke_timeout: DEFAULT_INVOKE_TIMEOUT,
             partner_timeouts: BTreeMap::new(),
+            idle_evict: None,
         }
     }
 }
@@ -284,7 +288,10 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
     ));
     let mut threads = Vec::new();
     for (index, (engine, commands)) in engines.into_iter().zip(receivers).enumerate() {
-        let shard = Shard::new(index, engine, commands, store.clone(), router.clone(), partners.clone() as Arc<dyn Partners>);
+        let mut shard = Shard::new(index, engine, commands, store.clone(), router.clone(), partners.clone() as Arc<dyn Partners>);
+        if store.durable() {
+            shard.evict_after(config.idle_evict);
+        }
         let thread = std::thread::Builder::new().name(format!("bpel-shard-{index}")).spawn(move || shard.run());
         match thread {
             Ok(thread) => threads.push(thread),

@@ -9,7 +9,7 @@
 //! dropped), and the partner answers it applied are applied again in the next batches. A shard
 //! whose store cannot give its instances back stops, and answers everything after with the reason.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use super::router::Router;
 use crate::exec::inspect::{InstanceOverview, InstanceReport};
-use crate::exec::{Engine, InstanceId, Invocation, ProcessId, RequestId};
+use crate::exec::{Engine, InstanceId, Invocation, ProcessId, RequestId, SendError};
 use crate::fault::Fault;
 use crate::runtime::{Clock, ExchangeId, SystemClock};
 use crate::store::{Batch, SavedCall, SavedInstance, Store};
@@ -114,6 +114,12 @@ pub struct Shard {
     /// The last batch could not be made durable: timers wait a little before they fire again, so
     /// that a broken store is not hammered.
     failing: bool,
+    /// Idle instances leave memory after this long (`--idle-evict`; only over a durable store).
+    idle_evict: Option<Duration>,
+    /// When each instance in memory last ran, while `idle_evict` is set.
+    last_active: HashMap<InstanceId, Instant>,
+    /// When idle instances were last looked for.
+    last_sweep: Instant,
 }
 
 /// At most this many commands make one batch (one store commit).
@@ -198,7 +204,86 @@ impl Shard {
         router: Arc<Router>,
         partners: Arc<dyn Partners>,
     ) -> Shard {
-        Shard { index, engine, commands, store, router, partners, pending: BTreeMap::new(), retry: Vec::new(), failing: false }
+        Shard {
+            index,
+            engine,
+            commands,
+            store,
+            router,
+            partners,
+            pending: BTreeMap::new(),
+            retry: Vec::new(),
+            failing: false,
+            idle_evict: None,
+            last_active: HashMap::new(),
+            last_sweep: Instant::now(),
+        }
+    }
+
+    /// Lets instances that wait for a message or a timer leave memory after `idle` (the store
+    /// keeps them; the shard reads one back when its message or timer comes).
+    pub fn evict_after(&mut self, idle: Option<Duration>) {
+        self.idle_evict = idle;
+        let now = Instant::now();
+        self.last_active = match idle {
+            Some(_) => self.engine.instances().map(|(id, _)| (id, now)).collect(),
+            None => HashMap::new(),
+        };
+    }
+
+    /// How often idle instances are looked for.
+    fn sweep_every(&self) -> Option<Duration> {
+        self.idle_evict.map(|idle| idle.clamp(Duration::from_millis(100), Duration::from_secs(1)))
+    }
+
+    /// Reads an evicted instance back from the store into the engine.
+    fn wake(&mut self, id: InstanceId) -> Result<(), String> {
+        let saved = self.store.load(id.0).map_err(|e| e.to_string())?.ok_or_else(|| format!("the store does not hold instance {id}"))?;
+        let process = self
+            .engine
+            .evicted()
+            .find(|(evicted, _)| *evicted == id)
+            .map(|(_, process)| process)
+            .ok_or_else(|| format!("instance {id} is not out of memory"))?;
+        self.engine.restore(process, Some(id), &saved.checkpoint).map_err(|e| e.to_string())?;
+        self.last_active.insert(id, Instant::now());
+        Ok(())
+    }
+
+    /// After a committed batch: the instances it touched are active now (those that ended are
+    /// forgotten); those idle for longer than `idle_evict` leave memory (the store holds them as
+    /// they are, since every change is committed with its batch).
+    fn evict_idle(&mut self, touched: &[InstanceId]) {
+        let (Some(idle), Some(every)) = (self.idle_evict, self.sweep_every()) else { return };
+        let now = Instant::now();
+        for id in touched {
+            if self.engine.instance(*id).is_some() {
+                self.last_active.insert(*id, now);
+            } else {
+                self.last_active.remove(id);
+            }
+        }
+        if now.duration_since(self.last_sweep) < every {
+            return;
+        }
+        self.last_sweep = now;
+        let idle_ones: Vec<InstanceId> =
+            self.last_active.iter().filter(|(_, since)| now.duration_since(**since) >= idle).map(|(id, _)| *id).collect();
+        let mut evicted = 0;
+        for id in idle_ones {
+            if self.engine.evict(id) {
+                self.last_active.remove(&id);
+                evicted += 1;
+            } else if self.engine.instance(id).is_some() {
+                // busy (a partner's answer, a reply it owes): looked at again after another idle time
+                self.last_active.insert(id, now);
+            } else {
+                self.last_active.remove(&id);
+            }
+        }
+        if evicted > 0 {
+            tracing::debug!("shard {}: {evicted} idle instance(s) left memory", self.index);
+        }
     }
 
     /// Runs until [`Command::Stop`], until every sender is gone, or until the shard's instances
@@ -215,6 +300,9 @@ impl Shard {
             }
             if !self.retry.is_empty() {
                 wait = wait.min(RETRY_PAUSE);
+            }
+            if let Some(every) = self.sweep_every() {
+                wait = wait.min(every);
             }
             let mut commands = std::mem::take(&mut self.retry);
             match self.commands.recv_timeout(wait) {
@@ -236,7 +324,15 @@ impl Shard {
 
     /// One batch: apply, commit, then let the effects out. False when the shard must stop.
     fn batch(&mut self, commands: Vec<(Option<Instant>, Command)>) -> bool {
-        self.engine.advance_to(SystemClock.now());
+        let now = SystemClock.now();
+        for id in self.engine.evicted_due(now) {
+            if let Err(why) = self.wake(id) {
+                // its timer stays due: tried again after a pause
+                tracing::error!("shard {}: instance {id} cannot be read back from the store for its timer: {why}", self.index);
+                self.failing = true;
+            }
+        }
+        self.engine.advance_to(now);
         let durable = self.store.durable();
         let mut work = Work::default();
         let mut go_on = true;
@@ -248,7 +344,17 @@ impl Shard {
                         .process(process)
                         .and_then(|d| crate::exec::messages::operation(d, &partner_link, &operation, true))
                         .is_some_and(|op| op.output.is_none());
-                    match self.engine.send(process, &partner_link, &operation, &body) {
+                    let mut sent = self.engine.send(process, &partner_link, &operation, &body);
+                    if let Err(SendError::Evicted(id)) = sent {
+                        sent = match self.wake(id) {
+                            Ok(()) => self.engine.send(process, &partner_link, &operation, &body),
+                            Err(why) => {
+                                tracing::error!("shard {}: instance {id} cannot be read back from the store: {why}", self.index);
+                                Err(SendError::Evicted(id))
+                            }
+                        };
+                    }
+                    match sent {
                         Ok((_, exchange)) if !one_way => {
                             self.pending.insert(exchange, respond);
                             work.opened.push(exchange);
@@ -367,6 +473,7 @@ impl Shard {
         for call in calls {
             self.partners.call(self.index, call);
         }
+        self.evict_idle(&touched);
         go_on
     }
 
@@ -447,6 +554,15 @@ impl Shard {
                         let overview = self.engine.process(live.process)?.overview(&live.instance, self.engine.now());
                         Some(InstanceSummary { id: id.0, overview })
                     })
+                    .chain(self.engine.evicted().filter_map(|(id, process)| {
+                        let overview = InstanceOverview {
+                            process: self.engine.process(process)?.name().to_string(),
+                            status: crate::runtime::InstanceStatus::Running,
+                            summary: "idle: in the store, read back on its next message or timer".to_string(),
+                            waiting: Vec::new(),
+                        };
+                        Some(InstanceSummary { id: id.0, overview })
+                    }))
                     .collect();
                 let _ = respond.send(list);
             }
@@ -478,6 +594,13 @@ impl Shard {
     }
 
     fn admin(&mut self, admin: Admin, work: &mut Work) {
+        if let Admin::Inspect(id, _) | Admin::Checkpoint(id, _) | Admin::Terminate(id, _) = &admin {
+            if self.engine.is_evicted(*id) {
+                if let Err(why) = self.wake(*id) {
+                    tracing::error!("shard {}: instance {id} cannot be read back from the store: {why}", self.index);
+                }
+            }
+        }
         match admin {
             Admin::List(respond) => work.reads.push(Read::List(respond)),
             Admin::Inspect(id, respond) => work.reads.push(Read::Inspect(id, respond)),
