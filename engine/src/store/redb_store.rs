@@ -19,11 +19,16 @@ fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
 
+/// redb's page cache. Its default (1 GiB) is most of what a server holding a million idle
+/// instances out of memory (`--idle-evict`) would keep resident; the shards read instances back
+/// rarely (a message or timer for an evicted one), and write whole batches.
+const CACHE_BYTES: usize = 128 * 1024 * 1024;
+
 impl RedbStore {
     /// Opens the store at `path`, creating it if it does not exist.
     pub fn open(path: &Path) -> Result<RedbStore, StoreError> {
         let open = |message: String| StoreError::Open { path: path.display().to_string(), message };
-        let db = Database::create(path).map_err(|e| open(e.to_string()))?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| open(e.to_string()))?;
         // both tables exist from the start, so that reads never meet a missing table
         let txn = db.begin_write().map_err(|e| open(e.to_string()))?;
         txn.open_table(INSTANCES).map_err(|e| open(e.to_string()))?;
