@@ -18,6 +18,11 @@ use crate::resolve::{message_activities, MessageActivity, ProcessDefinitions, Sy
 use crate::span::{Span, Spanned};
 use crate::syntax::{parse_xml, Element, XmlDocument};
 
+/// The rule that reports a QName no imported document defines.
+const UNRESOLVED_DEFINITION: &str = "SA00010";
+/// The rule that reports a variable only an onEvent declares, used outside its scope.
+const VARIABLE_OUTSIDE_ON_EVENT: &str = "SA00095";
+
 /// What an action does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActionKind {
@@ -120,10 +125,11 @@ pub fn rules_in(analysis: &Analysis, range: Span) -> Vec<&'static Rule> {
 /// Markdown for the rules behind the diagnostics of the process at `offset`: each one's code,
 /// summary and why; `None` where no such diagnostic covers the offset.
 pub fn diagnostic_rules_markdown(analysis: &Analysis, offset: usize) -> Option<String> {
-    let rules = rules_in(analysis, Span::empty_at(offset));
-    if rules.is_empty() {
-        return None;
-    }
+    rules_markdown(&rules_in(analysis, Span::empty_at(offset)))
+}
+
+/// Each rule's code, summary and why, as markdown paragraphs; `None` for no rule.
+pub fn rules_markdown(rules: &[&Rule]) -> Option<String> {
     let mut markdown = String::new();
     for rule in rules {
         if !markdown.is_empty() {
@@ -131,7 +137,13 @@ pub fn diagnostic_rules_markdown(analysis: &Analysis, offset: usize) -> Option<S
         }
         let _ = write!(markdown, "**{}**: {}\n\n{}", rule.code, rule.summary, rule.why);
     }
-    Some(markdown)
+    (!markdown.is_empty()).then_some(markdown)
+}
+
+/// Whether an action for the diagnostics touching `range` needs the import candidates: only then
+/// need the caller read the documents beside the process.
+pub fn wants_import_candidates(analysis: &Analysis, range: Span) -> bool {
+    analysis.diagnostics().iter().any(|d| d.file == analysis.unit.file && d.code == UNRESOLVED_DEFINITION && touches(d.span, range))
 }
 
 /// The static-analysis rule a diagnostic reports, if its code is one.
@@ -165,8 +177,7 @@ impl Context<'_> {
 
     /// `<variable name="NAME" .../>` in the innermost scope around an undeclared variable's use.
     fn declare_variable(&self, index: usize, diagnostic: &Diagnostic) -> Option<Action> {
-        // SA00095: a name only an onEvent declares, used outside its scope: undeclared here too
-        if diagnostic.code != codes::UNDECLARED_VARIABLE && diagnostic.code != "SA00095" {
+        if diagnostic.code != codes::UNDECLARED_VARIABLE && diagnostic.code != VARIABLE_OUTSIDE_ON_EVENT {
             return None;
         }
         let reference = self.analysis.symbols.reference_at(diagnostic.span)?;
@@ -269,7 +280,7 @@ impl Context<'_> {
     /// `<import>`s of the candidates that define the namespace of an unresolved QName (SA00010)
     /// the process does not import.
     fn add_imports(&self, index: usize, diagnostic: &Diagnostic, candidates: &[ImportCandidate]) -> Vec<Action> {
-        if diagnostic.code != "SA00010" {
+        if diagnostic.code != UNRESOLVED_DEFINITION {
             return Vec::new();
         }
         let Some((element, value)) = attribute_at(self.root, diagnostic.span) else { return Vec::new() };
