@@ -112,6 +112,66 @@ fn invoke_variables_get_the_input_and_output_messages_in_a_new_variables_of_the_
 }
 
 #[test]
+fn a_process_without_variables_gets_them_after_its_partner_links_set_apart_like_its_siblings() {
+    let (path, text) = example("echo/echo.bpel");
+    let block = "    <variables>\n        <variable name=\"request\" messageType=\"echo:EchoRequest\"/>\n        <variable name=\"response\" messageType=\"echo:EchoResponse\"/>\n    </variables>\n\n";
+    assert!(text.contains(block));
+    let broken = text.replacen(block, "", 1);
+    let analysis = analysed(&path, &broken);
+    let actions = actions_at(&analysis, span_of(&broken, r#"operation="echo" variable="response""#, 0), ActionKind::DeclareVariable, &[]);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let fixed = apply(&broken, &actions[0]);
+    let expected = "    </partnerLinks>\n\n    <variables>\n        <variable name=\"response\" messageType=\"echo:EchoResponse\"/>\n    </variables>\n\n    <sequence";
+    assert!(fixed.contains(expected), "{fixed}");
+    let after = analysed(&path, &fixed);
+    assert!(!after.diagnostics().iter().any(|d| d.message.contains("`response`")), "{:?}", after.diagnostics());
+}
+
+/// The echo example with BPEL's elements written `bpel:NAME`.
+fn prefixed_echo() -> (PathBuf, String) {
+    let (path, text) = example("echo/echo.bpel");
+    let mut text = text.replace(
+        r#"xmlns="http://docs.oasis-open.org/wsbpel/2.0/process/executable""#,
+        r#"xmlns:bpel="http://docs.oasis-open.org/wsbpel/2.0/process/executable""#,
+    );
+    for name in ["process", "import", "partnerLink", "variable", "sequence", "receive", "assign", "copy", "from", "to ", "to>", "reply"] {
+        text = text.replace(&format!("<{name}"), &format!("<bpel:{name}")).replace(&format!("</{name}"), &format!("</bpel:{name}"));
+    }
+    (path, text)
+}
+
+#[test]
+fn empty_and_self_closing_variables_and_prefixed_bpel_elements() {
+    let (path, text) = prefixed_echo();
+    assert_eq!(codes(&analysed(&path, &text)), Vec::<&str>::new(), "{text}");
+    let block_start = text.find("    <bpel:variables>").unwrap();
+    let block_end = text.find("</bpel:variables>").unwrap() + "</bpel:variables>".len();
+    let without_response = |block: &str| {
+        let mut edited = text.clone();
+        edited.replace_range(block_start..block_end, block);
+        edited.replace(r#"operation="echo" variable="request""#, r#"operation="echo" variable="incoming""#)
+    };
+    let expected =
+        "    <bpel:variables>\n        <bpel:variable name=\"incoming\" messageType=\"echo:EchoRequest\"/>\n    </bpel:variables>";
+    for block in ["    <bpel:variables/>", "    <bpel:variables>\n    </bpel:variables>", "    <bpel:variables></bpel:variables>"] {
+        let broken = without_response(block);
+        let analysis = analysed(&path, &broken);
+        let actions = actions_at(&analysis, span_of(&broken, "incoming", 0), ActionKind::DeclareVariable, &[]);
+        assert_eq!(actions.len(), 1, "{block}: {actions:?}");
+        let fixed = apply(&broken, &actions[0]);
+        assert!(fixed.contains(expected), "{block}:\n{fixed}");
+        let after = analysed(&path, &fixed);
+        assert!(!after.diagnostics().iter().any(|d| d.message.contains("`incoming`")), "{:?}", after.diagnostics());
+    }
+    // a comment inside is kept
+    let broken = without_response("    <bpel:variables><!-- none yet --></bpel:variables>");
+    let analysis = analysed(&path, &broken);
+    let actions = actions_at(&analysis, span_of(&broken, "incoming", 0), ActionKind::DeclareVariable, &[]);
+    let fixed = apply(&broken, &actions[0]);
+    assert!(fixed.contains("<bpel:variables>\n        <bpel:variable name=\"incoming\" messageType=\"echo:EchoRequest\"/><!-- none yet --></bpel:variables>"), "{fixed}");
+}
+
+#[test]
 fn a_variable_used_only_in_xpath_is_a_string_when_xml_schema_has_a_prefix_and_gets_no_action_when_not() {
     let (path, text) = example("echo/echo.bpel");
     let broken = text.replace(r#"<from variable="request" part="payload"/>"#, "<from>$greeting</from>");
@@ -243,6 +303,21 @@ fn a_second_import_goes_after_the_last_one() {
         fixed.contains("location=\"order.wsdl\"\n        importType=\"http://schemas.xmlsoap.org/wsdl/\"/>\n    <import namespace=\"http://example.com/bpel/examples/approver\" location=\"approver.wsdl\""),
         "{fixed}"
     );
+    assert_eq!(codes(&analysed(&path, &fixed)), Vec::<&str>::new(), "{fixed}");
+}
+
+#[test]
+fn an_import_into_a_process_with_prefixed_bpel_elements_has_the_prefix() {
+    let (path, text) = prefixed_echo();
+    let start = text.find("    <bpel:import").unwrap();
+    let end = start + text[start..].find("/>").unwrap() + 2;
+    let mut broken = text.clone();
+    broken.replace_range(start..end, "");
+    let analysis = analysed(&path, &broken);
+    let actions = actions_at(&analysis, span_of(&broken, "echo:EchoRequest", 0), ActionKind::AddImport, &[echo_wsdl_candidate()]);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let fixed = apply(&broken, &actions[0]);
+    assert!(fixed.contains(r#"<bpel:import namespace="http://example.com/bpel/examples/echo" location="echo.wsdl""#), "{fixed}");
     assert_eq!(codes(&analysed(&path, &fixed)), Vec::<&str>::new(), "{fixed}");
 }
 

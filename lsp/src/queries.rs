@@ -551,3 +551,47 @@ pub fn semantic_tokens(analysis: &Analysis, file_id: FileId) -> Option<lsp::Sema
     }
     Some(lsp::SemanticTokens { result_id: None, data })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_candidates_are_the_wsdl_and_xsd_beside_the_process_with_the_editor_text_first() {
+        let folder = std::env::temp_dir().join(format!("bpel-lsp-candidates-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(folder.join("below")).unwrap();
+        let wsdl = |namespace: &str| format!(r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" targetNamespace="{namespace}"/>"#);
+        std::fs::write(folder.join("a.wsdl"), wsdl("urn:a")).unwrap();
+        std::fs::write(folder.join("b.xsd"), r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:b"/>"#)
+            .unwrap();
+        std::fs::write(folder.join("c.wsdl"), "not XML").unwrap();
+        std::fs::write(folder.join("notes.txt"), wsdl("urn:txt")).unwrap();
+        std::fs::write(folder.join("below/d.wsdl"), wsdl("urn:d")).unwrap();
+        let process = folder.join("p.bpel");
+        // c.wsdl is open in the editor with a text that is a WSDL
+        let open = |path: &std::path::Path| path.ends_with("c.wsdl").then(|| wsdl("urn:c"));
+        let found: Vec<(String, String, actions::ImportKind)> =
+            import_candidates(&process, open).into_iter().map(|c| (c.location, c.namespace, c.kind)).collect();
+        assert_eq!(
+            found,
+            [
+                ("a.wsdl".to_string(), "urn:a".to_string(), actions::ImportKind::Wsdl),
+                ("b.xsd".to_string(), "urn:b".to_string(), actions::ImportKind::Xsd),
+                ("c.wsdl".to_string(), "urn:c".to_string(), actions::ImportKind::Wsdl),
+            ]
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn explain_rule_takes_a_code_object_and_refuses_anything_else() {
+        let (value, message) = explain_rule(&[serde_json::json!({ "code": "56" })]).unwrap();
+        assert_eq!(value["code"], "SA00056");
+        assert_eq!(value["markdown"], rules::find("SA00056").unwrap().explain_markdown());
+        assert!(message.starts_with("SA00056: "), "{message}");
+        assert!(explain_rule(&[]).is_err());
+        assert!(explain_rule(&[serde_json::json!("SA00056")]).is_err());
+        assert!(explain_rule(&[serde_json::json!({ "code": "SA00049" })]).is_err());
+    }
+}

@@ -195,7 +195,9 @@ impl Context<'_> {
             // No prefix bound to XML Schema's namespace: no type can be written, so no action.
             None => format!(r#"type="{}:string""#, self.prefix_for(holder, XSD_NS)?),
         };
-        let declaration = format!(r#"<variable name="{}" {type_attribute}/>"#, reference.name);
+        // in BPEL's namespace, with the prefix its neighbours have
+        let element_prefix = holder.prefix.as_deref().map(|p| format!("{p}:")).unwrap_or_default();
+        let declaration = format!(r#"<{element_prefix}variable name="{}" {type_attribute}/>"#, reference.name);
         let edit = self.insert_declaration(scope, &declaration)?;
         Some(Action {
             kind: ActionKind::DeclareVariable,
@@ -248,7 +250,15 @@ impl Context<'_> {
                 let replacement = format!("<{0}>\n{inner}{declaration}\n{block_indent}</{0}>", variables.qualified_name());
                 return Some(self.edit(variables.span, replacement));
             }
-            return Some(self.edit(Span::empty_at(variables.start_tag.end as usize), format!("\n{inner}{declaration}")));
+            // `<variables>  </variables>`: what is between the tags is replaced
+            let end_tag = variables.span.slice(text).rfind("</").map(|at| variables.span.start as usize + at);
+            let between = end_tag.filter(|&end| {
+                text.get(variables.start_tag.end as usize..end).is_some_and(|inside| inside.chars().all(char::is_whitespace))
+            });
+            return Some(match between {
+                Some(end) => self.edit(Span::new(variables.start_tag.end as usize, end), format!("\n{inner}{declaration}\n{block_indent}")),
+                None => self.edit(Span::empty_at(variables.start_tag.end as usize), format!("\n{inner}{declaration}")),
+            });
         }
         if is_self_closing(text, scope) {
             return None;
@@ -295,12 +305,13 @@ impl Context<'_> {
             return Vec::new();
         }
         let Some(insert) = self.import_position() else { return Vec::new() };
+        let element_prefix = self.root.prefix.as_deref().map(|p| format!("{p}:")).unwrap_or_default();
         candidates
             .iter()
             .filter(|candidate| candidate.namespace == namespace)
             .map(|candidate| {
                 let import = format!(
-                    r#"<import namespace="{}" location="{}" importType="{}"/>"#,
+                    r#"<{element_prefix}import namespace="{}" location="{}" importType="{}"/>"#,
                     escape(&candidate.namespace),
                     escape(&candidate.location),
                     candidate.kind.import_type()
