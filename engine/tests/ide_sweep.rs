@@ -1,4 +1,4 @@
-//! Every editor query of `bpel_engine::ide` at every 7th byte offset of every example process and
+//! Every editor query of `bpel_engine::ide` (code actions included) at every 7th byte offset of every example process and
 //! of the documents it imports, of 20 betsy processes, and of truncated texts of them: no panic,
 //! and every location returned lies inside the text of its file.
 
@@ -8,6 +8,7 @@ use ide_support::{betsy, examples};
 use std::path::{Path, PathBuf};
 
 use bpel_engine::check::{analyze, analyze_text, Analysis};
+use bpel_engine::ide::actions::{self, ImportCandidate, ImportKind};
 use bpel_engine::ide::{self, hover, navigation, rename, symbols};
 use bpel_engine::parse::Loader;
 use bpel_engine::{FileId, Span};
@@ -49,6 +50,15 @@ fn sweep(analysis: &Analysis, file: FileId) -> usize {
             }
         }
         let _ = rename::rename(analysis, file, offset, "not a name");
+        if file == analysis.unit.file {
+            let candidate = ImportCandidate { location: "beside.wsdl".into(), namespace: "urn:beside".into(), kind: ImportKind::Wsdl };
+            for action in actions::code_actions(analysis, Span::new(offset, offset + 40), &[candidate]) {
+                for edit in action.edits {
+                    inside(analysis, edit.file, edit.span);
+                }
+            }
+            let _ = actions::diagnostic_rules_markdown(analysis, offset);
+        }
     }
     answers
 }

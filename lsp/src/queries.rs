@@ -2,14 +2,14 @@
 //! analysis and a byte offset, asks the engine, and converts the answer. No process knowledge here:
 //! what a name refers to, what may be completed, what a hover says, the engine decides.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use bpel_engine::check::Analysis;
+use bpel_engine::check::{rules, Analysis};
 use bpel_engine::ide::completion::{self, CompletionKind};
 use bpel_engine::ide::symbols::{self, FoldingKind, SymbolKind};
 use bpel_engine::ide::tokens::{self, TokenClass};
-use bpel_engine::ide::{self, editing, hover, navigation, rename};
+use bpel_engine::ide::{self, actions, editing, hover, navigation, rename};
 use bpel_engine::parse::loader::DefinitionKind;
 use bpel_engine::resolve::SymbolKind as DeclKind;
 use bpel_engine::source::{FileId, SourceFile};
@@ -110,13 +110,21 @@ pub fn rename(analysis: &Analysis, position: lsp::Position, new_name: &str) -> R
     Ok(Some(Files::new(analysis).workspace_edit(edits)))
 }
 
-pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover> {
+/// The engine's hover at `position`, with the rules behind the diagnostics there below it (or
+/// alone), those the settings disable (`disabled`) left out.
+pub fn hover(analysis: &Analysis, position: lsp::Position, disabled: &BTreeSet<String>) -> Option<lsp::Hover> {
     let (file, offset) = at(analysis, position)?;
-    let found = hover::hover(analysis, analysis.unit.file, offset)?;
-    Some(lsp::Hover {
-        contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: found.markdown }),
-        range: Some(to_proto::range(&file, found.span)),
-    })
+    let found = hover::hover(analysis, analysis.unit.file, offset);
+    let rules: Vec<_> =
+        actions::rules_in(analysis, Span::empty_at(offset)).into_iter().filter(|rule| !disabled.contains(rule.code)).collect();
+    let rules = actions::rules_markdown(&rules);
+    let (value, range) = match (found, rules) {
+        (Some(found), Some(rules)) => (format!("{}\n\n---\n\n{rules}", found.markdown), Some(to_proto::range(&file, found.span))),
+        (Some(found), None) => (found.markdown, Some(to_proto::range(&file, found.span))),
+        (None, Some(rules)) => (rules, None),
+        (None, None) => return None,
+    };
+    Some(lsp::Hover { contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value }), range })
 }
 
 pub fn completion(analysis: &Analysis, position: lsp::Position, snippets: bool) -> Option<lsp::CompletionResponse> {
@@ -279,19 +287,37 @@ pub fn selection_ranges(analysis: &Analysis, positions: &[lsp::Position]) -> Opt
     )
 }
 
-/// Quick fixes: the engine's fix of each diagnostic of the process that touches `range`.
-pub fn code_actions(analysis: &Analysis, range: lsp::Range) -> Option<lsp::CodeActionResponse> {
+/// The command that explains a static-analysis rule: arguments `[{"code": "SA00056"}]`.
+pub const EXPLAIN_RULE: &str = "bpel.explainRule";
+
+/// Code actions for the diagnostics of the process that touch `range`: the engine's fix of each
+/// diagnostic and its other quick fixes (declare a variable, import a document beside the process,
+/// from `candidates`), then "Explain rule" for each static-analysis rule among them. Diagnostics
+/// whose code the settings disable (`disabled`) get none; `only` (the client's wanted kinds)
+/// filters as LSP says.
+pub fn code_actions(
+    analysis: &Analysis,
+    range: lsp::Range,
+    candidates: &[actions::ImportCandidate],
+    disabled: &BTreeSet<String>,
+    only: Option<&[lsp::CodeActionKind]>,
+) -> Option<lsp::CodeActionResponse> {
     let file = source_file(analysis, analysis.unit.file)?;
-    let (start, end) = (to_proto::offset(&file, range.start), to_proto::offset(&file, range.end));
+    let span = process_span(&file, range);
+    let shown = |code: &str| !disabled.contains(code);
     let mut files = Files::new(analysis);
-    let mut actions = Vec::new();
+    let mut found = Vec::new();
     for diagnostic in analysis.diagnostics() {
         let Some(fix) = &diagnostic.fix else { continue };
-        if diagnostic.file != analysis.unit.file || (diagnostic.span.end as usize) < start || diagnostic.span.start as usize > end {
+        if diagnostic.file != analysis.unit.file
+            || !shown(diagnostic.code)
+            || diagnostic.span.end < span.start
+            || diagnostic.span.start > span.end
+        {
             continue;
         }
         let edit = files.workspace_edit(fix.edits.iter().map(|edit| (edit.file, edit.span, edit.replacement.clone())));
-        actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        found.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
             title: fix.title.clone(),
             kind: Some(lsp::CodeActionKind::QUICKFIX),
             edit: Some(edit),
@@ -299,7 +325,112 @@ pub fn code_actions(analysis: &Analysis, range: lsp::Range) -> Option<lsp::CodeA
             ..lsp::CodeAction::default()
         }));
     }
-    Some(actions)
+    for action in actions::code_actions(analysis, span, candidates) {
+        let diagnostic = analysis.diagnostics().get(action.diagnostic);
+        if !diagnostic.is_some_and(|d| shown(d.code)) {
+            continue;
+        }
+        let edit = files.workspace_edit(action.edits.into_iter().map(|edit| (edit.file, edit.span, edit.replacement)));
+        found.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+            title: action.title,
+            kind: Some(lsp::CodeActionKind::QUICKFIX),
+            edit: Some(edit),
+            ..lsp::CodeAction::default()
+        }));
+    }
+    // No kind: it fixes nothing (not `quickfix`, which editors may apply as a fix), changes no
+    // code (not `refactor`) and is about one diagnostic, not the file (not `source`, which editors
+    // list only in a separate menu). Kind-less actions are listed with the others by VS Code,
+    // Neovim, eglot and Helix.
+    for rule in actions::rules_in(analysis, span).into_iter().filter(|rule| shown(rule.code)) {
+        found.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+            title: format!("Explain rule {}", rule.code),
+            kind: None,
+            command: Some(lsp::Command {
+                title: format!("Explain rule {}", rule.code),
+                command: EXPLAIN_RULE.to_string(),
+                arguments: Some(vec![serde_json::json!({ "code": rule.code })]),
+            }),
+            ..lsp::CodeAction::default()
+        }));
+    }
+    if let Some(only) = only {
+        // a kind-less action is of no kind the client asked for
+        found.retain(|action| match action {
+            lsp::CodeActionOrCommand::CodeAction(action) => action.kind.as_ref().is_some_and(|kind| {
+                only.iter().any(|wanted| kind.as_str() == wanted.as_str() || kind.as_str().starts_with(&format!("{}.", wanted.as_str())))
+            }),
+            lsp::CodeActionOrCommand::Command(_) => false,
+        });
+    }
+    Some(found)
+}
+
+/// The byte span of an LSP range in the process.
+fn process_span(file: &SourceFile, range: lsp::Range) -> Span {
+    let (start, end) = (to_proto::offset(file, range.start), to_proto::offset(file, range.end));
+    Span::new(start.min(end), start.max(end))
+}
+
+/// Whether the code actions for `range` need [`import_candidates`].
+pub fn wants_import_candidates(analysis: &Analysis, range: lsp::Range) -> bool {
+    source_file(analysis, analysis.unit.file).is_some_and(|file| actions::wants_import_candidates(analysis, process_span(&file, range)))
+}
+
+/// Documents larger than this are not read for an import candidate.
+const MAX_CANDIDATE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The WSDL and XSD documents in the folder of `process` (not below it) that it could import:
+/// each one's text as the editor has it (`open_text`), else as on disk.
+pub fn import_candidates(
+    process: &std::path::Path,
+    open_text: impl Fn(&std::path::Path) -> Option<String>,
+) -> Vec<actions::ImportCandidate> {
+    let Some(folder) = process.parent() else { return Vec::new() };
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) => {
+            tracing::debug!("no import candidates in {}: {error}", folder.display());
+            return Vec::new();
+        }
+    };
+    let mut paths: Vec<std::path::PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("wsdl") || ext.eq_ignore_ascii_case("xsd")))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let location = path.file_name()?.to_str()?.to_string();
+            let text = match open_text(&path) {
+                Some(text) => text,
+                None => {
+                    let size = std::fs::metadata(&path).ok()?.len();
+                    if size > MAX_CANDIDATE_BYTES || !path.is_file() {
+                        return None;
+                    }
+                    std::fs::read_to_string(&path).ok()?
+                }
+            };
+            actions::ImportCandidate::from_text(&location, &text)
+        })
+        .collect()
+}
+
+/// `bpel.explainRule`: the rule named by `[{"code": CODE}]` as `{"code", "summary", "markdown"}`
+/// (the markdown `bpel check --explain CODE` prints), and the line to show the user.
+pub fn explain_rule(arguments: &[serde_json::Value]) -> Result<(serde_json::Value, String), String> {
+    let given = arguments.first().and_then(|argument| argument.get("code")).and_then(|code| code.as_str());
+    let Some(given) = given else {
+        return Err(format!(r#"{EXPLAIN_RULE} takes [{{"code": "SA00056"}}]"#));
+    };
+    let Some(rule) = rules::find(given) else {
+        return Err(format!("`{given}` is not a static-analysis rule (SA00001 to SA00095; SA00049 does not exist)"));
+    };
+    let message = format!("{}: {} (see `bpel check --explain {}`)", rule.code, rule.summary, rule.code);
+    Ok((serde_json::json!({ "code": rule.code, "summary": rule.summary, "markdown": rule.explain_markdown() }), message))
 }
 
 /// A document's text as the editor has it, for the queries that need no analysis (they work on
@@ -419,4 +550,48 @@ pub fn semantic_tokens(analysis: &Analysis, file_id: FileId) -> Option<lsp::Sema
         }
     }
     Some(lsp::SemanticTokens { result_id: None, data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_candidates_are_the_wsdl_and_xsd_beside_the_process_with_the_editor_text_first() {
+        let folder = std::env::temp_dir().join(format!("bpel-lsp-candidates-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(folder.join("below")).unwrap();
+        let wsdl = |namespace: &str| format!(r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" targetNamespace="{namespace}"/>"#);
+        std::fs::write(folder.join("a.wsdl"), wsdl("urn:a")).unwrap();
+        std::fs::write(folder.join("b.xsd"), r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:b"/>"#)
+            .unwrap();
+        std::fs::write(folder.join("c.wsdl"), "not XML").unwrap();
+        std::fs::write(folder.join("notes.txt"), wsdl("urn:txt")).unwrap();
+        std::fs::write(folder.join("below/d.wsdl"), wsdl("urn:d")).unwrap();
+        let process = folder.join("p.bpel");
+        // c.wsdl is open in the editor with a text that is a WSDL
+        let open = |path: &std::path::Path| path.ends_with("c.wsdl").then(|| wsdl("urn:c"));
+        let found: Vec<(String, String, actions::ImportKind)> =
+            import_candidates(&process, open).into_iter().map(|c| (c.location, c.namespace, c.kind)).collect();
+        assert_eq!(
+            found,
+            [
+                ("a.wsdl".to_string(), "urn:a".to_string(), actions::ImportKind::Wsdl),
+                ("b.xsd".to_string(), "urn:b".to_string(), actions::ImportKind::Xsd),
+                ("c.wsdl".to_string(), "urn:c".to_string(), actions::ImportKind::Wsdl),
+            ]
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn explain_rule_takes_a_code_object_and_refuses_anything_else() {
+        let (value, message) = explain_rule(&[serde_json::json!({ "code": "56" })]).unwrap();
+        assert_eq!(value["code"], "SA00056");
+        assert_eq!(value["markdown"], rules::find("SA00056").unwrap().explain_markdown());
+        assert!(message.starts_with("SA00056: "), "{message}");
+        assert!(explain_rule(&[]).is_err());
+        assert!(explain_rule(&[serde_json::json!("SA00056")]).is_err());
+        assert!(explain_rule(&[serde_json::json!({ "code": "SA00049" })]).is_err());
+    }
 }

@@ -198,7 +198,7 @@ impl LanguageServer for Backend {
                 code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec![run::RUN.to_string(), run::SAVE_CHECKPOINT.to_string()],
+                    commands: vec![run::RUN.to_string(), run::SAVE_CHECKPOINT.to_string(), queries::EXPLAIN_RULE.to_string()],
                     ..ExecuteCommandOptions::default()
                 }),
                 document_link_provider: Some(DocumentLinkOptions {
@@ -376,7 +376,8 @@ impl LanguageServer for Backend {
         let at = params.text_document_position_params;
         self.query("textDocument/hover", move |shared| {
             let analysis = shared.current_analysis(&at.text_document.uri, ANALYSIS_PATIENCE)?;
-            let mut hover = queries::hover(&analysis, at.position)?;
+            let disabled = shared.lock().settings.disabled.clone();
+            let mut hover = queries::hover(&analysis, at.position, &disabled)?;
             let state = shared.lock();
             let analysed_current = state
                 .analyses
@@ -427,6 +428,16 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        if params.command == queries::EXPLAIN_RULE {
+            return match queries::explain_rule(&params.arguments) {
+                Ok((explanation, message)) => {
+                    // for clients that do nothing with the result
+                    self.client.show_message(MessageType::INFO, message).await;
+                    Ok(Some(explanation))
+                }
+                Err(reason) => Err(Error { code: ErrorCode::InvalidParams, message: reason.into(), data: None }),
+            };
+        }
         let last_runs = self.last_runs.clone();
         let command = params.command;
         let arguments = params.arguments;
@@ -443,7 +454,12 @@ impl LanguageServer for Backend {
         let running = tokio::task::spawn_blocking(move || match command.as_str() {
             run::RUN => run::run(&shared, &last_runs, &arguments, &run_is_late, |step| _ = steps.send(step.description.clone())),
             run::SAVE_CHECKPOINT => run::save_checkpoint(&last_runs, &arguments),
-            other => Err(format!("unknown command `{other}` (this server offers {} and {})", run::RUN, run::SAVE_CHECKPOINT)),
+            other => Err(format!(
+                "unknown command `{other}` (this server offers {}, {} and {})",
+                run::RUN,
+                run::SAVE_CHECKPOINT,
+                queries::EXPLAIN_RULE
+            )),
         });
         let finished = tokio::time::timeout(timeout, async {
             // Ends when the run drops its sender: done, failed or panicked.
@@ -492,9 +508,25 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
         let range = params.range;
+        let only = params.context.only;
         self.query("textDocument/codeAction", move |shared| {
             let analysis = shared.current_analysis(&uri, ANALYSIS_PATIENCE)?;
-            queries::code_actions(&analysis, range)
+            let disabled = shared.lock().settings.disabled.clone();
+            let candidates = if queries::wants_import_candidates(&analysis, range) {
+                // the editor's texts of the documents beside the process, taken before reading the disk
+                let folder = analysis.unit.path.parent().map(std::path::Path::to_path_buf);
+                let open: Vec<(std::path::PathBuf, String)> = shared
+                    .lock()
+                    .documents
+                    .values()
+                    .filter(|document| document.path.parent() == folder.as_deref())
+                    .map(|document| (document.path.clone(), document.text.clone()))
+                    .collect();
+                queries::import_candidates(&analysis.unit.path, |path| open.iter().find(|(p, _)| p == path).map(|(_, text)| text.clone()))
+            } else {
+                Vec::new()
+            };
+            queries::code_actions(&analysis, range, &candidates, &disabled, only.as_deref())
         })
         .await
     }

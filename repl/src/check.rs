@@ -94,13 +94,6 @@ fn explain(code: &str) -> ExitCode {
         eprintln!("error: no rule {normalized}; rules are SA00001 to SA00095 (SA00049 does not exist)");
         return ExitCode::from(2);
     };
-    println!("{}: {}\n", rule.code, rule.summary);
-    println!("Why: {}\n", rule.why);
-    println!("Rejected:\n{}\n", indent(rule.failing));
-    println!("Accepted:\n{}", indent(rule.fixed));
+    print!("{}", rule.explain_markdown());
     ExitCode::SUCCESS
-}
-
-fn indent(text: &str) -> String {
-    text.trim_matches('\n').lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
 }

@@ -18,6 +18,9 @@ import { serverSettings } from './settings';
 
 const RUN = 'bpel.run';
 const SAVE_CHECKPOINT = 'bpel.saveCheckpoint';
+/** Offered by the server (its "Explain rule" code actions call it), so the client registers it;
+ * the middleware answers it here, with the explanation opened beside the editor. */
+const EXPLAIN_RULE = 'bpel.explainRule';
 const REPORT_SCHEME = 'bpel-report';
 
 let client: LanguageClient | undefined;
@@ -43,10 +46,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('bpel.runProcess', runProcess),
     vscode.commands.registerCommand('bpel.runScenario', runScenario),
     vscode.commands.registerCommand('bpel.saveCheckpointOfLastRun', saveCheckpointOfLastRun),
-    vscode.commands.registerCommand('bpel.explainRule', explainRuleCommand),
-    vscode.languages.registerCodeActionsProvider({ language: 'bpel' }, new ExplainRuleActions(), {
-      providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
-    }),
     vscode.workspace.onDidChangeConfiguration((change) => {
       if (change.affectsConfiguration('bpel.server.path')) {
         void restartServer();
@@ -107,6 +106,10 @@ async function startServer(): Promise<void> {
       // Sent here rather than through `next`, so that a refused run shows the server's reason
       // once instead of a generic "request failed".
       executeCommand: async (command, args, next) => {
+        if (command === EXPLAIN_RULE) {
+          await explainRuleCommand(args[0]);
+          return undefined;
+        }
         if (command !== RUN || !client) {
           return next(command, args);
         }
@@ -344,7 +347,9 @@ function codesAtCursor(): vscode.Diagnostic[] {
 }
 
 async function explainRuleCommand(given?: unknown): Promise<void> {
-  let code = typeof given === 'string' ? given : undefined;
+  // a code, or the server's argument {"code": CODE}
+  const givenCode = typeof given === 'object' && given !== null ? (given as { code?: unknown }).code : given;
+  let code = typeof givenCode === 'string' ? givenCode : undefined;
   let diagnostic: vscode.Diagnostic | undefined;
   if (!code) {
     const candidates = codesAtCursor();
@@ -384,19 +389,6 @@ async function explainRuleCommand(given?: unknown): Promise<void> {
   reports.set(uri.toString(), explanationMarkdown(code.toUpperCase(), explanation));
   reportChanged.fire(uri);
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { viewColumn: vscode.ViewColumn.Beside, preview: true });
-}
-
-/** "Explain SA00056" beside the server's quick fixes. */
-class ExplainRuleActions implements vscode.CodeActionProvider {
-  provideCodeActions(_document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
-    const codes = new Set(context.diagnostics.map((d) => codeText(d.code)).filter((c): c is string => c !== undefined && isExplainableRule(c)));
-    return [...codes].map((code) => {
-      const action = new vscode.CodeAction(`Explain rule ${code}`, vscode.CodeActionKind.QuickFix);
-      action.command = { command: 'bpel.explainRule', title: `Explain rule ${code}`, arguments: [code] };
-      action.diagnostics = context.diagnostics.filter((d) => codeText(d.code) === code);
-      return action;
-    });
-  }
 }
 
 function errorText(error: unknown): string {

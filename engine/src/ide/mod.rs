@@ -10,10 +10,13 @@
 //! - [`symbols`]: `document_symbols` (process or imported document), `workspace_symbols`,
 //!   `folding_ranges`, `selection_ranges`.
 //! - [`hover`]: markdown for a name, a QName into WSDL/XSD, or an activity's element name.
+//! - [`actions`]: code actions (declare a variable from its use, import a WSDL/XSD beside the
+//!   process), and the static-analysis rules behind the diagnostics at an offset.
 //!
 //! The queries take a [`FileId`] the analysis knows (the process or one of its imported documents;
 //! [`file_id`] finds it by path) and a byte offset; the cursor may stand just after a name.
 
+pub mod actions;
 pub mod completion;
 pub mod editing;
 pub mod hover;

@@ -45,6 +45,27 @@ pub struct Rule {
     pub check: fn(&RuleContext<'_>, &mut Vec<Diagnostic>),
 }
 
+impl Rule {
+    /// The rule explained, as `bpel check --explain CODE` prints it and the language server shows
+    /// it: the summary, why, then the failing and the fixed example as indented (Markdown) code
+    /// blocks.
+    pub fn explain_markdown(&self) -> String {
+        format!(
+            "{}: {}\n\nWhy: {}\n\nRejected:\n\n{}\n\nAccepted:\n\n{}\n",
+            self.code,
+            self.summary,
+            self.why,
+            indent_block(self.failing),
+            indent_block(self.fixed)
+        )
+    }
+}
+
+/// `text` without its surrounding blank lines, each line indented by four spaces.
+fn indent_block(text: &str) -> String {
+    text.trim_matches('\n').lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
+}
+
 /// Everything a rule may look at.
 pub struct RuleContext<'a> {
     pub unit: &'a ProcessUnit,
