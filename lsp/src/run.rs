@@ -15,6 +15,7 @@ use bpel_engine::ide::{navigation, Target};
 use bpel_engine::parse::Loader;
 use bpel_engine::resolve::SymbolKind as DeclKind;
 use bpel_engine::source::SourceFile;
+use bpel_engine::xml::text::indent;
 use serde_json::{json, Value};
 use tower_lsp_server::ls_types as lsp;
 
@@ -233,7 +234,7 @@ pub fn variable_value(analysis: &Analysis, offset: usize, report: &RunReport) ->
         for variable in instance.variables.iter().filter(|v| v.name == declaration.name && v.scope == scope) {
             found = true;
             match &variable.value {
-                Some(value) => out.push_str(&format!("\n\ninstance {}:\n```xml\n{}\n```", instance.id, truncated(&indented_xml(value)))),
+                Some(value) => out.push_str(&format!("\n\ninstance {}:\n```xml\n{}\n```", instance.id, truncated(&indent(value)))),
                 None => out.push_str(&format!("\n\ninstance {}: not initialized", instance.id)),
             }
         }
@@ -257,70 +258,24 @@ fn truncated(text: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// XML text one tag a line, indented by depth; an element holding only text stays on one line.
-fn indented_xml(xml: &str) -> String {
-    // Tags and text runs; `<` and `>` are ASCII, so every slice is on a character boundary.
-    let mut tokens = Vec::new();
-    let mut rest = xml.trim();
-    while !rest.is_empty() {
-        let end = if rest.starts_with('<') { rest.find('>').map_or(rest.len(), |i| i + 1) } else { rest.find('<').unwrap_or(rest.len()) };
-        let token = rest[..end].trim();
-        if !token.is_empty() {
-            tokens.push(token);
-        }
-        rest = &rest[end..];
-    }
-    let is_open =
-        |t: &str| t.starts_with('<') && !t.starts_with("</") && !t.starts_with("<?") && !t.starts_with("<!") && !t.ends_with("/>");
-    let mut out = String::new();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < tokens.len() {
-        let token = tokens[i];
-        if token.starts_with("</") {
-            depth = depth.saturating_sub(1);
-        }
-        out.push_str(&"  ".repeat(depth));
-        out.push_str(token);
-        if is_open(token) {
-            // `<a>text</a>` on one line.
-            let text_then_close =
-                tokens.get(i + 1).is_some_and(|t| !t.starts_with('<')) && tokens.get(i + 2).is_some_and(|t| t.starts_with("</"));
-            if text_then_close {
-                out.push_str(tokens[i + 1]);
-                out.push_str(tokens[i + 2]);
-                i += 2;
-            } else if tokens.get(i + 1).is_some_and(|t| t.starts_with("</")) {
-                out.push_str(tokens[i + 1]);
-                i += 1;
-            } else {
-                depth += 1;
-            }
-        }
-        out.push('\n');
-        i += 1;
-    }
-    out.trim_end().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn values_are_indented_one_tag_a_line_and_text_only_elements_stay_whole() {
+    fn values_are_shown_one_tag_a_line_and_text_only_elements_stay_whole() {
         let xml = r#"<tns:order xmlns:tns="urn:o"><tns:id>7</tns:id><tns:items><tns:item/><tns:empty></tns:empty></tns:items></tns:order>"#;
         let expected = "<tns:order xmlns:tns=\"urn:o\">\n  <tns:id>7</tns:id>\n  <tns:items>\n    <tns:item/>\n    <tns:empty></tns:empty>\n  </tns:items>\n</tns:order>";
-        assert_eq!(indented_xml(xml), expected);
-        assert_eq!(indented_xml("plain text"), "plain text");
+        assert_eq!(indent(xml), expected);
+        assert_eq!(indent("plain text"), "plain text");
         // Broken XML never panics and keeps its text.
-        assert!(indented_xml("</a></b><c").contains("<c"));
+        assert!(indent("</a></b><c").contains("<c"));
     }
 
     #[test]
     fn long_values_are_cut_at_a_line_limit() {
         let long: String = (0..100).map(|n| format!("<v>{n}</v>")).collect();
-        let shown = truncated(&indented_xml(&format!("<r>{long}</r>")));
+        let shown = truncated(&indent(&format!("<r>{long}</r>")));
         assert_eq!(shown.lines().count(), MAX_VALUE_LINES + 1);
         assert!(shown.ends_with('…'));
     }

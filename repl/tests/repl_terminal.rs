@@ -85,6 +85,14 @@ impl Pane {
 }
 
 impl Pane {
+    /// Clears the line, types `quit` and waits for the REPL to exit.
+    fn quit(&self) {
+        self.keys(&["C-u"]);
+        self.type_text("quit");
+        self.keys(&["Enter"]);
+        self.wait_until_closed();
+    }
+
     /// Waits for the REPL to exit: its pane, the only one, then closes.
     fn wait_until_closed(&self) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -137,10 +145,7 @@ fn tab_completion_hints_and_history_in_a_real_terminal() {
     // the up arrow brings back the last command
     pane.keys(&["Up"]);
     pane.wait_for_prompt_line("bpel> processes");
-    pane.keys(&["C-u"]);
-    pane.type_text("quit");
-    pane.keys(&["Enter"]);
-    pane.wait_until_closed();
+    pane.quit();
     drop(pane);
 
     let kept = std::fs::read_to_string(&history).expect("the history file was written");
@@ -152,9 +157,6 @@ fn tab_completion_hints_and_history_in_a_real_terminal() {
     pane.wait_for_prompt_line("bpel> quit");
     pane.keys(&["Up"]);
     pane.wait_for_prompt_line("bpel> processes");
-    pane.keys(&["C-u"]);
-    pane.type_text("quit");
-    pane.keys(&["Enter"]);
-    pane.wait_until_closed();
+    pane.quit();
     let _ = std::fs::remove_dir_all(&dir);
 }

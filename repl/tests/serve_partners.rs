@@ -34,28 +34,20 @@ fn catching_order_approval(dir: &std::path::Path) {
 
 /// A fake partner answering every request the same raw way (`None`: never answers).
 fn fake_partner(answer: Option<&'static str>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-            let mut buffer = [0u8; 65536];
-            let _ = stream.read(&mut buffer);
-            match answer {
-                Some(raw) => {
-                    let _ = stream.write_all(raw.as_bytes());
-                }
-                None => held.push(stream), // keep the connection open, say nothing
-            }
-        }
-    });
-    port
+    match answer {
+        Some(raw) => raw_partner(raw, false),
+        None => raw_partner("", true),
+    }
 }
 
 /// A fake partner that starts its answer (`begun`) and then says nothing more, holding the connection.
 fn stalling_partner(begun: &'static str) -> u16 {
+    raw_partner(begun, true)
+}
+
+/// A fake partner: reads each request, writes `answer`, then lets the connection close or, with
+/// `hold`, keeps it open and says nothing more.
+fn raw_partner(answer: &'static str, hold: bool) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -65,9 +57,11 @@ fn stalling_partner(begun: &'static str) -> u16 {
             let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
             let mut buffer = [0u8; 65536];
             let _ = stream.read(&mut buffer);
-            let _ = stream.write_all(begun.as_bytes());
+            let _ = stream.write_all(answer.as_bytes());
             let _ = stream.flush();
-            held.push(stream);
+            if hold {
+                held.push(stream);
+            }
         }
     });
     port

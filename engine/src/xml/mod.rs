@@ -10,19 +10,20 @@
 //! from the file that defines a thing, not through a `mod.rs`, which only gathers re-exports).
 //! Test modules may use any layer.
 //!
-//! 1. `value`: the values themselves, plain data.
-//! 2. `write`: values as XML text and in canonical form.
-//! 3. `types`: declared types of variables and parts.
-//! 4. `validate`: values checked against the imported schemas.
-//! 5. `dom`: values to and from sxd-document trees.
-//! 6. `xpath::interface`: what XPath works with: the variables an expression sees, the context of
+//! 1. `text`: XML as text for the faces (is a typed body complete, indented values).
+//! 2. `value`: the values themselves, plain data.
+//! 3. `write`: values as XML text and in canonical form.
+//! 4. `types`: declared types of variables and parts.
+//! 5. `validate`: values checked against the imported schemas.
+//! 6. `dom`: values to and from sxd-document trees.
+//! 7. `xpath::interface`: what XPath works with: the variables an expression sees, the context of
 //!    a query, results and XPath's conversions.
-//! 7. `xpath::compile`: expression text (with BPEL's `$var.part` and namespaces) to a `Compiled`.
-//! 8. `aliases`: property aliases, their queries compiled.
-//! 9. `xslt`: the XSLT subset, its XPath compiled.
-//! 10. `functions`: `bpel:getVariableProperty` and `bpel:doXslTransform` as sxd-xpath functions.
-//! 11. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases).
-//! 12. `copy`: `<assign>` and its copies.
+//! 8. `xpath::compile`: expression text (with BPEL's `$var.part` and namespaces) to a `Compiled`.
+//! 9. `aliases`: property aliases, their queries compiled.
+//! 10. `xslt`: the XSLT subset, its XPath compiled.
+//! 11. `functions`: `bpel:getVariableProperty` and `bpel:doXslTransform` as sxd-xpath functions.
+//! 12. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases).
+//! 13. `copy`: `<assign>` and its copies.
 //!
 //! # Architecture invariants
 //!
@@ -40,6 +41,7 @@ pub mod aliases;
 pub mod copy;
 pub mod dom;
 pub mod functions;
+pub mod text;
 pub mod types;
 pub mod validate;
 pub mod value;

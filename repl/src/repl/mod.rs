@@ -9,7 +9,6 @@ mod complete;
 mod help;
 mod session;
 mod terminal;
-mod xml_text;
 
 use std::cell::RefCell;
 use std::io::{IsTerminal, Read, Write};
@@ -18,6 +17,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use bpel_engine::exec::time::date_time;
+use bpel_engine::xml::text as xml_text;
 
 pub use command::ReplError;
 use session::{Flow, Session};

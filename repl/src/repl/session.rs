@@ -23,8 +23,9 @@ use bpel_engine::xml::{Message, NodeValue, Value, XPathValue, XmlElement};
 use bpel_engine::{Diagnostic, Severity};
 
 use super::command::{Body, Command, MockAction, ReplError, Result, Target};
-use super::{help, xml_text};
+use super::help;
 use crate::render;
+use bpel_engine::xml::text as xml_text;
 
 /// How long a forwarded call may take.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);

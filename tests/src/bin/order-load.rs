@@ -98,8 +98,9 @@ fn run(address: &str, path: &str, kind: &str, prefix: &str, ids: impl Iterator<I
                 ),
             ),
         };
-        let envelope =
-            format!(r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#);
+        let envelope = format!(
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+        );
         let request = format!(
             "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/xml\r\nSOAPAction: \"{SHOP}/{operation}\"\r\nContent-Length: {}\r\n\r\n{envelope}",
             envelope.len()
@@ -121,7 +122,8 @@ fn run(address: &str, path: &str, kind: &str, prefix: &str, ids: impl Iterator<I
 fn read_response(reader: &mut BufReader<TcpStream>) -> Result<u16, String> {
     let mut line = String::new();
     reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
-    let status = line.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| format!("not an HTTP answer: {line:?}"))?;
+    let status =
+        line.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| format!("not an HTTP answer: {line:?}"))?;
     let mut length = 0usize;
     loop {
         line.clear();

@@ -1,5 +1,6 @@
-//! XML as the REPL reads and shows it: whether a body typed over several lines is complete yet,
-//! and values indented for reading. Text only: what the XML means is the engine's business.
+//! XML as text, for the faces: whether a body typed over several lines is complete yet (the
+//! REPL), and values indented for reading (the REPL, the language server's hover). Text only: no
+//! parse, no meaning; malformed text comes back as it was.
 
 /// Whether the text after a command's words ends inside an element (or a tag): the line goes on.
 pub fn unfinished(text: &str) -> bool {
