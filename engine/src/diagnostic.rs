@@ -91,6 +91,11 @@ pub mod codes {
     pub const INVALID_VALUE: &str = "BPEL0003";
     /// The document's root is not what was expected (e.g. not a WS-BPEL 2.0 process).
     pub const WRONG_ROOT: &str = "BPEL0004";
+    /// (warning) A process in the WS-BPEL 2.0 draft namespace (`.../ws/2004/03/business-process/`),
+    /// read as WS-BPEL 2.0 (`parse::process_draft` says how).
+    pub const DRAFT_NAMESPACE: &str = "BPEL0005";
+    /// A construct of the WS-BPEL 2.0 drafts that has no WS-BPEL 2.0 meaning.
+    pub const DRAFT_UNSUPPORTED: &str = "BPEL0006";
     /// A QName whose prefix is not declared.
     pub const UNBOUND_PREFIX: &str = "BPEL0010";
     /// An XPath expression or query that does not parse.
@@ -120,6 +125,8 @@ pub mod codes {
         MISSING_REQUIRED,
         INVALID_VALUE,
         WRONG_ROOT,
+        DRAFT_NAMESPACE,
+        DRAFT_UNSUPPORTED,
         UNBOUND_PREFIX,
         XPATH_SYNTAX,
         UNDECLARED_VARIABLE,
