@@ -30,7 +30,8 @@ fn analyze_draft(body: &str) -> (String, Analysis) {
     (text, analysis)
 }
 
-const START: &str = r#"<receive partnerLink="client" portType="tns:OrderPortType" operation="place" variable="request" createInstance="yes"/>"#;
+const START: &str =
+    r#"<receive partnerLink="client" portType="tns:OrderPortType" operation="place" variable="request" createInstance="yes"/>"#;
 
 #[test]
 fn an_ode_draft_process_is_clean_but_for_the_warning_that_names_the_namespace() {
@@ -39,7 +40,11 @@ fn an_ode_draft_process_is_clean_but_for_the_warning_that_names_the_namespace() 
     let analysis = analyze(&mut loader, &path).unwrap();
     assert_eq!(errors(&analysis), Vec::<String>::new());
     let text = std::fs::read_to_string(&path).unwrap();
-    let warning = analysis.diagnostics().iter().find(|d| d.code == codes::DRAFT_NAMESPACE && d.file == analysis.unit.file).expect("the draft warning");
+    let warning = analysis
+        .diagnostics()
+        .iter()
+        .find(|d| d.code == codes::DRAFT_NAMESPACE && d.file == analysis.unit.file)
+        .expect("the draft warning");
     assert_eq!(warning.severity, Severity::Warning);
     assert_eq!(warning.span.slice(&text), "process");
     assert!(warning.message.contains("http://schemas.xmlsoap.org/ws/2004/03/business-process/"), "{}", warning.message);
@@ -92,6 +97,7 @@ fn renamed_constructs_read_as_their_successors() {
     let (text, analysis) = analyze_draft(
         r#"<scope name="outer">
     <faultHandlers><catchAll><compensate scope="inner"/></catchAll></faultHandlers>
+    <eventHandlers><onAlarm><for>'PT1H'</for><empty name="tick"/></onAlarm></eventHandlers>
     <sequence>
       <receive partnerLink="client" portType="tns:OrderPortType" operation="place" createInstance="yes">
         <fromPart part="payload" toVariable="request"/>
@@ -101,6 +107,11 @@ fn renamed_constructs_read_as_their_successors() {
         <empty/>
       </scope>
       <if><condition>true()</condition><then><empty name="yes"/></then><else><empty/></else></if>
+      <forEach counterName="i" parallel="yes">
+        <startCounterValue>1</startCounterValue><finalCounterValue>3</finalCounterValue>
+        <completionCondition><branches countCompletedBranchesOnly="yes">2</branches></completionCondition>
+        <scope><empty/></scope>
+      </forEach>
       <reply partnerLink="client" portType="tns:OrderPortType" operation="place" variable="request"/>
     </sequence>
   </scope>"#,
@@ -122,6 +133,18 @@ fn renamed_constructs_read_as_their_successors() {
     });
     let then = if_.unwrap().activity.expect("the activity inside <then>");
     assert_eq!(process.activity(then).name.as_ref().unwrap().value, "yes");
+    // The Sep 2005 draft's onAlarm held any activity; 2.0 wants a scope around it.
+    let tick = process.activities.iter().find(|a| a.name.as_ref().is_some_and(|n| n.value == "tick")).unwrap();
+    let wrapper = process.activity(tick.parent.unwrap());
+    assert!(matches!(wrapper.kind, ActivityKind::Scope(_)));
+    assert_eq!(wrapper.span, tick.span);
+    let branches = process.activities.iter().find_map(|a| match &a.kind {
+        ActivityKind::ForEach(for_each) => for_each.completion_condition.as_ref(),
+        _ => None,
+    });
+    let only_successful = branches.unwrap().successful_branches_only.as_ref().unwrap();
+    assert!(only_successful.value);
+    assert_eq!(only_successful.span.slice(&text), "yes");
     assert!(
         !analysis.diagnostics().iter().any(|d| d.code == codes::UNEXPECTED_ELEMENT || d.code == codes::DRAFT_UNSUPPORTED),
         "{:#?}",

@@ -109,7 +109,6 @@ fn is_draft_element(element: &Element) -> bool {
     element.namespace.as_deref() == Some(DRAFT_NS)
 }
 
-
 impl Translator<'_> {
     fn refuse(&mut self, span: Span, message: String) {
         self.diagnostics.push(
@@ -166,9 +165,10 @@ impl Translator<'_> {
                     child.name_span,
                     "an <onMessage> in <eventHandlers> is BPEL4WS 1.1; the drafts and WS-BPEL 2.0 use <onEvent> with a <scope>".into(),
                 ),
-                (_, "forEach", "iterator") => {
-                    self.refuse(child.name_span, "the <iterator> of a <forEach> was removed from the drafts in 2006 and has no WS-BPEL 2.0 meaning".into())
-                }
+                (_, "forEach", "iterator") => self.refuse(
+                    child.name_span,
+                    "the <iterator> of a <forEach> was removed from the drafts in 2006 and has no WS-BPEL 2.0 meaning".into(),
+                ),
                 (_, "if" | "elseif", "then") => {
                     for grandchild in &child.children {
                         match grandchild {
@@ -224,7 +224,10 @@ impl Translator<'_> {
                         } else {
                             "an abstract process construct"
                         };
-                        self.refuse(attribute.name_span, format!("`{}=\"yes\"`: {what} has no meaning in an executable WS-BPEL 2.0 process", attribute.local));
+                        self.refuse(
+                            attribute.name_span,
+                            format!("`{}=\"yes\"`: {what} has no meaning in an executable WS-BPEL 2.0 process", attribute.local),
+                        );
                     }
                     continue;
                 }
@@ -305,15 +308,19 @@ impl Translator<'_> {
                 }
                 "otherwise" => {
                     let mut otherwise = self.renamed(child, "else");
-                    otherwise.children =
-                        child.children.iter().map(|n| self.node(n)).collect();
+                    otherwise.children = child.children.iter().map(|n| self.node(n)).collect();
                     out.children.push(Node::Element(otherwise));
                 }
                 _ => out.children.push(Node::Element(self.element(child, Parent::Other))),
             }
         }
         if first_case {
-            self.diagnostics.push(Diagnostic::error(codes::MISSING_REQUIRED, self.file, element.name_span, "a <switch> needs at least one <case>"));
+            self.diagnostics.push(Diagnostic::error(
+                codes::MISSING_REQUIRED,
+                self.file,
+                element.name_span,
+                "a <switch> needs at least one <case>",
+            ));
         }
         out
     }
@@ -485,7 +492,13 @@ impl PartKinds {
     }
 }
 
-fn rewrite_expression(expression: &mut Expression, scopes: &NamespaceScopes, parts: &PartKinds, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
+fn rewrite_expression(
+    expression: &mut Expression,
+    scopes: &NamespaceScopes,
+    parts: &PartKinds,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     if !expression.text.contains("getVariableData") && !expression.text.contains("getLinkStatus") {
         return;
     }

@@ -132,7 +132,10 @@ impl WsdlReader<'_> {
                 codes::DRAFT_NAMESPACE,
                 self.reader.file,
                 first.name_span,
-                format!("<{}> is in a WS-BPEL 2.0 draft namespace; its partner link types and properties were read as WS-BPEL 2.0", first.qualified_name()),
+                format!(
+                    "<{}> is in a WS-BPEL 2.0 draft namespace; its partner link types and properties were read as WS-BPEL 2.0",
+                    first.qualified_name()
+                ),
             )
             .with_help(format!("WS-BPEL 2.0 uses `{PLNK_NS}` for partner link types and `{VPROP_NS}` for properties")),
         );
