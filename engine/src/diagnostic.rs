@@ -118,6 +118,15 @@ pub mod codes {
     /// unknown importType is SA00013.
     pub const IMPORT_UNSUPPORTED: &str = "IMP0003";
 
+    /// An Apache ODE deployment descriptor (`deploy.xml`) that is not well-formed or not of ODE's
+    /// schema (an element out of place, a missing attribute, a value of the wrong form).
+    pub const DEPLOY_MALFORMED: &str = "DEPLOY0001";
+    /// A `deploy.xml` that contradicts the processes or their WSDL: a process, partner link,
+    /// service or port it names that does not exist, a provide for a partner link without myRole.
+    pub const DEPLOY_CONTRADICTION: &str = "DEPLOY0002";
+    /// (warning) A `deploy.xml` setting of Apache ODE this engine does not act on.
+    pub const DEPLOY_IGNORED: &str = "DEPLOY0003";
+
     /// Every code above (the static-analysis rules' codes are `check::rules::all`).
     pub const ALL: &[&str] = &[
         XML_SYNTAX,
@@ -137,6 +146,9 @@ pub mod codes {
         IMPORT_NOT_FOUND,
         IMPORT_BROKEN,
         IMPORT_UNSUPPORTED,
+        DEPLOY_MALFORMED,
+        DEPLOY_CONTRADICTION,
+        DEPLOY_IGNORED,
     ];
 }
 

@@ -1,6 +1,7 @@
 //! Text -> model. [`load_process`] reads a `.bpel` file and everything it imports into a
 //! [`ProcessUnit`]; nothing here fails on bad input, it reports.
 
+pub mod deploy_xml;
 pub mod loader;
 pub mod process;
 pub mod process_draft;
