@@ -25,7 +25,8 @@ fn ode_folder(dir: &Path, deploy_xml: &str) {
     std::fs::write(dir.join("deploy.xml"), deploy_xml).unwrap();
 }
 
-const ORDER: &str = r#"<o:order xmlns:o="urn:example:orders"><o:id>D-1</o:id><o:customer>Ada</o:customer><o:amount>250</o:amount></o:order>"#;
+const ORDER: &str =
+    r#"<o:order xmlns:o="urn:example:orders"><o:id>D-1</o:id><o:customer>Ada</o:customer><o:amount>250</o:amount></o:order>"#;
 
 #[test]
 fn a_provided_port_is_where_the_process_answers_and_what_its_wsdl_says() {
@@ -73,7 +74,8 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn bpel_check_reports_what_the_descriptor_contradicts_where_it_says_it() {
     let dir = temp_dir("deploy-check");
     ode_folder(&dir, CONTRADICTING);
-    let output = Command::new(env!("CARGO_BIN_EXE_bpel")).args(["check", &dir.display().to_string()]).env("NO_COLOR", "1").output().unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_bpel")).args(["check", &dir.display().to_string()]).env("NO_COLOR", "1").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     let deploy = dir.join("deploy.xml").display().to_string();

@@ -51,10 +51,16 @@ pub fn deployment(loader: &mut Loader, dir: &Path, processes: &[&ProcessUnit]) -
         let Some(name) = &entry.name.name else { continue };
         let unit = processes.iter().find(|unit| unit.process.as_ref().and_then(deploy_xml::process_qname).as_ref() == Some(name));
         let Some((unit, process)) = unit.and_then(|unit| Some((unit, unit.process.as_ref()?))) else {
-            let known: Vec<String> = processes.iter().filter_map(|u| u.process.as_ref().and_then(deploy_xml::process_qname)).map(|q| q.to_string()).collect();
+            let known: Vec<String> =
+                processes.iter().filter_map(|u| u.process.as_ref().and_then(deploy_xml::process_qname)).map(|q| q.to_string()).collect();
             diagnostics.push(
-                Diagnostic::error(codes::DEPLOY_CONTRADICTION, file, entry.name.span, format!("no process of this folder is named `{name}`"))
-                    .with_help(format!("the folder's processes: {}", if known.is_empty() { "none".into() } else { known.join(", ") })),
+                Diagnostic::error(
+                    codes::DEPLOY_CONTRADICTION,
+                    file,
+                    entry.name.span,
+                    format!("no process of this folder is named `{name}`"),
+                )
+                .with_help(format!("the folder's processes: {}", if known.is_empty() { "none".into() } else { known.join(", ") })),
             );
             continue;
         };

@@ -20,8 +20,8 @@ use super::admin::AdminState;
 use super::client::{CallTimeouts, HttpPartners};
 use super::router::Router;
 use super::shard::{Answer, Command, Partners, Shard};
-use crate::diagnostic::Diagnostic;
 use crate::check::deployment::Deployment;
+use crate::diagnostic::Diagnostic;
 use crate::exec::{DeployError, Deployed, Engine, InstanceId, Invocation, ProcessId};
 use crate::fault::Fault;
 use crate::soap::{self, BoundOperation, SoapFault};
@@ -218,7 +218,8 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
     let mut deployments: BTreeMap<PathBuf, Deployment> = BTreeMap::new();
     let folders: std::collections::BTreeSet<PathBuf> = loaded.iter().map(|(path, _)| folder_of(path)).collect();
     for folder in folders {
-        let units: Vec<&crate::parse::ProcessUnit> = loaded.iter().filter(|(path, _)| folder_of(path) == folder).map(|(_, d)| &d.unit).collect();
+        let units: Vec<&crate::parse::ProcessUnit> =
+            loaded.iter().filter(|(path, _)| folder_of(path) == folder).map(|(_, d)| &d.unit).collect();
         match crate::check::deployment::deployment(&mut deployment_loader, &folder, &units) {
             Ok(Some(deployment)) => {
                 deployments.insert(folder, deployment);
@@ -259,12 +260,8 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
             endpoints.push(format!("http://{address}{route_path}"));
             routes.insert(route_path, route);
         }
-        let mut partner_addresses: BTreeMap<String, String> = deployed
-            .deployment
-            .invokes
-            .iter()
-            .filter_map(|(link, port)| Some((link.clone(), port.address.clone()?)))
-            .collect();
+        let mut partner_addresses: BTreeMap<String, String> =
+            deployed.deployment.invokes.iter().filter_map(|(link, port)| Some((link.clone(), port.address.clone()?))).collect();
         partner_addresses.extend(config.partners.clone());
         overrides.push(partner_addresses);
         served.push(Served { name: deployed.name().to_string(), path: path.clone(), endpoints });

@@ -106,7 +106,11 @@ pub fn read_deploy_xml(file: FileId, text: &str) -> (DeployDescriptor, Vec<Diagn
     if !root.is(DD_NS, "deploy") {
         reader.error(
             root.name_span,
-            format!("expected ODE's <deploy xmlns=\"{DD_NS}\">, found <{}> in namespace `{}`", root.qualified_name(), root.namespace.as_deref().unwrap_or("")),
+            format!(
+                "expected ODE's <deploy xmlns=\"{DD_NS}\">, found <{}> in namespace `{}`",
+                root.qualified_name(),
+                root.namespace.as_deref().unwrap_or("")
+            ),
         );
         return (descriptor, diagnostics);
     }
@@ -334,10 +338,37 @@ pub fn resolve(entry: &ProcessEntry, file: FileId, process: &Process, definition
                 );
                 continue;
             };
+            // The port must implement the port type of the partner link's role, when both are known.
+            let role_port_type = declared
+                .partner_link_type
+                .as_ref()
+                .and_then(|t| definitions.partner_link_type(t.name.as_ref()?))
+                .and_then(|plt| plt.roles.iter().find(|r| role.as_ref().is_some_and(|name| name.value == r.name.value))?.port_type.clone())
+                .and_then(|q| q.name);
+            let port_port_type =
+                port.binding.as_ref().and_then(|b| definitions.binding(b.name.as_ref()?)).and_then(|b| b.port_type.clone()?.name);
+            if let (Some(expected), Some(found)) = (&role_port_type, &port_port_type) {
+                if expected != found {
+                    diagnostics.push(Diagnostic::error(
+                        codes::DEPLOY_CONTRADICTION,
+                        file,
+                        endpoint.port.span,
+                        format!(
+                            "the port `{}` implements `{found}`, but the partner link `{}`'s role uses `{expected}`",
+                            endpoint.port.value, link.value
+                        ),
+                    ));
+                    continue;
+                }
+            }
             let target = if provide { &mut deployment.provides } else { &mut deployment.invokes };
             target.insert(
                 link.value.clone(),
-                PortRef { service: service_name.clone(), port: port.name.value.clone(), address: port.address.as_ref().map(|a| a.value.clone()) },
+                PortRef {
+                    service: service_name.clone(),
+                    port: port.name.value.clone(),
+                    address: port.address.as_ref().map(|a| a.value.clone()),
+                },
             );
         }
     }
