@@ -183,7 +183,8 @@ impl Translator<'_> {
                 _ => children.push(Node::Element(self.element(child, here))),
             }
         }
-        out.children = wrap_parts(children, &self.bpel);
+        // a draft written with the 2.0 wrappers already keeps them as they are
+        out.children = if matches!(element.local.as_str(), "fromParts" | "toParts") { children } else { wrap_parts(children, &self.bpel) };
         if parent == Parent::EventHandlers && element.local == "onAlarm" {
             out.children = self.scope_around_activity(out.children);
         }
@@ -669,5 +670,47 @@ fn timer_expressions(timer: &mut Timer, f: &mut impl FnMut(&mut Expression)) {
 fn visit(expression: &mut Option<Expression>, f: &mut impl FnMut(&mut Expression)) {
     if let Some(expression) = expression {
         f(expression);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse_xml;
+
+    fn translated(body: &str) -> (Element, Vec<Diagnostic>) {
+        let text = format!(r#"<process xmlns="{DRAFT_NS}" name="p" targetNamespace="urn:p">{body}</process>"#);
+        let mut diagnostics = Vec::new();
+        let document = translate(FileId(0), &parse_xml(&text), &mut diagnostics);
+        (document.root.unwrap(), diagnostics)
+    }
+
+    fn shape(element: &Element) -> String {
+        let children: Vec<String> = element.child_elements().map(shape).collect();
+        if children.is_empty() {
+            element.local.clone()
+        } else {
+            format!("{}({})", element.local, children.join(" "))
+        }
+    }
+
+    #[test]
+    fn parts_are_wrapped_once_whether_or_not_the_draft_wrapped_them() {
+        let (root, _) = translated(
+            r#"<receive partnerLink="c" operation="o"><fromPart part="a" toVariable="x"/> <fromPart part="b" toVariable="y"/></receive><reply partnerLink="c" operation="o"><toParts><toPart part="a" fromVariable="x"/></toParts></reply>"#,
+        );
+        assert_eq!(shape(&root), "process(receive(fromParts(fromPart fromPart)) reply(toParts(toPart)))");
+        assert!(root.child_elements().all(|e| e.namespace.as_deref() == Some(BPEL_NS)));
+    }
+
+    #[test]
+    fn a_switch_becomes_an_if_with_its_cases_in_order() {
+        let (root, diagnostics) = translated(
+            r#"<switch><case condition="1"><empty/></case><case><condition>2</condition><exit/></case><otherwise><terminate/></otherwise></switch>"#,
+        );
+        assert_eq!(diagnostics.iter().filter(|d| d.is_error()).count(), 0, "{diagnostics:?}");
+        assert_eq!(shape(&root), "process(if(condition empty elseif(condition exit) else(exit)))");
+        let (_, diagnostics) = translated("<switch><otherwise><empty/></otherwise></switch>");
+        assert!(diagnostics.iter().any(|d| d.message.contains("at least one <case>")));
     }
 }
