@@ -56,7 +56,19 @@ pub fn run(args: CheckArgs) -> ExitCode {
             Err(error) => io_errors.push(format!("{}: {error}", path.display())),
         }
     }
-    for (folder, analyses) in &by_folder {
+    for (folder, analyses) in &mut by_folder {
+        if !folder.join("deploy.xml").exists() {
+            continue;
+        }
+        // The descriptor speaks of every process of its folder, also those not named on the command line.
+        let siblings = std::fs::read_dir(folder).map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect::<Vec<_>>());
+        for sibling in siblings.unwrap_or_default() {
+            if sibling.extension().is_some_and(|ext| ext == "bpel") && !files.contains(&sibling) {
+                if let Ok(analysis) = analyze(&mut loader, &sibling) {
+                    analyses.push(analysis);
+                }
+            }
+        }
         let units: Vec<&bpel_engine::parse::ProcessUnit> = analyses.iter().map(|a| &a.unit).collect();
         match deployment(&mut loader, folder, &units) {
             Ok(Some(found)) => all.extend(found.diagnostics),

@@ -91,6 +91,14 @@ fn bpel_check_reports_what_the_descriptor_contradicts_where_it_says_it() {
     }
     // the draft process itself is clean but for its warning
     assert!(stdout.contains("warning[BPEL0005]"), "{stdout}");
+    // checking the process file alone checks its folder's descriptor too
+    let single = Command::new(env!("CARGO_BIN_EXE_bpel"))
+        .args(["check", &dir.join("orders.bpel").display().to_string()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(single.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&single.stdout).matches("error[DEPLOY0002]").count(), 3);
 
     // bpel serve says the same at start and does not activate what the descriptor gets wrong
     let dir_s = dir.display().to_string();

@@ -9,7 +9,10 @@
 //! WSDL it imports, giving a [`ProcessDeployment`] (what a host uses) and the contradictions. The
 //! settings ODE has and this engine does not act on (`retired`, `in-memory`, `process-events`,
 //! `mex-interceptors`, `cleanup`, `schedule`, `type`, `enableSharing`, an invoke by `binding`) are
-//! read past with a warning naming them.
+//! read past with a warning naming them. Process properties are kept, typed, in
+//! [`ProcessDeployment::properties`] (a host sets them on `Deployed::deployment`); ODE's XPath
+//! function `ode:process-property()`, through which ODE processes read them, is not implemented
+//! (it belongs with ODE's other XPath extension functions), so a process cannot read them yet.
 
 use std::collections::BTreeMap;
 
