@@ -125,3 +125,27 @@ fn an_inactive_process_is_not_served() {
     assert_eq!(server.post("/ode/processes/OrderService", "urn:example:orders:place", &envelope(ORDER)).status, 404);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_listed_process_with_errors_is_refused_alone() {
+    let dir = temp_dir("deploy-broken");
+    ode_folder(
+        &dir,
+        r#"<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03" xmlns:d="urn:example:draft">
+  <process name="d:OrderDraft"/>
+  <process name="d:Broken"/>
+</deploy>"#,
+    );
+    let broken = std::fs::read_to_string(dir.join("orders.bpel"))
+        .unwrap()
+        .replace(r#"name="OrderDraft""#, r#"name="Broken""#)
+        .replace(r#"operation="place" variable="response"/>"#, r#"operation="place" variable="nope"/>"#);
+    std::fs::write(dir.join("broken.bpel"), broken).unwrap();
+    let dir_s = dir.display().to_string();
+    let server = Server::start(&[&dir_s, "--port", "0", "--in-memory"]);
+    let output = server.output();
+    assert!(output.contains("1 process(es) deployed, 1 refused"), "{output}");
+    assert!(output.contains("broken.bpel: it has errors") && !output.contains("DEPLOY0002"), "{output}");
+    assert_eq!(server.post("/ode/processes/OrderService", "urn:example:orders:place", &envelope(ORDER)).status, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -213,13 +213,25 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
             Err(DeployError::Io { source, .. }) => refused.push(Refused { path, reason: source.to_string(), diagnostics: Vec::new() }),
         }
     }
-    // Each folder's deploy.xml, read once and checked against the folder's processes.
+    // Each folder's deploy.xml, read once and checked against the folder's processes (those
+    // refused for their errors included, read again as far as they go, so that the descriptor's
+    // entry for one of them is not taken for a process that does not exist).
     let mut deployment_loader = crate::parse::Loader::new();
+    let invalid: Vec<crate::parse::ProcessUnit> = refused
+        .iter()
+        .filter(|r| !r.diagnostics.is_empty())
+        .filter_map(|r| crate::parse::load_process(&mut deployment_loader, &r.path).ok())
+        .collect();
     let mut deployments: BTreeMap<PathBuf, Deployment> = BTreeMap::new();
-    let folders: std::collections::BTreeSet<PathBuf> = loaded.iter().map(|(path, _)| folder_of(path)).collect();
+    let folders: std::collections::BTreeSet<PathBuf> =
+        loaded.iter().map(|(path, _)| folder_of(path)).chain(invalid.iter().map(|unit| folder_of(&unit.path))).collect();
     for folder in folders {
-        let units: Vec<&crate::parse::ProcessUnit> =
-            loaded.iter().filter(|(path, _)| folder_of(path) == folder).map(|(_, d)| &d.unit).collect();
+        let units: Vec<&crate::parse::ProcessUnit> = loaded
+            .iter()
+            .map(|(_, deployed)| &deployed.unit)
+            .chain(invalid.iter())
+            .filter(|unit| folder_of(&unit.path) == folder)
+            .collect();
         match crate::check::deployment::deployment(&mut deployment_loader, &folder, &units) {
             Ok(Some(deployment)) => {
                 deployments.insert(folder, deployment);
