@@ -91,6 +91,11 @@ pub mod codes {
     pub const INVALID_VALUE: &str = "BPEL0003";
     /// The document's root is not what was expected (e.g. not a WS-BPEL 2.0 process).
     pub const WRONG_ROOT: &str = "BPEL0004";
+    /// (warning) A process in the WS-BPEL 2.0 draft namespace (`.../ws/2004/03/business-process/`),
+    /// read as WS-BPEL 2.0 (`parse::process_draft` says how).
+    pub const DRAFT_NAMESPACE: &str = "BPEL0005";
+    /// A construct of the WS-BPEL 2.0 drafts that has no WS-BPEL 2.0 meaning.
+    pub const DRAFT_UNSUPPORTED: &str = "BPEL0006";
     /// A QName whose prefix is not declared.
     pub const UNBOUND_PREFIX: &str = "BPEL0010";
     /// An XPath expression or query that does not parse.
@@ -113,6 +118,15 @@ pub mod codes {
     /// unknown importType is SA00013.
     pub const IMPORT_UNSUPPORTED: &str = "IMP0003";
 
+    /// An Apache ODE deployment descriptor (`deploy.xml`) that is not well-formed or not of ODE's
+    /// schema (an element out of place, a missing attribute, a value of the wrong form).
+    pub const DEPLOY_MALFORMED: &str = "DEPLOY0001";
+    /// A `deploy.xml` that contradicts the processes or their WSDL: a process, partner link,
+    /// service or port it names that does not exist, a provide for a partner link without myRole.
+    pub const DEPLOY_CONTRADICTION: &str = "DEPLOY0002";
+    /// (warning) A `deploy.xml` setting of Apache ODE this engine does not act on.
+    pub const DEPLOY_IGNORED: &str = "DEPLOY0003";
+
     /// Every code above (the static-analysis rules' codes are `check::rules::all`).
     pub const ALL: &[&str] = &[
         XML_SYNTAX,
@@ -120,6 +134,8 @@ pub mod codes {
         MISSING_REQUIRED,
         INVALID_VALUE,
         WRONG_ROOT,
+        DRAFT_NAMESPACE,
+        DRAFT_UNSUPPORTED,
         UNBOUND_PREFIX,
         XPATH_SYNTAX,
         UNDECLARED_VARIABLE,
@@ -130,6 +146,9 @@ pub mod codes {
         IMPORT_NOT_FOUND,
         IMPORT_BROKEN,
         IMPORT_UNSUPPORTED,
+        DEPLOY_MALFORMED,
+        DEPLOY_CONTRADICTION,
+        DEPLOY_IGNORED,
     ];
 }
 

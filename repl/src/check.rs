@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bpel_engine::check::deployment::deployment;
 use bpel_engine::check::{analyze, process_files, rules};
 use bpel_engine::parse::Loader;
 use bpel_engine::{Diagnostic, Severity};
@@ -44,10 +45,35 @@ pub fn run(args: CheckArgs) -> ExitCode {
         io_errors
             .push(format!("no .bpel file found in {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
     }
+    // Each folder's deploy.xml (Apache ODE's descriptor) is checked against the folder's processes.
+    let mut by_folder: std::collections::BTreeMap<PathBuf, Vec<bpel_engine::check::Analysis>> = Default::default();
     for path in &files {
         match analyze(&mut loader, path) {
-            Ok(analysis) => all.extend(analysis.unit.diagnostics),
+            Ok(analysis) => {
+                all.extend(analysis.unit.diagnostics.iter().cloned());
+                by_folder.entry(path.parent().map(PathBuf::from).unwrap_or_default()).or_default().push(analysis);
+            }
             Err(error) => io_errors.push(format!("{}: {error}", path.display())),
+        }
+    }
+    for (folder, analyses) in &mut by_folder {
+        if !folder.join("deploy.xml").exists() {
+            continue;
+        }
+        // The descriptor speaks of every process of its folder, also those not named on the command line.
+        let siblings = std::fs::read_dir(folder).map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect::<Vec<_>>());
+        for sibling in siblings.unwrap_or_default() {
+            if sibling.extension().is_some_and(|ext| ext == "bpel") && !files.contains(&sibling) {
+                if let Ok(analysis) = analyze(&mut loader, &sibling) {
+                    analyses.push(analysis);
+                }
+            }
+        }
+        let units: Vec<&bpel_engine::parse::ProcessUnit> = analyses.iter().map(|a| &a.unit).collect();
+        match deployment(&mut loader, folder, &units) {
+            Ok(Some(found)) => all.extend(found.diagnostics),
+            Ok(None) => {}
+            Err(error) => io_errors.push(format!("{}: {error}", folder.join("deploy.xml").display())),
         }
     }
     // An imported WSDL shared by several processes reports its problems once.

@@ -178,6 +178,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
             let _ = writeln!(out, "    {endpoint}  (WSDL: {endpoint}?wsdl)");
         }
     }
+    if !running.deployment_diagnostics.is_empty() {
+        let _ = render::human(&mut out, &running.deployment_sources, &running.deployment_diagnostics);
+    }
     for refused in &running.refused {
         let _ = writeln!(out, "  refused {}: {}", refused.path.display(), refused.reason);
         if !refused.diagnostics.is_empty() {

@@ -3,6 +3,7 @@
 //! server and deployment all go through [`analyze`]; a long-lived host keeps several analyses
 //! current through a [`Workspace`].
 
+pub mod deployment;
 mod expressions;
 pub mod rules;
 pub mod workspace;

@@ -86,6 +86,10 @@ pub struct Deployed {
     /// Told what instances do as they run (run-in-place); `None` for every ordinary deployment.
     /// Set before deploying.
     pub observer: Option<std::sync::Arc<dyn super::observer::Observer>>,
+    /// What the folder's `deploy.xml` says of this process (ports provided and invoked, whether
+    /// active, process properties), read once by the host before deploying; the conventions when
+    /// there is none.
+    pub deployment: crate::parse::deploy_xml::ProcessDeployment,
     /// Line starts of the process text, for messages that name an activity's line.
     pub lines: crate::span::LineIndex,
     /// For each (partner link, operation) the process receives on: how to route a message.
@@ -172,6 +176,7 @@ impl Deployed {
             base_address: "http://localhost:8080".to_string(),
             trace_limit: DEFAULT_TRACE_LIMIT,
             observer: None,
+            deployment: crate::parse::deploy_xml::ProcessDeployment::default(),
             lines: crate::span::LineIndex::new(&unit.text),
             inbound: BTreeMap::new(),
             message_types: BTreeMap::new(),

@@ -20,12 +20,13 @@ use super::admin::AdminState;
 use super::client::{CallTimeouts, HttpPartners};
 use super::router::Router;
 use super::shard::{Answer, Command, Partners, Shard};
+use crate::check::deployment::Deployment;
 use crate::diagnostic::Diagnostic;
 use crate::exec::{DeployError, Deployed, Engine, InstanceId, Invocation, ProcessId};
 use crate::fault::Fault;
 use crate::soap::{self, BoundOperation, SoapFault};
 use crate::store::{MemoryStore, RedbStore, Store, StoreError};
-use crate::xml::{Value, XmlElement};
+use crate::xml::Value;
 
 /// How to serve.
 #[derive(Clone, Debug)]
@@ -116,6 +117,9 @@ pub struct Running {
     pub recovered: usize,
     /// Notes about recovery (instances that could not be restored, and why).
     pub notes: Vec<String>,
+    /// What the folders' `deploy.xml` files contradict or leave out, in `deployment_sources`.
+    pub deployment_diagnostics: Vec<Diagnostic>,
+    pub deployment_sources: crate::source::Sources,
     /// Whether the admin endpoints are on.
     pub admin: bool,
     runtime: Option<tokio::runtime::Runtime>,
@@ -203,36 +207,81 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
     let mut refused = Vec::new();
     let mut routes: BTreeMap<String, Route> = BTreeMap::new();
     let mut overrides: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut loaded: Vec<(PathBuf, Deployed)> = Vec::new();
     for path in files {
         match Deployed::load(&path) {
-            Ok(mut deployed) => {
-                deployed.base_address = format!("http://{address}");
-                let deployed = Arc::new(deployed);
-                let id = ProcessId(processes.len());
-                let mut endpoints = Vec::new();
-                for (route_path, route) in routes_of(&deployed, id) {
-                    if routes.contains_key(&route_path) {
-                        refused.push(Refused {
-                            path: path.clone(),
-                            reason: format!("its endpoint {route_path} is served already by another process"),
-                            diagnostics: Vec::new(),
-                        });
-                        continue;
-                    }
-                    endpoints.push(format!("http://{address}{route_path}"));
-                    routes.insert(route_path, route);
-                }
-                let mut partner_addresses = deploy_xml_addresses(&deployed, &path);
-                partner_addresses.extend(config.partners.clone());
-                overrides.push(partner_addresses);
-                served.push(Served { name: deployed.name().to_string(), path: path.clone(), endpoints });
-                processes.push(deployed);
-            }
+            Ok(deployed) => loaded.push((path, deployed)),
             Err(DeployError::Invalid { diagnostics, .. }) => {
                 refused.push(Refused { path, reason: "it has errors".to_string(), diagnostics });
             }
             Err(DeployError::Io { source, .. }) => refused.push(Refused { path, reason: source.to_string(), diagnostics: Vec::new() }),
         }
+    }
+    // Each folder's deploy.xml, read once and checked against the folder's processes (those
+    // refused for their errors included, read again as far as they go, so that the descriptor's
+    // entry for one of them is not taken for a process that does not exist).
+    let mut deployment_loader = crate::parse::Loader::new();
+    let invalid: Vec<crate::parse::ProcessUnit> = refused
+        .iter()
+        .filter(|r| !r.diagnostics.is_empty())
+        .filter_map(|r| crate::parse::load_process(&mut deployment_loader, &r.path).ok())
+        .collect();
+    let mut deployments: BTreeMap<PathBuf, Deployment> = BTreeMap::new();
+    let folders: std::collections::BTreeSet<PathBuf> =
+        loaded.iter().map(|(path, _)| folder_of(path)).chain(invalid.iter().map(|unit| folder_of(&unit.path))).collect();
+    for folder in folders {
+        let units: Vec<&crate::parse::ProcessUnit> = loaded
+            .iter()
+            .map(|(_, deployed)| &deployed.unit)
+            .chain(invalid.iter())
+            .filter(|unit| folder_of(&unit.path) == folder)
+            .collect();
+        match crate::check::deployment::deployment(&mut deployment_loader, &folder, &units) {
+            Ok(Some(deployment)) => {
+                deployments.insert(folder, deployment);
+            }
+            Ok(None) => {}
+            Err(source) => return Err(ServeError::Folder { path: folder.join(crate::parse::deploy_xml::FILE_NAME), source }),
+        }
+    }
+    let deployment_diagnostics: Vec<Diagnostic> = deployments.values().flat_map(|d| d.diagnostics.iter().cloned()).collect();
+    for (path, mut deployed) in loaded {
+        if let Some(deployment) = deployments.get(&folder_of(&path)) {
+            let described = deployed.unit.process.as_ref().and_then(|process| deployment.of(process)).cloned();
+            let reason = match &described {
+                _ if deployment.has_errors() => Some(format!("{} has errors", deployment.path.display())),
+                None => Some(format!("{} does not list it, so it is not activated", deployment.path.display())),
+                Some(described) if !described.active => Some(format!("{} says <active>false</active>", deployment.path.display())),
+                Some(_) => None,
+            };
+            if let Some(reason) = reason {
+                refused.push(Refused { path, reason, diagnostics: Vec::new() });
+                continue;
+            }
+            deployed.deployment = described.unwrap_or_default();
+        }
+        deployed.base_address = format!("http://{address}");
+        let deployed = Arc::new(deployed);
+        let id = ProcessId(processes.len());
+        let mut endpoints = Vec::new();
+        for (route_path, route) in routes_of(&deployed, id) {
+            if routes.contains_key(&route_path) {
+                refused.push(Refused {
+                    path: path.clone(),
+                    reason: format!("its endpoint {route_path} is served already by another process"),
+                    diagnostics: Vec::new(),
+                });
+                continue;
+            }
+            endpoints.push(format!("http://{address}{route_path}"));
+            routes.insert(route_path, route);
+        }
+        let mut partner_addresses: BTreeMap<String, String> =
+            deployed.deployment.invokes.iter().filter_map(|(link, port)| Some((link.clone(), port.address.clone()?))).collect();
+        partner_addresses.extend(config.partners.clone());
+        overrides.push(partner_addresses);
+        served.push(Served { name: deployed.name().to_string(), path: path.clone(), endpoints });
+        processes.push(deployed);
     }
 
     let shards_count = config.shards.max(1);
@@ -317,7 +366,20 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
     let (stop, stopped) = oneshot::channel::<()>();
     runtime.spawn(accept(listener, state, stopped));
     let admin = config.admin_token.is_some();
-    Ok(Running { address, served, refused, recovered, notes, admin, runtime: Some(runtime), shards: senders, threads, stop: Some(stop) })
+    Ok(Running {
+        address,
+        served,
+        refused,
+        recovered,
+        notes,
+        deployment_diagnostics,
+        deployment_sources: deployment_loader.sources,
+        admin,
+        runtime: Some(runtime),
+        shards: senders,
+        threads,
+        stop: Some(stop),
+    })
 }
 
 /// The endpoints of a process: one per SOAP port of each of its myRole port types.
@@ -327,7 +389,13 @@ fn routes_of(deployed: &Deployed, id: ProcessId) -> Vec<(String, Route)> {
     let mut out = Vec::new();
     for partner_link in &deployed.decl(deployed.decl_for(crate::exec::PROCESS, crate::exec::deploy::DeclOwner::Scope)).partner_links {
         let Some(port_type) = &partner_link.my_port_type else { continue };
-        for endpoint in endpoints.iter().filter(|e| e.port_type == *port_type) {
+        // deploy.xml's <provide> picks the port; without one, every port of the port type is served
+        let provided = deployed.deployment.provides.get(&partner_link.name);
+        let chosen = |e: &&soap::Endpoint| match provided {
+            Some(port) => e.service == port.service && e.port == port.port,
+            None => e.port_type == *port_type,
+        };
+        for endpoint in endpoints.iter().filter(chosen) {
             let path = url_path(&endpoint.address).unwrap_or_else(|| format!("/{}/{}", deployed.name(), partner_link.name));
             // the WSDL document that defines the service
             let file = definitions.locate(crate::parse::loader::DefinitionKind::Service, &endpoint.service).map(|l| l.file);
@@ -354,29 +422,9 @@ fn url_path(address: &str) -> Option<String> {
     Some(if path.is_empty() { "/".to_string() } else { path.to_string() })
 }
 
-/// ODE's deploy.xml beside the process: the service and port each partner link invokes.
-fn deploy_xml_addresses(deployed: &Deployed, process_path: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Some(dir) = process_path.parent() else { return out };
-    let Ok(text) = std::fs::read_to_string(dir.join("deploy.xml")) else { return out };
-    let Ok(root) = XmlElement::parse(&text) else { return out };
-    let endpoints = soap::endpoints(&deployed.unit.definitions);
-    for process in root.child_elements().filter(|e| e.local == "process") {
-        let named = process.attribute(None, "name").is_some_and(|n| n.rsplit(':').next() == Some(deployed.name()));
-        if !named {
-            continue;
-        }
-        for invoke in process.child_elements().filter(|e| e.local == "invoke") {
-            let Some(link) = invoke.attribute(None, "partnerLink") else { continue };
-            let Some(service) = invoke.child_elements().find(|e| e.local == "service") else { continue };
-            let service_local = service.attribute(None, "name").and_then(|n| n.rsplit(':').next()).unwrap_or("");
-            let port = service.attribute(None, "port").unwrap_or("");
-            if let Some(endpoint) = endpoints.iter().find(|e| e.service.local == service_local && (port.is_empty() || e.port == port)) {
-                out.insert(link.to_string(), endpoint.address.clone());
-            }
-        }
-    }
-    out
+/// The folder a process file is in (the folder its `deploy.xml` would be in).
+fn folder_of(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, mut stopped: oneshot::Receiver<()>) {

@@ -1,8 +1,10 @@
 //! Text -> model. [`load_process`] reads a `.bpel` file and everything it imports into a
 //! [`ProcessUnit`]; nothing here fails on bad input, it reports.
 
+pub mod deploy_xml;
 pub mod loader;
 pub mod process;
+pub mod process_draft;
 pub mod wsdl;
 pub mod xsd;
 
@@ -60,7 +62,9 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
     let document = parse_xml(&text);
     let mut diagnostics: Vec<Diagnostic> =
         document.errors.iter().map(|e| Diagnostic::error(codes::XML_SYNTAX, file, e.span, e.message.clone())).collect();
-    let process = process::read_process(file, &document, &mut diagnostics);
+    let draft = process_draft::is_draft(&document);
+    let document = if draft { process_draft::translate(file, &document, &mut diagnostics) } else { document };
+    let mut process = process::read_process(file, &document, &mut diagnostics);
 
     let mut imports = Vec::new();
     if let Some(process) = &process {
@@ -71,6 +75,9 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
     }
     let loaded: Vec<Arc<LoadedDocument>> = imports.iter().flatten().cloned().collect();
     let definitions = Definitions::from_documents(&loaded);
+    if let (true, Some(process)) = (draft, process.as_mut()) {
+        process_draft::translate_expressions(process, &definitions, &mut diagnostics);
+    }
     let mut seen = std::collections::HashSet::new();
     for document in definitions.documents() {
         if seen.insert(document.file) {

@@ -42,9 +42,22 @@ pub const ACTIVITY_TAGS: &[&str] = &[
 pub fn read_process(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagnostic>) -> Option<Process> {
     let root = doc.root.as_ref()?;
     if !root.is(BPEL_NS, "process") {
+        if root.namespace.as_deref() == Some(BPEL_11_NS) {
+            diagnostics.push(
+                Diagnostic::error(
+                    codes::WRONG_ROOT,
+                    file,
+                    root.name_span,
+                    format!("this is a BPEL4WS 1.1 process (namespace `{BPEL_11_NS}`), the 2003 predecessor of the standard; this engine needs WS-BPEL 2.0"),
+                )
+                .with_help(format!(
+                    "port the process to WS-BPEL 2.0 (namespace `{BPEL_NS}`): e.g. <switch> becomes <if>, <terminate> <exit>, bpws:getVariableData() `$variable.part`"
+                )),
+            );
+            return None;
+        }
         let help = match root.namespace.as_deref() {
             Some(BPEL_ABSTRACT_NS) => "abstract processes are not run by this engine; use the executable namespace",
-            Some(BPEL_11_NS) => "this is a BPEL4WS 1.1 process; only WS-BPEL 2.0 is supported",
             _ => {
                 "a WS-BPEL 2.0 executable process starts with <process xmlns=\"http://docs.oasis-open.org/wsbpel/2.0/process/executable\">"
             }

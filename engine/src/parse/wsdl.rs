@@ -17,6 +17,7 @@ use crate::syntax::{Element, NamespaceScopes, XmlDocument};
 const PLNK_11_NS: &str = "http://schemas.xmlsoap.org/ws/2003/05/partner-link/";
 const BPWS_11_NS: &str = "http://schemas.xmlsoap.org/ws/2003/03/business-process/";
 const WSDL_20_NS: &str = "http://www.w3.org/ns/wsdl";
+use super::process_draft::{DRAFT_NS, DRAFT_PLNK_NS};
 
 /// Reads a WSDL file. `None` when the document has no root element or its root is not
 /// `wsdl:definitions` (reported).
@@ -98,8 +99,10 @@ impl WsdlReader<'_> {
                 _ => self.reader.unexpected(child, root),
             }
         }
+        let mut draft_elements = Vec::new();
         for extension in extensions {
             match (extension.namespace.as_deref(), extension.local.as_str()) {
+                (Some(DRAFT_NS | DRAFT_PLNK_NS), _) => draft_elements.push(extension),
                 (Some(PLNK_NS), "partnerLinkType") => doc.partner_link_types.extend(self.partner_link_type(extension)),
                 (Some(VPROP_NS), "property") => doc.properties.extend(self.property(extension)),
                 (Some(VPROP_NS), "propertyAlias") => doc.property_aliases.push(self.property_alias(extension)),
@@ -115,7 +118,40 @@ impl WsdlReader<'_> {
                 _ => {}
             }
         }
+        self.draft_extensions(&mut doc, &draft_elements);
         doc
+    }
+
+    /// The WS-BPEL 2.0 drafts' partner link types and properties, read as their 2.0 namesakes
+    /// (see `parse::process_draft`); a draft partner link type of the same name as a 2.0 one in
+    /// this document is the same declaration written twice (ODE's test WSDLs do this) and is skipped.
+    fn draft_extensions(&mut self, doc: &mut WsdlDocument, elements: &[&Element]) {
+        let Some(first) = elements.first() else { return };
+        self.reader.diagnostics.push(
+            Diagnostic::warning(
+                codes::DRAFT_NAMESPACE,
+                self.reader.file,
+                first.name_span,
+                format!(
+                    "<{}> is in a WS-BPEL 2.0 draft namespace; its partner link types and properties were read as WS-BPEL 2.0",
+                    first.qualified_name()
+                ),
+            )
+            .with_help(format!("WS-BPEL 2.0 uses `{PLNK_NS}` for partner link types and `{VPROP_NS}` for properties")),
+        );
+        for &element in elements {
+            match (element.namespace.as_deref(), element.local.as_str()) {
+                (Some(DRAFT_PLNK_NS), "partnerLinkType") => {
+                    let Some(partner_link_type) = self.partner_link_type(element) else { continue };
+                    if !doc.partner_link_types.iter().any(|known| known.name.value == partner_link_type.name.value) {
+                        doc.partner_link_types.push(partner_link_type);
+                    }
+                }
+                (Some(DRAFT_NS), "property") => doc.properties.extend(self.property(element)),
+                (Some(DRAFT_NS), "propertyAlias") => doc.property_aliases.push(self.property_alias(element)),
+                _ => {}
+            }
+        }
     }
 
     fn types(&mut self, element: &Element, schemas: &mut Vec<crate::model::xsd::Schema>) {
@@ -403,7 +439,7 @@ impl WsdlReader<'_> {
     fn partner_link_type(&mut self, element: &Element) -> Option<PartnerLinkType> {
         let name = self.reader.required(element, "name")?;
         let mut partner_link_type = PartnerLinkType { name, span: element.span, roles: Vec::new() };
-        for child in self.extension_children(element, PLNK_NS) {
+        for child in self.extension_children(element, element.namespace.as_deref().unwrap_or(PLNK_NS)) {
             if child.local != "role" {
                 self.reader.unexpected(child, element);
                 continue;
@@ -446,7 +482,7 @@ impl WsdlReader<'_> {
             element: self.reader.qname(element, "element"),
             query: None,
         };
-        for child in self.extension_children(element, VPROP_NS) {
+        for child in self.extension_children(element, element.namespace.as_deref().unwrap_or(VPROP_NS)) {
             if child.local != "query" || alias.query.is_some() {
                 self.reader.unexpected(child, element);
                 continue;

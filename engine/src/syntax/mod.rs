@@ -164,6 +164,18 @@ impl NamespaceScopes {
         ScopeId(self.frames.len() as u32 - 1)
     }
 
+    /// Binds every prefix declared for `from` to `to` instead (a namespace read as its successor).
+    pub fn rebind(&mut self, from: &str, to: &str) {
+        let to: Arc<str> = Arc::from(to);
+        for frame in &mut self.frames {
+            for (_, uri) in &mut frame.declarations {
+                if &**uri == from {
+                    *uri = to.clone();
+                }
+            }
+        }
+    }
+
     /// The URI bound to `prefix` (`None`: the default namespace) in `scope`.
     pub fn lookup(&self, scope: ScopeId, prefix: Option<&str>) -> Option<&str> {
         if prefix == Some("xml") {
