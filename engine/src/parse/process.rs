@@ -51,7 +51,7 @@ pub fn read_process(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagn
                     format!("this is a BPEL4WS 1.1 process (namespace `{BPEL_11_NS}`), the 2003 predecessor of the standard; this engine needs WS-BPEL 2.0"),
                 )
                 .with_help(format!(
-                    "port the process to WS-BPEL 2.0 (namespace `{BPEL_NS}`): e.g. <switch> becomes <if>, <terminate> <exit>, bpws:getVariableData() `$variable.part`"
+                    "port the process from BPEL4WS 1.1 to WS-BPEL 2.0 (namespace `{BPEL_NS}`): e.g. <switch> becomes <if>, <terminate> <exit>, bpws:getVariableData() `$variable.part`"
                 )),
             );
             return None;
