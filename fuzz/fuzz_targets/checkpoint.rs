@@ -15,12 +15,26 @@ use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
 enum Edit {
-    Set { at: u16, value: u8 },
-    Insert { at: u16, value: u8 },
-    Remove { at: u16 },
+    Set {
+        at: u16,
+        value: u8,
+    },
+    Insert {
+        at: u16,
+        value: u8,
+    },
+    Remove {
+        at: u16,
+    },
     /// Adds to a byte: postcard's varints (lengths, indices, enum tags) move by small steps.
-    Add { at: u16, delta: i8 },
-    Splice { at: u16, bytes: Vec<u8> },
+    Add {
+        at: u16,
+        delta: i8,
+    },
+    Splice {
+        at: u16,
+        bytes: Vec<u8>,
+    },
 }
 
 #[derive(Arbitrary, Debug)]

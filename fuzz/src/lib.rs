@@ -149,7 +149,10 @@ pub fn deployed_examples() -> &'static [Arc<Deployed>] {
 /// The example a scenario names with `process = "..."` (by file name), else the first one.
 pub fn example_for(scenario: &Scenario) -> usize {
     let named = scenario.process.as_deref().and_then(|p| Path::new(p).file_name()).and_then(|n| n.to_str());
-    EXAMPLES.iter().position(|e| Some(Path::new(e.bpel.0).file_name().and_then(|n| n.to_str()).unwrap_or("")) == Some(named.unwrap_or(""))).unwrap_or(0)
+    EXAMPLES
+        .iter()
+        .position(|e| Some(Path::new(e.bpel.0).file_name().and_then(|n| n.to_str()).unwrap_or("")) == Some(named.unwrap_or("")))
+        .unwrap_or(0)
 }
 
 /// A fresh engine with example `index` deployed.
