@@ -19,9 +19,9 @@ use serde::{Serialize, Serializer};
 
 use super::engine::{Engine, InstanceId, ProcessId, Reply};
 use super::inspect::VariableReport;
-use super::messages::{message_from_body, message_type, Direction};
+use super::messages::Direction;
 use super::observer::Observer;
-use super::sample::{sample_message, start_activities, Role, SampleError};
+use super::sample::{sample_answer, sample_message, start_activities, Role, SampleError};
 use super::scenario::{self, message_text, Scenario, ScenarioError};
 use super::time::date_time_text;
 use super::{DeployError, Deployed, PROCESS};
@@ -346,10 +346,7 @@ impl<P: FnMut(&RunStep)> SampleRun<'_, P> {
 
     fn sample_reply(&self, partner_link: &str, operation: &str) -> Result<Message, String> {
         let deployed = self.engine.process(self.process).ok_or("the process is not deployed")?;
-        let sample = sample_message(deployed, partner_link, operation, Role::Partner, Direction::Output).map_err(|e| e.to_string())?;
-        let op = super::messages::operation(deployed, partner_link, operation, false).ok_or("no such operation")?;
-        let ty = message_type(deployed, op, Direction::Output).ok_or("the output message does not resolve")?;
-        Ok(message_from_body(&ty, &sample.body().map_err(|e| e.to_string())?))
+        sample_answer(deployed, partner_link, operation).map_err(|e| e.to_string())
     }
 
     fn finish(mut self) -> Run {

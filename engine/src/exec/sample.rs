@@ -13,7 +13,7 @@ use crate::model::xsd::SampleError as XsdSampleError;
 use crate::model::QName;
 use crate::soap;
 use crate::span::Span;
-use crate::xml::{PartKind, XmlElement};
+use crate::xml::{Message, PartKind, XmlElement};
 
 /// Which role of a partner link the operation belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -144,6 +144,21 @@ pub fn sample_message(
         }
     }
     Ok(sample)
+}
+
+/// A sample answer to a call of a partner's request-response `operation` (the sample of its
+/// output, as [`Engine::answer`](super::Engine::answer) takes it): what runs in place and the REPL
+/// answer an unmocked invoke with.
+pub fn sample_answer(deployed: &Deployed, partner_link: &str, operation: &str) -> Result<Message, SampleError> {
+    let sample = sample_message(deployed, partner_link, operation, Role::Partner, Direction::Output)?;
+    let op = messages::operation(deployed, partner_link, operation, false).ok_or_else(|| SampleError::NoOperation {
+        partner_link: partner_link.to_string(),
+        role: "partner",
+        operation: operation.to_string(),
+    })?;
+    let ty =
+        message_type(deployed, op, Direction::Output).ok_or_else(|| SampleError::UnresolvedMessage { operation: operation.to_string() })?;
+    Ok(message_from_body(&ty, &sample.body()?))
 }
 
 /// What starts an instance: a receive with `createInstance="yes"`, or one onMessage of such a pick.

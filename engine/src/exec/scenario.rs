@@ -345,19 +345,15 @@ impl Runner<'_> {
         let Some(deployed) = self.engine.process(self.process) else { return };
         let op = operation(deployed, partner_link, operation_name, false);
         let answer = if let Some(name) = &step.fault {
-            let qname = resolve_qname(deployed, name);
-            let data = match (&step.fault_body, op.and_then(|op| fault_message_type(deployed, op, &qname.local))) {
-                (Some(body), Some(ty)) => match XmlElement::parse(body) {
-                    Ok(body) => Some(Value::Message(message_from_body(&ty, &[body]))),
-                    Err(e) => {
-                        out.failures.push(mismatch("the fault body", "well-formed XML", &e.to_string()));
-                        None
-                    }
-                },
-                (Some(body), None) => XmlElement::parse(body).ok().map(Value::Element),
-                _ => None,
+            let data = match step.fault_body.as_deref().map(XmlElement::parse) {
+                Some(Ok(body)) => Some(body),
+                Some(Err(e)) => {
+                    out.failures.push(mismatch("the fault body", "well-formed XML", &e.to_string()));
+                    None
+                }
+                None => None,
             };
-            Some(Err(Fault::new(qname, data, "answered by the scenario")))
+            Some(Err(partner_fault(deployed, partner_link, operation_name, name, data, "the scenario")))
         } else if let Some(body) = &step.reply {
             match (XmlElement::parse(body), op.and_then(|op| message_type(deployed, op, Direction::Output))) {
                 (Ok(body), Some(ty)) => Some(Ok(message_from_body(&ty, &self.unwrap_body(partner_link, operation_name, false, body)))),
@@ -549,6 +545,26 @@ pub fn wire_message(
         }
         _ => message.clone(),
     }
+}
+
+/// A fault a partner answers a call of `operation` with: `name` written as [`resolve_qname`] reads
+/// it, its data a message of the operation's fault type of that name when the WSDL declares one
+/// (else the element as it is). `origin` says who answered, for the fault's message.
+pub fn partner_fault(
+    deployed: &super::Deployed,
+    partner_link: &str,
+    operation_name: &str,
+    name: &str,
+    data: Option<XmlElement>,
+    origin: &str,
+) -> Fault {
+    let qname = resolve_qname(deployed, name);
+    let ty = operation(deployed, partner_link, operation_name, false).and_then(|op| fault_message_type(deployed, op, &qname.local));
+    let data = data.map(|element| match ty {
+        Some(ty) => Value::Message(message_from_body(&ty, &[element])),
+        None => Value::Element(element),
+    });
+    Fault::new(qname, data, format!("answered by {origin}"))
 }
 
 /// A QName written with the process's namespace prefixes (`prefix:local`), or `{ns}local`.

@@ -10,16 +10,16 @@ use std::time::Duration;
 use bpel_engine::check::{analyze, process_files};
 use bpel_engine::checkpoint::CheckpointError;
 use bpel_engine::exec::inspect::{TaskletStatus, Wait};
-use bpel_engine::exec::messages::{fault_message_type, message_from_body, message_type, operation, Direction};
-use bpel_engine::exec::sample::{sample_message, Role};
-use bpel_engine::exec::scenario::{body_parts, message_text, resolve_qname, wire_message};
+use bpel_engine::exec::messages::{message_from_body, message_type, operation, Direction};
+use bpel_engine::exec::sample::{sample_answer, sample_message, Role};
+use bpel_engine::exec::scenario::{body_parts, message_text, partner_fault, wire_message};
 use bpel_engine::exec::time::date_time_text;
 use bpel_engine::exec::{Deployed, Engine, ExchangeId, InstanceId, Invocation, ProcessId};
 use bpel_engine::fault::Fault;
 use bpel_engine::model::process::ActivityId;
 use bpel_engine::parse::Loader;
 use bpel_engine::runtime::{InstanceStatus, Timestamp};
-use bpel_engine::xml::{Message, NodeValue, Value, XPathValue, XmlElement};
+use bpel_engine::xml::{Message, NodeValue, XPathValue, XmlElement};
 use bpel_engine::{Diagnostic, Severity};
 
 use super::command::{Body, Command, MockAction, ReplError, Result, Target};
@@ -606,15 +606,7 @@ impl Session {
     fn answer_with(&mut self, call: Invocation, answer: Option<&Answer>) -> Result<()> {
         let target = Target { partner_link: call.partner_link.clone(), operation: call.operation.clone() };
         let result = match answer {
-            None => {
-                let deployed = self.deployed_of(call.process)?;
-                let sample = sample_message(deployed, &call.partner_link, &call.operation, Role::Partner, Direction::Output)?;
-                let parts = sample.body()?;
-                let ty = operation(deployed, &call.partner_link, &call.operation, false)
-                    .and_then(|op| message_type(deployed, op, Direction::Output))
-                    .ok_or_else(|| ReplError::NoOperation(target.clone()))?;
-                Ok(message_from_body(&ty, &parts))
-            }
+            None => Ok(sample_answer(self.deployed_of(call.process)?, &call.partner_link, &call.operation)?),
             Some(Answer::Reply(xml)) => self.reply_message(&call, xml).map(Ok)?,
             Some(Answer::Fault { name, body }) => Err(self.fault_answer(&call, name, body.as_deref())?),
             Some(Answer::Forward(url)) => self.forward(&call, url)?,
@@ -657,20 +649,11 @@ impl Session {
 
     fn fault_answer(&self, call: &Invocation, name: &str, body: Option<&str>) -> Result<Fault> {
         let deployed = self.deployed_of(call.process)?;
-        let qname = resolve_qname(deployed, name);
         let data = match body {
             None => None,
-            Some(xml) => {
-                let element = parse_elements(xml)?.into_iter().next().ok_or(ReplError::EmptyBody)?;
-                let ty = operation(deployed, &call.partner_link, &call.operation, false)
-                    .and_then(|op| fault_message_type(deployed, op, &qname.local));
-                Some(match ty {
-                    Some(ty) => Value::Message(message_from_body(&ty, std::slice::from_ref(&element))),
-                    None => Value::Element(element),
-                })
-            }
+            Some(xml) => Some(parse_elements(xml)?.into_iter().next().ok_or(ReplError::EmptyBody)?),
         };
-        Ok(Fault::new(qname, data, "answered in the REPL"))
+        Ok(partner_fault(deployed, &call.partner_link, &call.operation, name, data, "the REPL"))
     }
 
     /// The instance a `reply` or `fault` is for: the one given; else the current one when its call
