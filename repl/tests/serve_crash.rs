@@ -24,48 +24,73 @@ fn quick_shop(dir: &std::path::Path) {
     }
 }
 
-/// The notifier partner: records each notice (order id → outcomes) and answers 202.
 /// Order id → the outcomes the notifier was told, in order.
 type Notices = Arc<Mutex<BTreeMap<String, Vec<String>>>>;
+/// Every call the notifier received: its `Idempotency-Key` header and its order id.
+type Deliveries = Arc<Mutex<Vec<(Option<String>, String)>>>;
 
-fn notifier() -> (u16, Notices) {
+/// The notifier partner: records each call (and each notice: order id → outcomes) and answers 202;
+/// with `hold_first`, the first call is answered only that long after it arrived (each connection
+/// has a thread of its own, so the others are not held).
+fn notifier_holding(hold_first: Option<Duration>) -> (u16, Notices, Deliveries) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let notices = Arc::new(Mutex::new(BTreeMap::<String, Vec<String>>::new()));
-    let seen = notices.clone();
+    let notices = Notices::default();
+    let deliveries = Deliveries::default();
+    let (seen, delivered) = (notices.clone(), deliveries.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut data = Vec::new();
-            let mut buffer = [0u8; 8192];
-            // read the head, then as much body as Content-Length says
-            while let Ok(n) = stream.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                data.extend_from_slice(&buffer[..n]);
-                let text = String::from_utf8_lossy(&data);
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let length = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if body.len() >= length {
+            let (seen, delivered) = (seen.clone(), delivered.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut data = Vec::new();
+                let mut buffer = [0u8; 8192];
+                // read the head, then as much body as Content-Length says
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
                         break;
                     }
+                    data.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&data);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = header(head, "content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
                 }
-            }
-            let text = String::from_utf8_lossy(&data).into_owned();
-            let field =
-                |name: &str| text.split(&format!("{name}>")).nth(1).and_then(|rest| rest.split('<').next()).unwrap_or("").to_string();
-            seen.lock().unwrap().entry(field("orderId")).or_default().push(field("outcome"));
-            let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let text = String::from_utf8_lossy(&data).into_owned();
+                let field =
+                    |name: &str| text.split(&format!("{name}>")).nth(1).and_then(|rest| rest.split('<').next()).unwrap_or("").to_string();
+                let key = text.split_once("\r\n\r\n").and_then(|(head, _)| header(head, "idempotency-key"));
+                let first = {
+                    let mut delivered = delivered.lock().unwrap();
+                    delivered.push((key, field("orderId")));
+                    delivered.len() == 1
+                };
+                seen.lock().unwrap().entry(field("orderId")).or_default().push(field("outcome"));
+                if let (true, Some(hold)) = (first, hold_first) {
+                    std::thread::sleep(hold);
+                }
+                let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            });
         }
     });
+    (port, notices, deliveries)
+}
+
+fn notifier() -> (u16, Notices) {
+    let (port, notices, _) = notifier_holding(None);
     (port, notices)
+}
+
+/// The value of header `name` (lower case) in an HTTP head.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_string())
+    })
 }
 
 fn place(server: &Server, id: &str) -> u16 {
@@ -183,5 +208,45 @@ fn idle_instances_leave_memory_and_come_back_for_their_message_or_timer() {
     }
     let all_ended = eventually(Duration::from_secs(5), || !list(&server).contains("\"id\""));
     assert!(all_ended, "every instance ended: {}", list(&server));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A one-way call is made at least once even when its instance ended in the batch that made it
+/// (the notice is the long-running example's last activity): the server is killed while the
+/// notifier holds the call; after the restart the call is made again with the same
+/// `Idempotency-Key`, so the notifier can tell it is the same call. Instance ids are not given out
+/// again after the restart (the ended instance's id is kept in the store), so a new order's call
+/// has a key of its own.
+#[test]
+fn a_call_in_flight_at_a_kill_is_made_again_with_its_key() {
+    let dir = temp_dir("crash-key");
+    quick_shop(&dir);
+    let store = dir.join("store.redb");
+    let (notifier_port, notices, deliveries) = notifier_holding(Some(Duration::from_secs(30)));
+    let partner = format!("notifier=http://127.0.0.1:{notifier_port}/notifier");
+    let (dir_s, store_s) = (dir.display().to_string(), store.display().to_string());
+    let args = [dir_s.as_str(), "--port", "0", "--store", &store_s, "--partner", &partner];
+    let server = Server::start(&args);
+    assert_eq!(place(&server, "k1"), 200);
+    assert_eq!(pay(&server, "k1"), 202);
+    // a second later the instance calls the notifier and ends; the notifier holds the call
+    assert!(eventually(Duration::from_secs(10), || deliveries.lock().unwrap().len() == 1), "{}", server.output());
+    server.kill();
+
+    let restarted = Server::start(&args);
+    let again = eventually(Duration::from_secs(10), || deliveries.lock().unwrap().len() == 2);
+    let calls = deliveries.lock().unwrap().clone();
+    assert!(again, "the call was made again after the restart: {calls:?}\n{}", restarted.output());
+    let first_key = calls[0].0.clone().expect("the call carries an Idempotency-Key");
+    assert_eq!(calls[1], (Some(first_key.clone()), "k1".to_string()), "the same call, the same key");
+
+    assert_eq!(place(&restarted, "k2"), 200);
+    assert_eq!(pay(&restarted, "k2"), 202);
+    assert!(eventually(Duration::from_secs(10), || deliveries.lock().unwrap().len() == 3), "{}", restarted.output());
+    let calls = deliveries.lock().unwrap().clone();
+    let second_key = calls[2].0.clone().expect("the call carries an Idempotency-Key");
+    assert_eq!(calls[2].1, "k2");
+    assert_ne!(second_key, first_key, "another instance's call has another key");
+    assert_eq!(notices.lock().unwrap().get("k1").map(Vec::len), Some(2), "k1's notice delivered twice, with one key");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -44,4 +44,6 @@ pub fn workspace_dir() -> PathBuf {
 }
 pub mod betsy;
 pub mod betsy_http;
+pub mod load;
+pub mod notifier;
 pub mod partner;

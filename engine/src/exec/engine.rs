@@ -216,6 +216,11 @@ impl Engine {
         }
     }
 
+    /// The highest instance id given out so far (0: none yet).
+    pub fn last_instance_id(&self) -> u64 {
+        self.next_instance.saturating_sub(self.id_step)
+    }
+
     fn new_instance_id(&mut self) -> InstanceId {
         let id = InstanceId(self.next_instance);
         self.next_instance += self.id_step;

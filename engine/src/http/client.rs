@@ -20,6 +20,7 @@ use crate::exec::{Deployed, Invocation};
 use crate::fault::Fault;
 use crate::model::QName;
 use crate::soap::{self, BoundOperation};
+use crate::store::call_key;
 use crate::xml::{Message, Value, XmlElement};
 
 /// The namespace of the faults a call raises when the partner cannot be talked to.
@@ -36,6 +37,8 @@ pub struct HttpPartners {
     /// Partner link name → address, from the command line or `deploy.xml` (per process).
     overrides: Vec<BTreeMap<String, String>>,
     timeouts: CallTimeouts,
+    /// The store's identity, the first part of each call's idempotency key.
+    store_id: u128,
 }
 
 /// How long a partner call waits for the partner's whole answer.
@@ -59,13 +62,14 @@ impl HttpPartners {
         processes: Vec<Arc<Deployed>>,
         overrides: Vec<BTreeMap<String, String>>,
         timeouts: CallTimeouts,
+        store_id: u128,
     ) -> HttpPartners {
         let mut connector = HttpConnector::new();
         // the whole call is bounded by its timeout; connecting alone never waits longer than this
         connector.set_connect_timeout(Some(Duration::from_secs(10)));
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
-        HttpPartners { client, runtime, shards: shards.into_iter().map(Mutex::new).collect(), processes, overrides, timeouts }
+        HttpPartners { client, runtime, shards: shards.into_iter().map(Mutex::new).collect(), processes, overrides, timeouts, store_id }
     }
 
     fn feed(&self, shard: usize, command: Command) {
@@ -90,11 +94,13 @@ impl Partners for HttpPartners {
             .or_else(|| invocation.address.clone());
         let client = self.client.clone();
         let timeout = self.timeouts.of(&invocation.partner_link);
+        let key = call_key(self.store_id, invocation.instance.0, invocation.request.0);
         let senders: Vec<Sender<Command>> = self.shards.iter().filter_map(|s| s.lock().ok().map(|s| s.clone())).collect();
         drop(self.runtime.spawn(async move {
             let one_way = invocation.one_way;
-            let result =
-                tokio::time::timeout(timeout, call(&client, &deployed, &invocation, address.as_deref())).await.unwrap_or_else(|_| {
+            let result = tokio::time::timeout(timeout, call(&client, &deployed, &invocation, address.as_deref(), Some(&key)))
+                .await
+                .unwrap_or_else(|_| {
                     Err(fault(
                         "timeout",
                         format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs_f64()),
@@ -135,7 +141,7 @@ impl HttpPartners {
 /// same request, and the same faults for every way the partner fails, as a served instance's call.
 pub async fn call_once(deployed: &Deployed, invocation: &Invocation, address: &str, timeout: Duration) -> Result<Message, Fault> {
     let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-    tokio::time::timeout(timeout, call(&client, deployed, invocation, Some(address))).await.unwrap_or_else(|_| {
+    tokio::time::timeout(timeout, call(&client, deployed, invocation, Some(address), None)).await.unwrap_or_else(|_| {
         Err(fault("timeout", format!("the partner `{}` did not answer within {} s", invocation.partner_link, timeout.as_secs())))
     })
 }
@@ -151,6 +157,7 @@ async fn call(
     deployed: &Deployed,
     invocation: &Invocation,
     address: Option<&str>,
+    idempotency_key: Option<&str>,
 ) -> Result<Message, Fault> {
     let partner = &invocation.partner_link;
     let Some(address) = address else {
@@ -171,9 +178,12 @@ async fn call(
         None => soap::envelope(&invocation.message.parts.iter().map(|p| p.value.clone()).collect::<Vec<XmlElement>>()),
     };
     let action = bound.as_ref().and_then(|op| op.soap_action.clone()).unwrap_or_default();
-    let request = hyper::Request::post(uri)
-        .header("content-type", "text/xml; charset=utf-8")
-        .header("soapaction", format!("\"{action}\""))
+    let mut request =
+        hyper::Request::post(uri).header("content-type", "text/xml; charset=utf-8").header("soapaction", format!("\"{action}\""));
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    let request = request
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| fault("unresolvable", format!("cannot build the request to `{address}`: {e}")))?;
     let response = client.request(request).await.map_err(|e| fault("unreachable", format!("cannot reach `{address}`: {e}")))?;

@@ -184,7 +184,7 @@ impl Drop for Running {
 pub fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let store: Arc<dyn Store> = match &config.store {
         Some(path) => Arc::new(RedbStore::open(path)?),
-        None => Arc::new(MemoryStore),
+        None => Arc::new(MemoryStore::default()),
     };
     start_with_store(config, store)
 }
@@ -302,7 +302,7 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
     let recovered_state = store.recover()?;
     let mut notes = Vec::new();
     let mut recovered = 0;
-    let highest = recovered_state.instances.iter().map(|i| i.id).max().unwrap_or(0);
+    let highest = recovered_state.instances.iter().map(|i| i.id).max().unwrap_or(0).max(recovered_state.instances_through);
     for engine in &mut engines {
         engine.skip_ids_through(highest);
     }
@@ -334,6 +334,7 @@ pub fn start_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Ru
         processes.clone(),
         overrides,
         CallTimeouts { default: config.invoke_timeout, by_partner_link: config.partner_timeouts.clone() },
+        recovered_state.store_id,
     ));
     let mut threads = Vec::new();
     for (index, (engine, commands)) in engines.into_iter().zip(receivers).enumerate() {

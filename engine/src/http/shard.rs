@@ -433,6 +433,7 @@ impl Shard {
                     }
                 }
             }
+            work.batch.instances_through = self.engine.last_instance_id();
             let failure = match unsaved {
                 Some(why) => Some(why),
                 None => self.store.commit(&work.batch).err().map(|error| error.to_string()),

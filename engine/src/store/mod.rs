@@ -4,7 +4,8 @@
 //! partner calls made and answered) and makes it durable before it returns; `serve` commits each
 //! batch of work of a shard before any reply or call of that batch leaves the process, so a crash
 //! loses nothing that was acknowledged and repeats no reply. Calls made but not answered are kept
-//! (the outbox) and made again after a restart: at least once.
+//! (the outbox) and made again after a restart: at least once, each time with the same
+//! idempotency key ([`call_key`]), so that a partner can tell a repeated call from a new one.
 //!
 //! [`RedbStore`] is the embedded default; [`MemoryStore`] keeps nothing (`--in-memory`). The trait is
 //! what another store (a shared database) would implement.
@@ -42,6 +43,10 @@ pub struct Batch {
     pub delete: Vec<u64>,
     pub calls_made: Vec<SavedCall>,
     pub calls_answered: Vec<(u64, u64)>,
+    /// The highest instance id given out so far by the shard that made the batch: kept (the
+    /// highest of all batches), so that ids seen outside (in replies, logs, idempotency keys) are
+    /// never given to another instance after a restart.
+    pub instances_through: u64,
 }
 
 impl Batch {
@@ -55,6 +60,32 @@ impl Batch {
 pub struct Recovered {
     pub instances: Vec<SavedInstance>,
     pub calls: Vec<SavedCall>,
+    /// New instances are numbered above this ([`Batch::instances_through`]).
+    pub instances_through: u64,
+    /// This store's own identity, made when it was created: the first part of every call's
+    /// idempotency key, so that two stores' calls never share a key.
+    pub store_id: u128,
+}
+
+/// The idempotency key of a partner call (the `Idempotency-Key` header `serve` sends): the same
+/// for every attempt of one call, including the attempts after a restart, and different for any
+/// other call of any instance of the store.
+pub fn call_key(store_id: u128, instance: u64, request: u64) -> String {
+    format!("{store_id:032x}-{instance}-{request}")
+}
+
+/// A store identity that no other store is likely to have: the standard library's per-process
+/// random hash keys, the time and the process id, hashed.
+pub fn new_store_id() -> u128 {
+    use std::hash::{BuildHasher, Hasher};
+    let half = |salt: u64| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,12 +111,20 @@ pub trait Store: Send + Sync {
 }
 
 /// Keeps nothing: instances live in memory only, and a restart starts empty.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct MemoryStore;
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryStore {
+    id: u128,
+}
+
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore { id: new_store_id() }
+    }
+}
 
 impl Store for MemoryStore {
     fn recover(&self) -> Result<Recovered, StoreError> {
-        Ok(Recovered::default())
+        Ok(Recovered { store_id: self.id, ..Recovered::default() })
     }
 
     fn load(&self, _id: u64) -> Result<Option<SavedInstance>, StoreError> {

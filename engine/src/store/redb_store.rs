@@ -4,12 +4,16 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::{Batch, Recovered, SavedCall, SavedInstance, Store, StoreError};
+use super::{new_store_id, Batch, Recovered, SavedCall, SavedInstance, Store, StoreError};
 
 /// Instance id → postcard of [`SavedInstance`].
 const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
 /// (instance, request) → postcard of [`SavedCall`].
 const CALLS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("calls");
+/// The store's own facts: [`STORE_ID`] and [`INSTANCES_THROUGH`].
+const META: TableDefinition<&str, u128> = TableDefinition::new("meta");
+const STORE_ID: &str = "store id";
+const INSTANCES_THROUGH: &str = "instances through";
 
 pub struct RedbStore {
     db: Database,
@@ -33,6 +37,12 @@ impl RedbStore {
         let txn = db.begin_write().map_err(|e| open(e.to_string()))?;
         txn.open_table(INSTANCES).map_err(|e| open(e.to_string()))?;
         txn.open_table(CALLS).map_err(|e| open(e.to_string()))?;
+        {
+            let mut meta = txn.open_table(META).map_err(|e| open(e.to_string()))?;
+            if meta.get(STORE_ID).map_err(|e| open(e.to_string()))?.is_none() {
+                meta.insert(STORE_ID, new_store_id()).map_err(|e| open(e.to_string()))?;
+            }
+        }
         txn.commit().map_err(|e| open(e.to_string()))?;
         Ok(RedbStore { db })
     }
@@ -54,6 +64,10 @@ impl Store for RedbStore {
             let saved: SavedCall = postcard::from_bytes(value.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.calls.push(saved);
         }
+        let meta = txn.open_table(META).map_err(failed)?;
+        out.store_id = meta.get(STORE_ID).map_err(failed)?.map_or(0, |v| v.value());
+        let through = meta.get(INSTANCES_THROUGH).map_err(failed)?.map_or(0, |v| v.value());
+        out.instances_through = u64::try_from(through).unwrap_or(u64::MAX);
         Ok(out)
     }
 
@@ -86,13 +100,13 @@ impl Store for RedbStore {
             for key in &batch.calls_answered {
                 calls.remove(*key).map_err(failed)?;
             }
-            for id in &batch.delete {
-                // an ended instance waits for no answer
-                let keys: Vec<(u64, u64)> =
-                    calls.range((*id, 0)..=(*id, u64::MAX)).map_err(failed)?.filter_map(|e| e.ok().map(|(k, _)| k.value())).collect();
-                for key in keys {
-                    calls.remove(key).map_err(failed)?;
-                }
+            // A call stays until it is answered (or, one-way, sent), even when its instance ended
+            // in the meantime or in this very batch (a one-way invoke as the last activity): it
+            // has still to be made, at least once.
+            let mut meta = txn.open_table(META).map_err(failed)?;
+            let through = meta.get(INSTANCES_THROUGH).map_err(failed)?.map_or(0, |v| v.value());
+            if u128::from(batch.instances_through) > through {
+                meta.insert(INSTANCES_THROUGH, u128::from(batch.instances_through)).map_err(failed)?;
             }
         }
         txn.commit().map_err(failed)
@@ -117,7 +131,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("store.redb");
         let _ = std::fs::remove_file(&path);
-        {
+        let first_id = {
             let store = RedbStore::open(&path).unwrap();
             let batch = Batch {
                 save: vec![saved(1), saved(2), saved(3)],
@@ -125,23 +139,28 @@ mod tests {
                     SavedCall { instance: 2, request: 5, call: vec![1, 2] },
                     SavedCall { instance: 3, request: 1, call: vec![3] },
                 ],
+                instances_through: 3,
                 ..Batch::default()
             };
             store.commit(&batch).unwrap();
-            store.commit(&Batch { delete: vec![3], calls_answered: vec![], ..Batch::default() }).unwrap();
-        }
+            store.commit(&Batch { delete: vec![3], calls_answered: vec![], instances_through: 2, ..Batch::default() }).unwrap();
+            store.recover().unwrap().store_id
+        };
         let store = RedbStore::open(&path).unwrap();
         let recovered = store.recover().unwrap();
         assert_eq!(recovered.instances, vec![saved(1), saved(2)]);
+        assert_eq!(recovered.instances_through, 3, "instance 3 ended, its id stays given out");
+        assert_ne!(recovered.store_id, 0);
+        assert_eq!(recovered.store_id, first_id, "the store keeps its identity");
         assert_eq!(store.load(2).unwrap(), Some(saved(2)));
         assert_eq!(store.load(3).unwrap(), None, "deleted");
         assert_eq!(store.load(9).unwrap(), None, "never saved");
         assert_eq!(
             recovered.calls,
-            vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }],
-            "the ended instance's call went with it"
+            vec![SavedCall { instance: 2, request: 5, call: vec![1, 2] }, SavedCall { instance: 3, request: 1, call: vec![3] }],
+            "the ended instance's call stays until it is made"
         );
-        store.commit(&Batch { calls_answered: vec![(2, 5)], ..Batch::default() }).unwrap();
+        store.commit(&Batch { calls_answered: vec![(2, 5), (3, 1)], ..Batch::default() }).unwrap();
         assert!(store.recover().unwrap().calls.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -211,6 +211,7 @@ impl Store for FlakyStore {
         Ok(Recovered {
             instances: self.instances.lock().unwrap().values().cloned().collect(),
             calls: self.calls.lock().unwrap().values().cloned().collect(),
+            ..Recovered::default()
         })
     }
 
@@ -238,9 +239,8 @@ impl Store for FlakyStore {
             calls.remove(key);
         }
         for id in &batch.delete {
-            // an ended instance waits for no answer
+            // its calls stay until answered, as in the redb store
             instances.remove(id);
-            calls.retain(|(instance, _), _| instance != id);
         }
         Ok(())
     }

@@ -8,11 +8,9 @@
 //! Prints one line: `requests=N ok=N errors=N seconds=S rps=R p50_ms=A p99_ms=B` (latency from
 //! the first byte written to the whole answer read). Exits 1 when a request could not be made.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-const SHOP: &str = "http://example.com/bpel/examples/shop";
+use bpel_tests::load::{confirm_payment, percentile_ms, place_order, split_url, Connection};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -28,11 +26,10 @@ fn main() {
     };
     let first = args.get(5).and_then(|a| a.parse::<u64>().ok()).unwrap_or(1);
     let prefix = args.get(6).cloned().unwrap_or_else(|| "o".to_string());
-    let Some((address, path)) = url.strip_prefix("http://").and_then(|rest| rest.split_once('/')) else {
+    let Some((address, path)) = split_url(url) else {
         eprintln!("order-load: URL must be http://HOST:PORT/PATH");
         std::process::exit(2);
     };
-    let (address, path) = (address.to_string(), format!("/{path}"));
     let connections = connections.clamp(1, count.max(1));
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
@@ -60,13 +57,12 @@ fn main() {
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
-    let percentile = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
     println!(
         "requests={} ok={ok} errors={errors} seconds={seconds:.2} rps={:.0} p50_ms={:.3} p99_ms={:.3}",
         ok + errors,
         (ok + errors) as f64 / seconds,
-        percentile(0.50),
-        percentile(0.99)
+        percentile_ms(&latencies, 0.50),
+        percentile_ms(&latencies, 0.99)
     );
 }
 
@@ -77,68 +73,19 @@ struct Outcome {
 }
 
 fn run(address: &str, path: &str, kind: &str, prefix: &str, ids: impl Iterator<Item = u64>) -> Result<Outcome, String> {
-    let stream = TcpStream::connect(address).map_err(|e| format!("connect {address}: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
-    let mut reader = BufReader::new(stream);
+    let mut connection = Connection::open(address, Duration::from_secs(60))?;
     let mut outcome = Outcome { ok: 0, errors: 0, latencies: Vec::new() };
     for id in ids {
-        let (operation, body) = match kind {
-            "place" => (
-                "placeOrder",
-                format!(
-                    r#"<s:placeOrder xmlns:s="{SHOP}"><s:orderId>{prefix}{id}</s:orderId><s:customer>C</s:customer><s:amount>5</s:amount></s:placeOrder>"#
-                ),
-            ),
-            _ => (
-                "confirmPayment",
-                format!(
-                    r#"<s:confirmPayment xmlns:s="{SHOP}"><s:orderId>{prefix}{id}</s:orderId><s:paymentReference>R</s:paymentReference></s:confirmPayment>"#
-                ),
-            ),
-        };
-        let envelope = format!(
-            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
-        );
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/xml\r\nSOAPAction: \"{SHOP}/{operation}\"\r\nContent-Length: {}\r\n\r\n{envelope}",
-            envelope.len()
-        );
+        let order = format!("{prefix}{id}");
+        let request = if kind == "place" { place_order(&order) } else { confirm_payment(&order) };
         let sent = Instant::now();
-        writer.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
-        let status = read_response(&mut reader)?;
+        let answer = connection.post(path, &request)?;
         outcome.latencies.push(sent.elapsed());
-        if (200..300).contains(&status) {
+        if answer.ok() {
             outcome.ok += 1;
         } else {
             outcome.errors += 1;
         }
     }
     Ok(outcome)
-}
-
-/// Reads one HTTP/1.1 response (Content-Length framed); its status.
-fn read_response(reader: &mut BufReader<TcpStream>) -> Result<u16, String> {
-    let mut line = String::new();
-    reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
-    let status =
-        line.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| format!("not an HTTP answer: {line:?}"))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).map_err(|e| format!("read body: {e}"))?;
-    Ok(status)
 }
