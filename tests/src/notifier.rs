@@ -107,6 +107,11 @@ impl Notifier {
         self.shared.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).notices.clone()
     }
 
+    /// Calls received so far (cheap, unlike [`Notifier::tally`]).
+    pub fn deliveries(&self) -> usize {
+        self.shared.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).notices.len()
+    }
+
     pub fn tally(&self) -> Tally {
         let record = self.shared.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut tally = Tally { deliveries: record.notices.len(), malformed: record.malformed, ..Tally::default() };

@@ -49,6 +49,8 @@ struct Ledger {
     /// Answers that were neither the expected one nor a broken connection.
     unexpected: Vec<String>,
     acknowledged_requests: u64,
+    /// Orders whose placeOrder was never answered (a kill) and whose payment after the restart was taken.
+    found_unanswered: u64,
     /// Order → what happened to it besides the expected answers (for the report).
     history: BTreeMap<String, Vec<String>>,
 }
@@ -173,7 +175,11 @@ fn run(options: &Options) -> Result<bool, String> {
             let expected: BTreeSet<String> =
                 lock(&ledger).orders.iter().filter(|(_, s)| **s == Order::Paid).map(|(o, _)| o.clone()).collect();
             let deadline = Instant::now() + Duration::from_secs(60);
-            while !expected.iter().all(|o| notifier.tally().effects_by_order.contains_key(o)) && Instant::now() < deadline {
+            let all_told = || {
+                let tally = notifier.tally();
+                expected.iter().all(|o| tally.effects_by_order.contains_key(o))
+            };
+            while !all_told() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(200));
             }
             std::thread::sleep(Duration::from_secs(2));
@@ -297,6 +303,9 @@ fn pay(connection: &mut Connection, ledger: &Mutex<Ledger>, order: &str, must_be
     match connection.post("/shop", &confirm_payment(order)) {
         Ok(answer) if answer.status == 202 => {
             let mut ledger = lock(ledger);
+            if ledger.orders.get(order) == Some(&Order::PayUnanswered { acknowledged: false }) && !must_be_taken {
+                ledger.found_unanswered += 1;
+            }
             ledger.orders.insert(order.to_string(), Order::Paid);
             ledger.acknowledged_requests += 1;
             true

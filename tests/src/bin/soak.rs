@@ -132,7 +132,7 @@ fn soak(options: &Options) -> Result<bool, String> {
     if long_running {
         // each paid order is told `paid` a second later
         let deadline = Instant::now() + Duration::from_secs(120);
-        while notifier.tally().effects < orders.len() && Instant::now() < deadline {
+        while notifier.deliveries() < orders.len() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(200));
         }
         std::thread::sleep(Duration::from_secs(2));
