@@ -198,8 +198,11 @@ fn run(options: &Options) -> Result<bool, String> {
     let told_twice = tally.orders_with_effects_twice();
     let told_otherwise: Vec<&String> =
         tally.effects_by_order.iter().filter(|(_, outcomes)| outcomes.iter().any(|o| o != "paid")).map(|(o, _)| o).collect();
-    let unacknowledged_told = tally.effects_by_order.keys().filter(|o| !acknowledged.contains(o) && ledger.orders.contains_key(*o)).count();
-    println!("orders acknowledged: {}; placed without an answer and found after the restart: {unacknowledged_told}", acknowledged.len());
+    println!(
+        "orders acknowledged: {}, of which placed without an answer (a kill) and found after the restart: {}",
+        acknowledged.len(),
+        ledger.found_unanswered
+    );
     println!("instances recovered over all restarts: {recovered_total}");
     println!(
         "notifier: {} deliveries, {} effects (distinct idempotency keys), {} repeated deliveries of a call after a restart, {} without a key, {} malformed",
