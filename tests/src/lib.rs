@@ -45,5 +45,6 @@ pub fn workspace_dir() -> PathBuf {
 pub mod betsy;
 pub mod betsy_http;
 pub mod load;
+pub mod loopback;
 pub mod notifier;
 pub mod partner;

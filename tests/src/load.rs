@@ -229,3 +229,39 @@ impl Random {
         }
     }
 }
+
+/// The `--flag value` pairs of a harness's command line (after its positional arguments).
+pub fn flag_values(args: impl Iterator<Item = String>, usage: &str) -> Result<Vec<(String, String)>, String> {
+    let mut args = args;
+    let mut pairs = Vec::new();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
+        pairs.push((flag, value));
+    }
+    Ok(pairs)
+}
+
+/// The whole number > 0 given to `flag`.
+pub fn whole_number(flag: &str, value: &str) -> Result<u64, String> {
+    value.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{flag} takes a whole number > 0, not `{value}`"))
+}
+
+/// A harness's `main`: exits 2 on a usage error, 1 when the run could not be made or found a
+/// fault (`run` answers false), 0 otherwise.
+pub fn harness_main<O>(name: &str, options: Result<O, String>, run: impl FnOnce(&O) -> Result<bool, String>) {
+    let options = match options {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{name}: {message}");
+            std::process::exit(2);
+        }
+    };
+    match run(&options) {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(message) => {
+            eprintln!("{name}: {message}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -9,20 +9,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bpel_engine::soap::parse_envelope;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
+
+use crate::loopback::LoopbackServer;
 
 const MAX_BODY: usize = 1 << 16;
 
@@ -72,35 +68,22 @@ struct Shared {
 
 /// The running notifier; dropping it stops it.
 pub struct Notifier {
-    address: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl Notifier {
     /// Binds `127.0.0.1` on a free port; each call is answered `delay` after it arrived.
     pub fn start(delay: Duration) -> std::io::Result<Notifier> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let std_listener = StdTcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let address = std_listener.local_addr()?;
-        let listener = {
-            let _context = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
         let shared = Arc::new(Shared { delay, record: Mutex::new(Record::default()) });
-        let (shutdown, stopped) = oneshot::channel();
-        let thread = std::thread::Builder::new().name("bpel-notifier".into()).spawn({
-            let shared = Arc::clone(&shared);
-            move || runtime.block_on(serve(listener, shared, stopped))
-        })?;
-        Ok(Notifier { address, shared, shutdown: Some(shutdown), thread: Some(thread) })
+        let state = Arc::clone(&shared);
+        let server = LoopbackServer::start("bpel-notifier", move |_| move |request| handle(Arc::clone(&state), request))?;
+        Ok(Notifier { shared, server })
     }
 
     /// `http://127.0.0.1:PORT/notifier`
     pub fn url(&self) -> String {
-        format!("http://{}/notifier", self.address)
+        format!("http://{}/notifier", self.server.address())
     }
 
     pub fn notices(&self) -> Vec<Notice> {
@@ -132,36 +115,6 @@ impl Notifier {
             }
         }
         tally
-    }
-}
-
-impl Drop for Notifier {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
-    loop {
-        tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(async move {
-                        let service = service_fn(move |request| handle(Arc::clone(&shared), request));
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-        }
     }
 }
 

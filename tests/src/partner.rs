@@ -30,21 +30,18 @@
 //! (README §8, item 3).
 
 use std::convert::Infallible;
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bpel_engine::xml::XmlElement;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
+
+use crate::loopback::LoopbackServer;
 
 pub const TESTPARTNER_NS: &str = "http://dsg.wiai.uniba.de/betsy/activities/wsdl/testpartner";
 pub const TESTINTERFACE_NS: &str = "http://dsg.wiai.uniba.de/betsy/activities/wsdl/testinterface";
@@ -170,8 +167,7 @@ struct Shared {
 /// The running partner. Dropping it stops the server (and its thread).
 pub struct TestPartner {
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 impl TestPartner {
@@ -181,21 +177,14 @@ impl TestPartner {
     }
 
     pub fn start_with(options: PartnerOptions) -> std::io::Result<TestPartner> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let std_listener = StdTcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let address = std_listener.local_addr()?;
-        let listener = {
-            let _context = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
-        let shared = Arc::new(Shared { address, options, counters: Counters::default(), calls: Mutex::new(Vec::new()) });
-        let (shutdown, stopped) = oneshot::channel();
-        let thread = std::thread::Builder::new().name(format!("bpel-testpartner-{}", address.port())).spawn({
-            let shared = Arc::clone(&shared);
-            move || runtime.block_on(serve(listener, shared, stopped))
+        let mut shared = None;
+        let server = LoopbackServer::start("bpel-testpartner", |address| {
+            let state = Arc::new(Shared { address, options, counters: Counters::default(), calls: Mutex::new(Vec::new()) });
+            shared = Some(Arc::clone(&state));
+            move |request| handle(Arc::clone(&state), request)
         })?;
-        Ok(TestPartner { shared, shutdown: Some(shutdown), thread: Some(thread) })
+        let shared = shared.ok_or_else(|| std::io::Error::other("the test partner did not start"))?;
+        Ok(TestPartner { shared, _server: server })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -248,42 +237,9 @@ impl TestPartner {
     }
 }
 
-impl Drop for TestPartner {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 impl std::fmt::Debug for TestPartner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestPartner").field("address", &self.shared.address).finish_non_exhaustive()
-    }
-}
-
-/// Accepts until told to stop; each connection is a task (HTTP/1.1 with keep-alive). Returning
-/// drops the runtime with it, and so every open connection.
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
-    loop {
-        tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(async move {
-                        let service = service_fn(move |request| handle(Arc::clone(&shared), request));
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                    });
-                }
-                // Out of file descriptors and the like: wait a little rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-        }
     }
 }
 

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bpel_tests::load::{confirm_payment, copy_example, place_order, Connection, Random, Served};
+use bpel_tests::load::{confirm_payment, copy_example, flag_values, harness_main, place_order, whole_number, Connection, Random, Served};
 use bpel_tests::notifier::Notifier;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,13 +82,11 @@ fn options() -> Result<Options, String> {
     let bpel = args.next().ok_or(usage)?.into();
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
     let mut options = Options { bpel, kills: 20, connections: 16, seed };
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
-        let number = || value.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{flag} takes a whole number > 0"));
+    for (flag, value) in flag_values(args, usage)? {
         match flag.as_str() {
-            "--kills" => options.kills = number()? as u32,
-            "--connections" => options.connections = number()? as usize,
-            "--seed" => options.seed = number()?,
+            "--kills" => options.kills = u32::try_from(whole_number(&flag, &value)?).map_err(|_| "--kills is too large".to_string())?,
+            "--connections" => options.connections = whole_number(&flag, &value)? as usize,
+            "--seed" => options.seed = whole_number(&flag, &value)?,
             _ => return Err(format!("unknown option {flag}\n{usage}")),
         }
     }
@@ -96,21 +94,7 @@ fn options() -> Result<Options, String> {
 }
 
 fn main() {
-    let options = match options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("kill-load: {message}");
-            std::process::exit(2);
-        }
-    };
-    match run(&options) {
-        Ok(true) => {}
-        Ok(false) => std::process::exit(1),
-        Err(message) => {
-            eprintln!("kill-load: {message}");
-            std::process::exit(1);
-        }
-    }
+    harness_main("kill-load", options(), run);
 }
 
 fn run(options: &Options) -> Result<bool, String> {

@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bpel_tests::load::{confirm_payment, copy_example, echo, place_order, resident_kib, Connection, Served};
+use bpel_tests::load::{
+    confirm_payment, copy_example, echo, flag_values, harness_main, place_order, resident_kib, whole_number, Connection, Served,
+};
 use bpel_tests::notifier::Notifier;
 
 struct Options {
@@ -40,12 +42,10 @@ fn options() -> Result<Options, String> {
         return Err(usage.into());
     }
     let mut options = Options { bpel, example, requests: 1_000_000, connections: 256, curve: None };
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
-        let number = || value.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{flag} takes a whole number > 0"));
+    for (flag, value) in flag_values(args, usage)? {
         match flag.as_str() {
-            "--requests" => options.requests = number()?,
-            "--connections" => options.connections = number()?,
+            "--requests" => options.requests = whole_number(&flag, &value)?,
+            "--connections" => options.connections = whole_number(&flag, &value)?,
             "--curve" => options.curve = Some(value.into()),
             _ => return Err(format!("unknown option {flag}\n{usage}")),
         }
@@ -54,21 +54,7 @@ fn options() -> Result<Options, String> {
 }
 
 fn main() {
-    let options = match options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("soak: {message}");
-            std::process::exit(2);
-        }
-    };
-    match soak(&options) {
-        Ok(true) => {}
-        Ok(false) => std::process::exit(1),
-        Err(message) => {
-            eprintln!("soak: {message}");
-            std::process::exit(1);
-        }
-    }
+    harness_main("soak", options(), soak);
 }
 
 /// One sample of the server's memory.
