@@ -213,7 +213,7 @@ impl Random {
         Random(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -225,7 +225,7 @@ impl Random {
         if high <= low {
             low
         } else {
-            low + self.next() % (high - low)
+            low + self.next_u64() % (high - low)
         }
     }
 }

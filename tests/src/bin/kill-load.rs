@@ -280,10 +280,7 @@ fn drive(address: &str, ledger: &Mutex<Ledger>, backlog: &Mutex<Vec<(String, boo
 fn pay(connection: &mut Connection, ledger: &Mutex<Ledger>, order: &str, must_be_taken: bool) -> bool {
     let acknowledged = {
         let mut ledger = lock(ledger);
-        let acknowledged = match ledger.orders.get(order) {
-            Some(Order::Placed) | Some(Order::PayUnanswered { acknowledged: true }) => true,
-            _ => false,
-        };
+        let acknowledged = matches!(ledger.orders.get(order), Some(Order::Placed | Order::PayUnanswered { acknowledged: true }));
         ledger.orders.insert(order.to_string(), Order::PayUnanswered { acknowledged });
         acknowledged
     };
