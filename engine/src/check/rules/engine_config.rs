@@ -57,16 +57,31 @@ fn check_languages<'a>(cx: &RuleContext<'a>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// WS-BPEL 2.0's URIs of the other languages a process may name (§8.1, §8.2), and the name a
+/// user knows them by.
+const KNOWN_LANGUAGES: &[(&str, &str)] =
+    &[("urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0", "XPath 2.0"), ("urn:oasis:names:tc:wsbpel:2.0:sublang:xquery1.0", "XQuery 1.0")];
+
 fn unsupported_language(attribute: &LanguageAttribute<'_>) -> Diagnostic {
     let kind = if attribute.query { "query language" } else { "expression language" };
-    Diagnostic::error(
-        "SA00004",
-        attribute.file,
-        attribute.name.span,
-        format!("the {kind} `{}` is not supported: this engine evaluates XPath 1.0 only", attribute.name.value.trim()),
-    )
-    .with_help(format!("write the expressions in XPath 1.0 and use `{XPATH_1_0}` (or leave the attribute out: it is the default)"))
-    .with_fix(Fix {
+    let uri = attribute.name.value.trim();
+    let known = KNOWN_LANGUAGES.iter().find(|(known, _)| *known == uri).map(|(_, name)| *name);
+    let message = match known {
+        Some(name) => format!("the {kind} `{uri}` is {name}, which this engine does not evaluate: it evaluates XPath 1.0 only"),
+        None => format!("the {kind} `{uri}` is not supported: this engine evaluates XPath 1.0 only"),
+    };
+    let diagnostic = Diagnostic::error("SA00004", attribute.file, attribute.name.span, message);
+    if known == Some("XQuery 1.0") {
+        // an XQuery is rarely XPath 1.0 as it stands: no one-click fix
+        return diagnostic.with_help(format!("rewrite the expressions in XPath 1.0 and name `{XPATH_1_0}` (or leave the attribute out)"));
+    }
+    let help = match known {
+        Some(name) => format!(
+            "expressions that are also XPath 1.0 (most {name} expressions written for Apache ODE are) run unchanged with `{XPATH_1_0}` (or without the attribute: it is the default)"
+        ),
+        None => format!("write the expressions in XPath 1.0 and use `{XPATH_1_0}` (or leave the attribute out: it is the default)"),
+    };
+    diagnostic.with_help(help).with_fix(Fix {
         title: "Use XPath 1.0".into(),
         edits: vec![TextEdit { file: attribute.file, span: attribute.name.span, replacement: XPATH_1_0.into() }],
     })
