@@ -77,6 +77,9 @@ run() {
     mkdir -p "$dir/deploy"
     cp examples/long-running/*.bpel examples/long-running/*.wsdl "$dir/deploy/"
     local log="$OUT/evict-$name-server.log"
+    # emptied before the background start: its own redirection runs after the fork, and the wait
+    # below must not read an earlier run's address
+    : >"$log"
     timeout --kill-after=5 7200 "$BPEL" serve "$dir/deploy" --port 0 --store "$dir/store.redb" "$@" >"$log" 2>&1 &
     SERVER_PID=$!
     local base=""

@@ -174,7 +174,10 @@ bench() {
     local name="$1" label="$2"
     shift 2
     local log="$OUT/serve-$name.log" server_log="$OUT/serve-$name-server.log"
+    # both emptied here, not by the background job's redirection: that runs after the fork, and the
+    # wait below must not read the address of an earlier run from the old file
     : >"$log"
+    : >"$server_log"
     say "== $label"
     timeout --kill-after=5 "$SERVER_LIMIT" "$@" >"$server_log" 2>&1 &
     SERVER_PID=$!

@@ -43,15 +43,20 @@ pub struct Batch {
     pub delete: Vec<u64>,
     pub calls_made: Vec<SavedCall>,
     pub calls_answered: Vec<(u64, u64)>,
-    /// The highest instance id given out so far by the shard that made the batch: kept (the
-    /// highest of all batches), so that ids seen outside (in replies, logs, idempotency keys) are
-    /// never given to another instance after a restart.
+    /// Instance ids reserved through this one (0: no new reservation) by the shard that made the
+    /// batch, beyond every id it has given out: the store keeps the highest of all batches, so
+    /// that ids seen outside (in replies, logs, idempotency keys) are never given to another
+    /// instance after a restart. A shard reserves ahead, so few batches carry one.
     pub instances_through: u64,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.save.is_empty() && self.delete.is_empty() && self.calls_made.is_empty() && self.calls_answered.is_empty()
+        self.save.is_empty()
+            && self.delete.is_empty()
+            && self.calls_made.is_empty()
+            && self.calls_answered.is_empty()
+            && self.instances_through == 0
     }
 }
 

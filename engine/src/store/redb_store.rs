@@ -103,10 +103,12 @@ impl Store for RedbStore {
             // A call stays until it is answered (or, one-way, sent), even when its instance ended
             // in the meantime or in this very batch (a one-way invoke as the last activity): it
             // has still to be made, at least once.
-            let mut meta = txn.open_table(META).map_err(failed)?;
-            let through = meta.get(INSTANCES_THROUGH).map_err(failed)?.map_or(0, |v| v.value());
-            if u128::from(batch.instances_through) > through {
-                meta.insert(INSTANCES_THROUGH, u128::from(batch.instances_through)).map_err(failed)?;
+            if batch.instances_through > 0 {
+                let mut meta = txn.open_table(META).map_err(failed)?;
+                let through = meta.get(INSTANCES_THROUGH).map_err(failed)?.map_or(0, |v| v.value());
+                if u128::from(batch.instances_through) > through {
+                    meta.insert(INSTANCES_THROUGH, u128::from(batch.instances_through)).map_err(failed)?;
+                }
             }
         }
         txn.commit().map_err(failed)
