@@ -924,8 +924,14 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
+/// Years beyond this (either way) count as this one in [`days_from_civil`]: its arithmetic then
+/// stays far inside `i64` (the day count times minutes or milliseconds too), where a year of
+/// eighteen digits, which XML Schema allows, would overflow it.
+const YEAR_LIMIT: i64 = 1_000_000_000_000;
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = year.clamp(-YEAR_LIMIT, YEAR_LIMIT);
     let year = if year < 0 { year + 1 } else { year };
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -985,6 +991,9 @@ mod tests {
         assert_eq!(cmp("2023-01-01T01:00:00+01:00", "2023-01-01T00:00:00Z"), Ok(Ordering::Equal));
         assert_eq!(cmp("2023-01-01T00:00:00.5Z", "2023-01-01T00:00:00.45Z"), Ok(Ordering::Greater));
         assert!(cmp("2023-01-01T00:00:00", "2023-01-01T00:00:00Z").is_err());
+        // eighteen-digit years are valid XML Schema and compare without overflowing
+        assert_eq!(cmp("4983108671024016155-01-01T00:00:00Z", "2023-01-01T00:00:00Z"), Ok(Ordering::Greater));
+        assert_eq!(cmp("-9223372036854775807-01-01T00:00:00Z", "2023-01-01T00:00:00Z"), Ok(Ordering::Less));
     }
 
     #[test]
