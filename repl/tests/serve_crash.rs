@@ -4,11 +4,9 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use bpel_tests::notifier::Notifier;
 
 use support::{envelope, eventually, temp_dir, workspace, Server};
 
@@ -24,73 +22,16 @@ fn quick_shop(dir: &std::path::Path) {
     }
 }
 
-/// Order id → the outcomes the notifier was told, in order.
-type Notices = Arc<Mutex<BTreeMap<String, Vec<String>>>>;
-/// Every call the notifier received: its `Idempotency-Key` header and its order id.
-type Deliveries = Arc<Mutex<Vec<(Option<String>, String)>>>;
-
-/// The notifier partner: records each call (and each notice: order id → outcomes) and answers 202;
-/// with `hold_first`, the first call is answered only that long after it arrived (each connection
-/// has a thread of its own, so the others are not held).
-fn notifier_holding(hold_first: Option<Duration>) -> (u16, Notices, Deliveries) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let notices = Notices::default();
-    let deliveries = Deliveries::default();
-    let (seen, delivered) = (notices.clone(), deliveries.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (seen, delivered) = (seen.clone(), delivered.clone());
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut data = Vec::new();
-                let mut buffer = [0u8; 8192];
-                // read the head, then as much body as Content-Length says
-                while let Ok(n) = stream.read(&mut buffer) {
-                    if n == 0 {
-                        break;
-                    }
-                    data.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&data);
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length = header(head, "content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-                        if body.len() >= length {
-                            break;
-                        }
-                    }
-                }
-                let text = String::from_utf8_lossy(&data).into_owned();
-                let field =
-                    |name: &str| text.split(&format!("{name}>")).nth(1).and_then(|rest| rest.split('<').next()).unwrap_or("").to_string();
-                let key = text.split_once("\r\n\r\n").and_then(|(head, _)| header(head, "idempotency-key"));
-                let first = {
-                    let mut delivered = delivered.lock().unwrap();
-                    delivered.push((key, field("orderId")));
-                    delivered.len() == 1
-                };
-                seen.lock().unwrap().entry(field("orderId")).or_default().push(field("outcome"));
-                if let (true, Some(hold)) = (first, hold_first) {
-                    std::thread::sleep(hold);
-                }
-                let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            });
-        }
-    });
-    (port, notices, deliveries)
+/// The notifier partner (`bpel_tests::notifier`, which records each call with its
+/// `Idempotency-Key` and answers 202) and its address for `--partner`.
+fn notifier() -> (Notifier, String) {
+    notifier_holding(None)
 }
 
-fn notifier() -> (u16, Notices) {
-    let (port, notices, _) = notifier_holding(None);
-    (port, notices)
-}
-
-/// The value of header `name` (lower case) in an HTTP head.
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_string())
-    })
+fn notifier_holding(hold_first: Option<Duration>) -> (Notifier, String) {
+    let notifier = Notifier::start_holding_first(Duration::ZERO, hold_first).expect("notifier starts");
+    let partner = format!("notifier={}", notifier.url());
+    (notifier, partner)
 }
 
 fn place(server: &Server, id: &str) -> u16 {
@@ -114,8 +55,7 @@ fn instances_survive_kill_9() {
     let dir = temp_dir("crash");
     quick_shop(&dir);
     let store = dir.join("store.redb");
-    let (notifier_port, notices) = notifier();
-    let partner = format!("notifier=http://127.0.0.1:{notifier_port}/notifier");
+    let (notifier, partner) = notifier();
     let (dir_s, store_s) = (dir.display().to_string(), store.display().to_string());
     let args = [dir_s.as_str(), "--port", "0", "--store", &store_s, "--shards", "2", "--partner", &partner];
     let server = Server::start(&args);
@@ -143,8 +83,8 @@ fn instances_survive_kill_9() {
     for id in &ids[3..6] {
         assert_eq!(pay(&restarted, id), 202, "payment of {id} reaches its recovered instance");
     }
-    let all_told = eventually(Duration::from_secs(20), || notices.lock().unwrap().len() == 12);
-    let notices = notices.lock().unwrap().clone();
+    let all_told = eventually(Duration::from_secs(20), || notifier.outcomes_by_order().len() == 12);
+    let notices = notifier.outcomes_by_order();
     assert!(all_told, "notices: {notices:?}\nserver:\n{}", restarted.output());
     for (i, id) in ids.iter().enumerate() {
         let expected = if i < 6 { "paid" } else { "cancelled" };
@@ -165,8 +105,7 @@ fn idle_instances_leave_memory_and_come_back_for_their_message_or_timer() {
     let dir = temp_dir("evict");
     quick_shop(&dir);
     let store = dir.join("store.redb");
-    let (notifier_port, notices) = notifier();
-    let partner = format!("notifier=http://127.0.0.1:{notifier_port}/notifier");
+    let (notifier, partner) = notifier();
     let (dir_s, store_s) = (dir.display().to_string(), store.display().to_string());
     let args = [
         dir_s.as_str(),
@@ -199,8 +138,8 @@ fn idle_instances_leave_memory_and_come_back_for_their_message_or_timer() {
     for id in &ids[..3] {
         assert_eq!(pay(&server, id), 202, "payment of {id} reaches its evicted instance");
     }
-    let all_told = eventually(Duration::from_secs(20), || notices.lock().unwrap().len() == 6);
-    let told = notices.lock().unwrap().clone();
+    let all_told = eventually(Duration::from_secs(20), || notifier.outcomes_by_order().len() == 6);
+    let told = notifier.outcomes_by_order();
     assert!(all_told, "notices: {told:?}\nserver:\n{}", server.output());
     for (i, id) in ids.iter().enumerate() {
         let expected = if i < 3 { "paid" } else { "cancelled" };
@@ -222,31 +161,31 @@ fn a_call_in_flight_at_a_kill_is_made_again_with_its_key() {
     let dir = temp_dir("crash-key");
     quick_shop(&dir);
     let store = dir.join("store.redb");
-    let (notifier_port, notices, deliveries) = notifier_holding(Some(Duration::from_secs(30)));
-    let partner = format!("notifier=http://127.0.0.1:{notifier_port}/notifier");
+    let (notifier, partner) = notifier_holding(Some(Duration::from_secs(30)));
+    let deliveries = || notifier.notices().into_iter().map(|n| (n.key, n.order)).collect::<Vec<_>>();
     let (dir_s, store_s) = (dir.display().to_string(), store.display().to_string());
     let args = [dir_s.as_str(), "--port", "0", "--store", &store_s, "--partner", &partner];
     let server = Server::start(&args);
     assert_eq!(place(&server, "k1"), 200);
     assert_eq!(pay(&server, "k1"), 202);
     // a second later the instance calls the notifier and ends; the notifier holds the call
-    assert!(eventually(Duration::from_secs(10), || deliveries.lock().unwrap().len() == 1), "{}", server.output());
+    assert!(eventually(Duration::from_secs(10), || deliveries().len() == 1), "{}", server.output());
     server.kill();
 
     let restarted = Server::start(&args);
-    let again = eventually(Duration::from_secs(10), || deliveries.lock().unwrap().len() == 2);
-    let calls = deliveries.lock().unwrap().clone();
+    let again = eventually(Duration::from_secs(10), || deliveries().len() == 2);
+    let calls = deliveries();
     assert!(again, "the call was made again after the restart: {calls:?}\n{}", restarted.output());
     let first_key = calls[0].0.clone().expect("the call carries an Idempotency-Key");
     assert_eq!(calls[1], (Some(first_key.clone()), "k1".to_string()), "the same call, the same key");
 
     assert_eq!(place(&restarted, "k2"), 200);
     assert_eq!(pay(&restarted, "k2"), 202);
-    assert!(eventually(Duration::from_secs(10), || deliveries.lock().unwrap().len() == 3), "{}", restarted.output());
-    let calls = deliveries.lock().unwrap().clone();
+    assert!(eventually(Duration::from_secs(10), || deliveries().len() == 3), "{}", restarted.output());
+    let calls = deliveries();
     let second_key = calls[2].0.clone().expect("the call carries an Idempotency-Key");
     assert_eq!(calls[2].1, "k2");
     assert_ne!(second_key, first_key, "another instance's call has another key");
-    assert_eq!(notices.lock().unwrap().get("k1").map(Vec::len), Some(2), "k1's notice delivered twice, with one key");
+    assert_eq!(notifier.outcomes_by_order().get("k1").map(Vec::len), Some(2), "k1's notice delivered twice, with one key");
     let _ = std::fs::remove_dir_all(&dir);
 }

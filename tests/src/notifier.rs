@@ -63,6 +63,8 @@ struct Record {
 
 struct Shared {
     delay: Duration,
+    /// How long the first call is held instead (a call in flight when a server is killed).
+    hold_first: Option<Duration>,
     record: Mutex<Record>,
 }
 
@@ -75,7 +77,13 @@ pub struct Notifier {
 impl Notifier {
     /// Binds `127.0.0.1` on a free port; each call is answered `delay` after it arrived.
     pub fn start(delay: Duration) -> std::io::Result<Notifier> {
-        let shared = Arc::new(Shared { delay, record: Mutex::new(Record::default()) });
+        Notifier::start_holding_first(delay, None)
+    }
+
+    /// As [`Notifier::start`], but the first call is answered only `hold_first` after it arrived
+    /// (its record is kept at once): a test can kill the caller while the call is in flight.
+    pub fn start_holding_first(delay: Duration, hold_first: Option<Duration>) -> std::io::Result<Notifier> {
+        let shared = Arc::new(Shared { delay, hold_first, record: Mutex::new(Record::default()) });
         let state = Arc::clone(&shared);
         let server = LoopbackServer::start("bpel-notifier", move |_| move |request| handle(Arc::clone(&state), request))?;
         Ok(Notifier { shared, server })
@@ -84,6 +92,15 @@ impl Notifier {
     /// `http://127.0.0.1:PORT/notifier`
     pub fn url(&self) -> String {
         format!("http://{}/notifier", self.server.address())
+    }
+
+    /// Order → the outcomes it was told, one per call received (repeated calls included).
+    pub fn outcomes_by_order(&self) -> BTreeMap<String, Vec<String>> {
+        let mut by_order = BTreeMap::<String, Vec<String>>::new();
+        for notice in self.notices() {
+            by_order.entry(notice.order).or_default().push(notice.outcome);
+        }
+        by_order
     }
 
     pub fn notices(&self) -> Vec<Notice> {
@@ -123,14 +140,16 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     let body = Limited::new(request.into_body(), MAX_BODY).collect().await.map(|collected| collected.to_bytes());
     let notice = body.ok().and_then(|bytes| read_notice(&bytes, key));
     let accepted = notice.is_some();
-    {
+    let first = {
         let mut record = shared.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match notice {
             Some(notice) => record.notices.push(notice),
             None => record.malformed += 1,
         }
-    }
-    tokio::time::sleep(shared.delay).await;
+        record.notices.len() + record.malformed == 1
+    };
+    let wait = if first { shared.hold_first.unwrap_or(shared.delay) } else { shared.delay };
+    tokio::time::sleep(wait).await;
     let status = if accepted { StatusCode::ACCEPTED } else { StatusCode::BAD_REQUEST };
     Ok(Response::builder().status(status).body(Full::new(Bytes::new())).unwrap_or_default())
 }
