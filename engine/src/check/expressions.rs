@@ -1,22 +1,22 @@
-//! Every XPath 1.0 expression and query an analysis looks at, parsed once: those of the process
+//! Every XPath 1.0 and 2.0 expression and query an analysis looks at, parsed once: those of the process
 //! and the queries of the property aliases it imports. The rules read them here, and deployment
 //! compiles the process's expressions from here instead of parsing them again.
 
 use std::collections::HashMap;
 
-use super::rules::xpath_rules::sites::{is_xpath, language, sites, xpath_alias_queries, Role};
+use super::rules::xpath_rules::sites::{language, sites, xpath_alias_queries, Role};
 use crate::model::process::{Expression, Process};
 use crate::parse::Definitions;
 use crate::source::FileId;
 use crate::span::Span;
-use crate::xpath::{self, Expr, InScope, XPathError};
+use crate::xpath::{self, Expr, InScope, Language, XPathError};
 
 /// The parsed expressions of one analysis, by the file and span of the element that holds each
 /// (an expression's `<condition>`, `<from>`, `<query>`...; a property alias's `<vprop:query>`).
-/// Expressions in another language than XPath 1.0 are not here.
+/// Expressions in a language the engine does not run (SA00004) are not here.
 #[derive(Debug, Default)]
 pub struct ParsedExpressions {
-    by_element: HashMap<(FileId, Span), Result<Expr, XPathError>>,
+    by_element: HashMap<(FileId, Span), (Language, Result<Expr, XPathError>)>,
 }
 
 /// One XPath expression or query of the process, with its parse.
@@ -25,6 +25,7 @@ pub struct ProcessExpression<'a> {
     pub expression: &'a Expression,
     /// A `<query>` (evaluated relative to a value), not an expression.
     pub is_query: bool,
+    pub language: Language,
     pub parsed: &'a Result<Expr, XPathError>,
 }
 
@@ -34,14 +35,17 @@ impl ParsedExpressions {
     pub(crate) fn parse(file: FileId, process: &Process, definitions: &Definitions) -> ParsedExpressions {
         let mut by_element = HashMap::new();
         for site in sites(process) {
-            if !is_xpath(language(process, &site)) {
-                continue;
-            }
+            let Some(language) = Language::from_uri(language(process, &site)) else { continue };
             let namespaces = InScope { scopes: &process.namespaces, scope: site.expression.namespaces };
-            by_element.entry((file, site.expression.span)).or_insert_with(|| xpath::parse(&site.expression.text, &namespaces));
+            by_element
+                .entry((file, site.expression.span))
+                .or_insert_with(|| (language, xpath::parse_in(&site.expression.text, &namespaces, language)));
         }
         for (alias, query) in xpath_alias_queries(definitions) {
-            by_element.entry((alias.file(), query.span)).or_insert_with(|| xpath::parse(&query.text, &query.namespaces));
+            let language = Language::from_uri(query.query_language.as_ref().map(|l| l.value.as_str())).unwrap_or_default();
+            by_element
+                .entry((alias.file(), query.span))
+                .or_insert_with(|| (language, xpath::parse_in(&query.text, &query.namespaces, language)));
         }
         ParsedExpressions { by_element }
     }
@@ -49,14 +53,19 @@ impl ParsedExpressions {
     /// The expression or query held by the element at `span` in `file`, as parsed; `None` when
     /// that element holds none in XPath 1.0.
     pub fn get(&self, file: FileId, span: Span) -> Option<&Result<Expr, XPathError>> {
-        self.by_element.get(&(file, span))
+        self.by_element.get(&(file, span)).map(|(_, parsed)| parsed)
+    }
+
+    /// The language the element at `span` in `file` is written in, when it is one the engine runs.
+    pub fn language(&self, file: FileId, span: Span) -> Option<Language> {
+        self.by_element.get(&(file, span)).map(|(language, _)| *language)
     }
 
     /// The XPath expressions and queries of `process` (in `file`, as analysed), in document order.
     pub fn of_process<'a>(&'a self, file: FileId, process: &'a Process) -> impl Iterator<Item = ProcessExpression<'a>> + 'a {
         sites(process).into_iter().filter_map(move |site| {
-            let parsed = self.get(file, site.expression.span)?;
-            Some(ProcessExpression { expression: site.expression, is_query: site.role == Role::Query, parsed })
+            let (language, parsed) = self.by_element.get(&(file, site.expression.span))?;
+            Some(ProcessExpression { expression: site.expression, is_query: site.role == Role::Query, language: *language, parsed })
         })
     }
 

@@ -6,7 +6,7 @@ use crate::check::rules::xpath_rules::sites::xpath_alias_queries;
 use crate::check::Analysis;
 use crate::source::FileId;
 use crate::span::Span;
-use crate::xpath::{self, SourceMap};
+use crate::xpath::{self, Language, SourceMap};
 
 pub use crate::xpath::TokenClass;
 
@@ -23,23 +23,25 @@ pub struct SemanticToken {
 /// element inside it, say) has none.
 pub fn semantic_tokens(analysis: &Analysis, file: FileId) -> Vec<SemanticToken> {
     let Some(text) = super::file_text(analysis, file) else { return Vec::new() };
-    let mut expressions: Vec<(&str, Span)> = Vec::new();
+    let mut expressions: Vec<(&str, Span, Language)> = Vec::new();
     match analysis.unit.process.as_ref() {
-        Some(process) if file == analysis.unit.file => expressions
-            .extend(analysis.expressions.of_process(file, process).map(|site| (site.expression.text.as_str(), site.expression.text_span))),
-        _ => expressions.extend(
-            xpath_alias_queries(&analysis.unit.definitions)
-                .filter(|(alias, _)| alias.file() == file)
-                .map(|(_, query)| (query.text.as_str(), query.text_span)),
+        Some(process) if file == analysis.unit.file => expressions.extend(
+            analysis.expressions.of_process(file, process).map(|site| (site.expression.text.as_str(), site.expression.text_span, site.language)),
         ),
+        _ => expressions.extend(xpath_alias_queries(&analysis.unit.definitions).filter(|(alias, _)| alias.file() == file).map(
+            |(alias, query)| {
+                let language = analysis.expressions.language(alias.file(), query.span).unwrap_or_default();
+                (query.text.as_str(), query.text_span, language)
+            },
+        )),
     }
     let mut tokens = Vec::new();
-    for (expression, text_span) in expressions {
+    for (expression, text_span, language) in expressions {
         let map = SourceMap::new(&text, expression, text_span);
         if !map.is_exact() {
             continue;
         }
-        for (class, inner) in xpath::classify_tokens(expression) {
+        for (class, inner) in xpath::classify_tokens(expression, language) {
             let span = map.span(inner);
             if !span.is_empty() && span.end <= text_span.end {
                 tokens.push(SemanticToken { span, class });

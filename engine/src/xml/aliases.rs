@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::types::{SimpleKind, TypeRef, VarType};
 use super::xpath::compile::Compiled;
 use super::xpath::interface::XPathRole;
+use crate::xpath::Language;
 use crate::check::ParsedExpressions;
 use crate::model::QName;
 use crate::parse::Definitions;
@@ -91,16 +92,16 @@ impl AliasTable {
                 continue;
             };
             let query = alias.query.as_ref().map(|query| {
-                let language = query.query_language.as_ref().map(|l| l.value.trim());
-                Arc::new(match language {
-                    Some(language) if language != crate::xpath::XPATH_1_0 => Compiled::failed(
+                let uri = query.query_language.as_ref().map(|l| l.value.trim());
+                Arc::new(match Language::from_uri(uri) {
+                    None => Compiled::failed(
                         &query.text,
-                        format!("the query language `{language}` is not supported (only XPath 1.0)"),
+                        format!("the query language `{}` is not supported (only XPath 1.0 and 2.0)", uri.unwrap_or_default()),
                         XPathRole::Query,
                     ),
-                    _ => match parsed.and_then(|parsed| parsed.get(alias.file(), query.span)) {
-                        Some(parsed) => Compiled::from_parsed(&query.text, parsed, &query.namespaces, XPathRole::Query),
-                        None => Compiled::new(&query.text, &query.namespaces, XPathRole::Query),
+                    Some(language) => match parsed.and_then(|parsed| parsed.get(alias.file(), query.span)) {
+                        Some(parsed) => Compiled::from_parsed(&query.text, parsed, &query.namespaces, XPathRole::Query, language),
+                        None => Compiled::new_in(&query.text, &query.namespaces, XPathRole::Query, language),
                     },
                 })
             });

@@ -90,23 +90,10 @@ pub(crate) struct DoXslTransform {
 
 impl Function for DoXslTransform {
     fn evaluate<'c, 'd>(&self, context: &Evaluation<'c, 'd>, args: Vec<SxdValue<'d>>) -> Result<SxdValue<'d>, Error> {
-        let sub_language = |message: String| Fault::standard(StandardFault::SubLanguageExecutionFault, message);
-        if args.len() < 2 || !args.len().is_multiple_of(2) {
-            return Err(fail(
-                &self.fault,
-                sub_language("bpel:doXslTransform takes a stylesheet URI, a node-set, then pairs of parameter name and value".into()),
-            ));
-        }
+        let count = args.len();
         let mut args = args.into_iter();
         let uri = args.next().map(SxdValue::into_string).unwrap_or_default();
-        let source = args.next();
-        let Some((_, stylesheet)) = self.stylesheets.iter().find(|(u, _)| *u == uri) else {
-            return Err(fail(&self.fault, sub_language("the stylesheet URI of bpel:doXslTransform must be a string literal".into())));
-        };
-        if let Err(StylesheetError::NotFound(message)) = stylesheet {
-            return Err(fail(&self.fault, Fault::standard(StandardFault::XsltStylesheetNotFound, message.clone())));
-        }
-        let source = match source {
+        let source = match args.next() {
             Some(SxdValue::Nodeset(nodes)) if nodes.size() == 1 => match nodes.iter().next() {
                 Some(Node::Element(element)) => Some(xdom::to_value(element)),
                 Some(Node::Root(root)) => root.children().into_iter().find_map(|c| c.element()).map(xdom::to_value),
@@ -114,45 +101,69 @@ impl Function for DoXslTransform {
             },
             _ => None,
         };
-        let Some(source) = source else {
-            return Err(fail(
-                &self.fault,
-                Fault::standard(StandardFault::XsltInvalidSource, "the source of bpel:doXslTransform must be a node-set of one element"),
-            ));
-        };
-        let stylesheet = match stylesheet {
-            Ok(stylesheet) => stylesheet,
-            Err(StylesheetError::Invalid(message) | StylesheetError::NotFound(message)) => {
-                return Err(fail(&self.fault, sub_language(format!("the stylesheet `{uri}`: {message}"))))
-            }
-        };
         let mut params = Vec::new();
         while let (Some(name), Some(value)) = (args.next(), args.next()) {
             params.push((name.into_string(), param_value(value)));
         }
-        let result = match stylesheet.transform(&source, &params) {
-            Ok(result) => result,
-            Err(message) => return Err(fail(&self.fault, sub_language(format!("the stylesheet `{uri}` failed: {message}")))),
-        };
-        let elements: Vec<&XmlElement> = result
-            .iter()
-            .filter_map(|n| match n {
-                XmlNode::Element(e) => Some(e),
-                XmlNode::Text(_) => None,
-            })
-            .collect();
-        let stray_text = result.iter().any(|n| matches!(n, XmlNode::Text(t) if !t.trim().is_empty()));
-        match (elements.as_slice(), stray_text) {
-            ([element], false) => Ok(materialize(context.node, element)),
-            ([], _) => Ok(SxdValue::String(children_text(&result))),
-            _ => Err(fail(
-                &self.fault,
-                sub_language(format!(
-                    "the stylesheet `{uri}` produced {} top-level elements and text; one element was expected",
-                    elements.len()
-                )),
-            )),
+        match do_xsl_transform(&self.stylesheets, count, &uri, source, &params) {
+            Ok(XslResult::Element(element)) => Ok(materialize(context.node, &element)),
+            Ok(XslResult::Text(text)) => Ok(SxdValue::String(text)),
+            Err(fault) => Err(fail(&self.fault, fault)),
         }
+    }
+}
+
+/// What `bpel:doXslTransform` gives: one element, or text when the stylesheet makes no element.
+pub(crate) enum XslResult {
+    Element(XmlElement),
+    Text(String),
+}
+
+/// `bpel:doXslTransform` (WS-BPEL 2.0 §8.4) called with `count` arguments: the stylesheet `uri`
+/// (prepared in `stylesheets`), the `source` element (`None`: the argument was not a node-set of
+/// one element) and the parameters; for both expression languages.
+pub(crate) fn do_xsl_transform(
+    stylesheets: &PreparedStylesheets,
+    count: usize,
+    uri: &str,
+    source: Option<XmlElement>,
+    params: &[(String, XPathValue)],
+) -> Result<XslResult, Fault> {
+    let sub_language = |message: String| Fault::standard(StandardFault::SubLanguageExecutionFault, message);
+    if count < 2 || !count.is_multiple_of(2) {
+        return Err(sub_language("bpel:doXslTransform takes a stylesheet URI, a node-set, then pairs of parameter name and value".into()));
+    }
+    let Some((_, stylesheet)) = stylesheets.iter().find(|(u, _)| *u == uri) else {
+        return Err(sub_language("the stylesheet URI of bpel:doXslTransform must be a string literal".into()));
+    };
+    if let Err(StylesheetError::NotFound(message)) = stylesheet {
+        return Err(Fault::standard(StandardFault::XsltStylesheetNotFound, message.clone()));
+    }
+    let Some(source) = source else {
+        return Err(Fault::standard(StandardFault::XsltInvalidSource, "the source of bpel:doXslTransform must be a node-set of one element"));
+    };
+    let stylesheet = match stylesheet {
+        Ok(stylesheet) => stylesheet,
+        Err(StylesheetError::Invalid(message) | StylesheetError::NotFound(message)) => {
+            return Err(sub_language(format!("the stylesheet `{uri}`: {message}")))
+        }
+    };
+    let result = stylesheet.transform(&source, params).map_err(|message| sub_language(format!("the stylesheet `{uri}` failed: {message}")))?;
+    let elements: Vec<&XmlElement> = result
+        .iter()
+        .filter_map(|n| match n {
+            XmlNode::Element(e) => Some(e),
+            XmlNode::Text(_) => None,
+        })
+        .collect();
+    let stray_text = result.iter().any(|n| matches!(n, XmlNode::Text(t) if !t.trim().is_empty()));
+    match (elements.as_slice(), stray_text) {
+        ([element], false) => Ok(XslResult::Element((*element).clone())),
+        ([], _) => Ok(XslResult::Text(children_text(&result))),
+        _ => Err(sub_language(format!(
+            "the stylesheet `{uri}` produced {} top-level elements and text; one element was expected",
+            elements.len()
+        ))),
     }
 }
 

@@ -435,7 +435,7 @@ impl Compiler<'_> {
                     NodeTest::Name(_) => 0.0,
                     NodeTest::ProcessingInstruction(Some(_)) => 0.0,
                     NodeTest::AnyInNamespace(_) => -0.25,
-                    NodeTest::Any | NodeTest::NodeType(_) | NodeTest::ProcessingInstruction(None) => -0.5,
+                    NodeTest::Any | NodeTest::NodeType(_) | NodeTest::ProcessingInstruction(None) | NodeTest::Kind { .. } => -0.5,
                 },
                 _ => 0.5,
             };

@@ -1,6 +1,8 @@
-//! The XPath 1.0 syntax tree. Spans are byte offsets into the expression text. Parentheses are not
-//! kept (they only group); abbreviations are expanded (`.` is `self::node()`, `..` is
-//! `parent::node()`, `@a` is `attribute::a`, `//` is `/descendant-or-self::node()/`).
+//! The XPath 1.0 and 2.0 syntax tree. Spans are byte offsets into the expression text. Parentheses
+//! are not kept (they only group); abbreviations are expanded (`.` is `self::node()`, `..` is
+//! `parent::node()`, `@a` is `attribute::a`, `//` is `/descendant-or-self::node()/`). The XPath 2.0
+//! forms (sequences, `if`, `for`/`some`/`every`, type operators, non-axis steps) only come from
+//! parsing in [`super::Language::XPath2`].
 
 use crate::span::Span;
 
@@ -28,6 +30,94 @@ pub enum ExprKind {
         predicates: Vec<Expr>,
     },
     Path(Path),
+    /// XPath 2.0 `a, b` and `()`.
+    Sequence(Vec<Expr>),
+    /// XPath 2.0 `if (condition) then a else b`.
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// XPath 2.0 `for $x in a return b`, `some`/`every $x in a satisfies b`.
+    Bind {
+        kind: BindKind,
+        bindings: Vec<Binding>,
+        body: Box<Expr>,
+    },
+    /// A variable bound inside the expression (by `for`, `some` or `every`), not a BPEL variable.
+    RangeVariable(Name),
+    /// XPath 2.0 `instance of`, `treat as`, `castable as`, `cast as`.
+    TypeOp {
+        op: TypeOp,
+        operand: Box<Expr>,
+        ty: SequenceType,
+    },
+    /// XPath 2.0 `base/step` where `step` is not an axis step (`$order/string()`, `$a/(b | c)`):
+    /// `step` is evaluated with each node of `base` as context item.
+    PathStep {
+        base: Box<Expr>,
+        step: Box<Expr>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindKind {
+    For,
+    Some,
+    Every,
+}
+
+impl BindKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            BindKind::For => "for",
+            BindKind::Some => "some",
+            BindKind::Every => "every",
+        }
+    }
+
+    /// The keyword between the bindings and the body.
+    pub fn body_keyword(self) -> &'static str {
+        match self {
+            BindKind::For => "return",
+            BindKind::Some | BindKind::Every => "satisfies",
+        }
+    }
+}
+
+/// `$name in domain`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    pub name: Name,
+    pub domain: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeOp {
+    InstanceOf,
+    TreatAs,
+    CastableAs,
+    CastAs,
+}
+
+impl TypeOp {
+    pub fn keywords(self) -> &'static str {
+        match self {
+            TypeOp::InstanceOf => "instance of",
+            TypeOp::TreatAs => "treat as",
+            TypeOp::CastableAs => "castable as",
+            TypeOp::CastAs => "cast as",
+        }
+    }
+}
+
+/// A sequence type as written (`xs:integer?`, `element(po:order)*`, `empty-sequence()`), with the
+/// atomic type's name when it names one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceType {
+    pub text: String,
+    pub span: Span,
+    pub atomic: Option<Name>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +136,20 @@ pub enum BinaryOp {
     Div,
     Mod,
     Union,
+    /// XPath 2.0 from here.
+    Range,
+    ValueEq,
+    ValueNe,
+    ValueLt,
+    ValueLe,
+    ValueGt,
+    ValueGe,
+    Is,
+    Precedes,
+    Follows,
+    IDiv,
+    Intersect,
+    Except,
 }
 
 impl BinaryOp {
@@ -65,33 +169,52 @@ impl BinaryOp {
             BinaryOp::Div => "div",
             BinaryOp::Mod => "mod",
             BinaryOp::Union => "|",
+            BinaryOp::Range => "to",
+            BinaryOp::ValueEq => "eq",
+            BinaryOp::ValueNe => "ne",
+            BinaryOp::ValueLt => "lt",
+            BinaryOp::ValueLe => "le",
+            BinaryOp::ValueGt => "gt",
+            BinaryOp::ValueGe => "ge",
+            BinaryOp::Is => "is",
+            BinaryOp::Precedes => "<<",
+            BinaryOp::Follows => ">>",
+            BinaryOp::IDiv => "idiv",
+            BinaryOp::Intersect => "intersect",
+            BinaryOp::Except => "except",
         }
     }
 
-    /// Binding strength, loosest first (XPath 1.0 §3.4–§3.5).
+    /// Binding strength, loosest first (XPath 1.0 §3.4–§3.5; XPath 2.0 §A.4, where every
+    /// comparison has the equality operators' strength).
     pub fn precedence(self) -> u8 {
         match self {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
             BinaryOp::Eq | BinaryOp::NotEq => 3,
+            BinaryOp::ValueEq | BinaryOp::ValueNe | BinaryOp::ValueLt | BinaryOp::ValueLe | BinaryOp::ValueGt | BinaryOp::ValueGe => 3,
+            BinaryOp::Is | BinaryOp::Precedes | BinaryOp::Follows => 3,
             BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => 4,
-            BinaryOp::Add | BinaryOp::Sub => 5,
-            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 6,
-            BinaryOp::Union => 8,
+            BinaryOp::Range => 5,
+            BinaryOp::Add | BinaryOp::Sub => 6,
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::IDiv => 7,
+            BinaryOp::Union => 9,
+            BinaryOp::Intersect | BinaryOp::Except => 10,
         }
     }
 
+    /// The XPath 1.0 comparisons (general comparisons in XPath 2.0).
     pub fn is_comparison(self) -> bool {
         matches!(self, BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq)
     }
 
     pub fn is_arithmetic(self) -> bool {
-        matches!(self, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod)
+        matches!(self, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::IDiv)
     }
 }
 
 /// The precedence of unary minus: between the multiplicative operators and union.
-pub const NEGATE_PRECEDENCE: u8 = 7;
+pub const NEGATE_PRECEDENCE: u8 = 8;
 
 /// A qualified name as written, with the namespace its prefix is bound to in the expression's
 /// in-scope namespaces (`None` without a prefix, or when the prefix is not bound).
@@ -223,6 +346,9 @@ pub enum NodeTest {
     NodeType(NodeType),
     /// `processing-instruction('target')`.
     ProcessingInstruction(Option<String>),
+    /// An XPath 2.0 kind test other than the XPath 1.0 node types: `element(po:order)`,
+    /// `attribute()`, `document-node()`, `schema-element(x)`... as written, with the name it tests.
+    Kind { text: String, name: Option<Name> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,8 +380,9 @@ impl NodeType {
     }
 }
 
-/// Where a sub-expression stands: predicates have a context node, the rest of a BPEL expression
-/// does not (WS-BPEL 2.0 §8.2.4).
+/// Where a sub-expression stands: predicates (and, in XPath 2.0, the step expressions of
+/// [`ExprKind::PathStep`]) have a context node, the rest of a BPEL expression does not (WS-BPEL 2.0
+/// §8.2.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Visit {
     pub in_predicate: bool,
@@ -292,7 +419,22 @@ impl Expr {
                     step.predicates.iter().for_each(|p| p.visit_in(inside, f));
                 }
             }
-            ExprKind::Literal(_) | ExprKind::Number(_) | ExprKind::Variable(_) => {}
+            ExprKind::Sequence(items) => items.iter().for_each(|item| item.visit_in(at, f)),
+            ExprKind::If { condition, then, otherwise } => {
+                condition.visit_in(at, f);
+                then.visit_in(at, f);
+                otherwise.visit_in(at, f);
+            }
+            ExprKind::Bind { bindings, body, .. } => {
+                bindings.iter().for_each(|binding| binding.domain.visit_in(at, f));
+                body.visit_in(at, f);
+            }
+            ExprKind::TypeOp { operand, .. } => operand.visit_in(at, f),
+            ExprKind::PathStep { base, step } => {
+                base.visit_in(at, f);
+                step.visit_in(inside, f);
+            }
+            ExprKind::Literal(_) | ExprKind::Number(_) | ExprKind::Variable(_) | ExprKind::RangeVariable(_) => {}
         }
     }
 
@@ -330,8 +472,10 @@ impl Expr {
                 ExprKind::Variable(variable) => out.push(&variable.name),
                 ExprKind::Path(path) => out.extend(path.steps.iter().filter_map(|step| match &step.test {
                     NodeTest::Name(name) | NodeTest::AnyInNamespace(name) => Some(name),
+                    NodeTest::Kind { name, .. } => name.as_ref(),
                     _ => None,
                 })),
+                ExprKind::TypeOp { ty, .. } => out.extend(ty.atomic.as_ref()),
                 _ => {}
             }
             true

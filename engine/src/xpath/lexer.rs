@@ -1,9 +1,10 @@
 //! XPath 1.0 tokens (XPath 1.0 §3.7), with the standard's disambiguation rules: whether `*` multiplies
 //! and a name is an operator depends on the token before; a name before `(` is a function or node
-//! type, a name before `::` an axis.
+//! type, a name before `::` an axis. In XPath 2.0 also comments `(: :)`, doubled quotes inside
+//! literals, exponents, `<<`, `>>`, `?` and the operator words ([`Word`]).
 
 use super::ast::{Axis, NodeType};
-use super::XPathError;
+use super::{Language, XPathError};
 use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,8 +54,63 @@ pub(super) enum TokenKind {
     Variable {
         colon: Option<u32>,
     },
+    /// XPath 2.0: `<<`, `>>`, `?` and the operator words.
+    Precedes,
+    Follows,
+    Question,
+    Word(Word),
     Eof,
 }
+
+/// The XPath 2.0 words that are operators after an operand (as `and` and `div` are in XPath 1.0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Word {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Is,
+    IDiv,
+    To,
+    Union,
+    Intersect,
+    Except,
+    Instance,
+    Treat,
+    Castable,
+    Cast,
+    Return,
+    Satisfies,
+    Then,
+    Else,
+    In,
+}
+
+const WORDS: &[(&str, Word)] = &[
+    ("eq", Word::Eq),
+    ("ne", Word::Ne),
+    ("lt", Word::Lt),
+    ("le", Word::Le),
+    ("gt", Word::Gt),
+    ("ge", Word::Ge),
+    ("is", Word::Is),
+    ("idiv", Word::IDiv),
+    ("to", Word::To),
+    ("union", Word::Union),
+    ("intersect", Word::Intersect),
+    ("except", Word::Except),
+    ("instance", Word::Instance),
+    ("treat", Word::Treat),
+    ("castable", Word::Castable),
+    ("cast", Word::Cast),
+    ("return", Word::Return),
+    ("satisfies", Word::Satisfies),
+    ("then", Word::Then),
+    ("else", Word::Else),
+    ("in", Word::In),
+];
 
 impl TokenKind {
     /// Whether a `*` or a name after this token is an operator (XPath 1.0 §3.7: the preceding
@@ -83,6 +139,9 @@ impl TokenKind {
                 | LtEq
                 | Gt
                 | GtEq
+                | Precedes
+                | Follows
+                | Word(_)
         )
     }
 }
@@ -94,8 +153,8 @@ pub(super) struct Token {
 }
 
 /// Splits `text` into tokens, ending with [`TokenKind::Eof`].
-pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, XPathError> {
-    let mut lexer = Lexer { text, bytes: text.as_bytes(), pos: 0, tokens: Vec::with_capacity(text.len() / 3 + 2) };
+pub(super) fn tokenize(text: &str, language: Language) -> Result<Vec<Token>, XPathError> {
+    let mut lexer = Lexer { text, bytes: text.as_bytes(), pos: 0, tokens: Vec::with_capacity(text.len() / 3 + 2), language };
     lexer.run()?;
     Ok(lexer.tokens)
 }
@@ -105,12 +164,17 @@ struct Lexer<'t> {
     bytes: &'t [u8],
     pos: usize,
     tokens: Vec<Token>,
+    language: Language,
 }
 
 impl Lexer<'_> {
     fn run(&mut self) -> Result<(), XPathError> {
         loop {
             self.skip_whitespace();
+            while self.language == Language::XPath2 && self.text[self.pos..].starts_with("(:") {
+                self.skip_comment()?;
+                self.skip_whitespace();
+            }
             let start = self.pos;
             let Some(&byte) = self.bytes.get(start) else {
                 self.tokens.push(Token { kind: TokenKind::Eof, span: Span::empty_at(start) });
@@ -128,7 +192,11 @@ impl Lexer<'_> {
     fn token(&mut self, byte: u8) -> Result<TokenKind, XPathError> {
         let start = self.pos;
         let two = |second: u8| self.bytes.get(start + 1) == Some(&second);
+        let xpath2 = self.language == Language::XPath2;
         let (kind, len) = match byte {
+            b'<' if xpath2 && two(b'<') => (TokenKind::Precedes, 2),
+            b'>' if xpath2 && two(b'>') => (TokenKind::Follows, 2),
+            b'?' if xpath2 => (TokenKind::Question, 1),
             b'(' => (TokenKind::LParen, 1),
             b')' => (TokenKind::RParen, 1),
             b'[' => (TokenKind::LBracket, 1),
@@ -168,12 +236,44 @@ impl Lexer<'_> {
         }
     }
 
+    /// Skips an XPath 2.0 comment (they nest).
+    fn skip_comment(&mut self) -> Result<(), XPathError> {
+        let start = self.pos;
+        let mut depth = 0;
+        while self.pos < self.bytes.len() {
+            let rest = &self.text[self.pos..];
+            if rest.starts_with("(:") {
+                depth += 1;
+                self.pos += 2;
+            } else if rest.starts_with(":)") {
+                depth -= 1;
+                self.pos += 2;
+                if depth == 0 {
+                    return Ok(());
+                }
+            } else {
+                self.pos += rest.chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        Err(XPathError::new(Span::new(start, self.text.len()), "expected `:)` to end the comment"))
+    }
+
     fn number(&mut self) -> TokenKind {
         let start = self.pos;
         self.skip_digits();
         if self.bytes.get(self.pos) == Some(&b'.') {
             self.pos += 1;
             self.skip_digits();
+        }
+        if self.language == Language::XPath2 && matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+            let mut end = self.pos + 1;
+            if matches!(self.bytes.get(end), Some(b'+' | b'-')) {
+                end += 1;
+            }
+            if self.bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                self.pos = end;
+                self.skip_digits();
+            }
         }
         TokenKind::Number(self.text[start..self.pos].parse().unwrap_or(f64::NAN))
     }
@@ -186,14 +286,22 @@ impl Lexer<'_> {
 
     fn literal(&mut self, quote: u8) -> Result<TokenKind, XPathError> {
         let start = self.pos;
-        match self.bytes[start + 1..].iter().position(|&b| b == quote) {
-            Some(length) => {
-                self.pos = start + 1 + length + 1;
-                Ok(TokenKind::Literal)
-            }
-            None => {
-                let quote = quote as char;
-                Err(XPathError::new(Span::new(start, self.text.len()), format!("expected a closing `{quote}` to end the string literal")))
+        let mut from = start + 1;
+        loop {
+            match self.bytes[from..].iter().position(|&b| b == quote) {
+                // XPath 2.0: a doubled quote stands for one and does not end the literal.
+                Some(length) if self.language == Language::XPath2 && self.bytes.get(from + length + 1) == Some(&quote) => {
+                    from += length + 2;
+                }
+                Some(length) => {
+                    self.pos = from + length + 1;
+                    return Ok(TokenKind::Literal);
+                }
+                None => {
+                    let quote = quote as char;
+                    let message = format!("expected a closing `{quote}` to end the string literal");
+                    return Err(XPathError::new(Span::new(start, self.text.len()), message));
+                }
             }
         }
     }
@@ -224,6 +332,11 @@ impl Lexer<'_> {
                 "mod" => return Ok(TokenKind::Mod),
                 "div" => return Ok(TokenKind::Div),
                 _ => {}
+            }
+            if self.language == Language::XPath2 {
+                if let Some((_, word)) = WORDS.iter().find(|(w, _)| *w == text) {
+                    return Ok(TokenKind::Word(*word));
+                }
             }
         }
         if wildcard {
@@ -317,7 +430,7 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<TokenKind> {
-        tokenize(text).expect("tokens").into_iter().map(|t| t.kind).collect()
+        tokenize(text, Language::XPath1).expect("tokens").into_iter().map(|t| t.kind).collect()
     }
 
     #[test]
@@ -333,9 +446,9 @@ mod tests {
 
     #[test]
     fn reports_what_was_expected() {
-        assert_eq!(tokenize("'abc").unwrap_err().message, "expected a closing `'` to end the string literal");
-        assert_eq!(tokenize("$ a").unwrap_err().message, "expected a variable name after `$`");
-        assert_eq!(tokenize("a # b").unwrap_err().span, Span::new(2, 3));
+        assert_eq!(tokenize("'abc", Language::XPath1).unwrap_err().message, "expected a closing `'` to end the string literal");
+        assert_eq!(tokenize("$ a", Language::XPath1).unwrap_err().message, "expected a variable name after `$`");
+        assert_eq!(tokenize("a # b", Language::XPath1).unwrap_err().span, Span::new(2, 3));
     }
 
     #[test]

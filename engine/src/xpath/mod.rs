@@ -1,6 +1,6 @@
-//! XPath 1.0 as WS-BPEL uses it: expressions and queries parsed into a tree with byte spans into
-//! the expression text, with BPEL's `$variable.part` syntax and function names resolved against
-//! the in-scope namespaces. For diagnostics and static checks: parsing is one pass over the tokens
+//! XPath 1.0 and 2.0 as WS-BPEL uses them: expressions and queries parsed into a tree with byte
+//! spans into the expression text, with BPEL's `$variable.part` syntax and function names resolved
+//! against the in-scope namespaces. For diagnostics and static checks: parsing is one pass over the tokens
 //! with one token of lookahead, and a syntax error says what was expected where.
 //!
 //! ```
@@ -25,9 +25,46 @@ pub use lexer::{is_ncname, is_qname};
 use crate::span::Span;
 use crate::syntax::{NamespaceScopes, ScopeId};
 
-/// The expression and query language WS-BPEL 2.0 defines by default, and the only one this engine
-/// runs.
+/// The expression and query language WS-BPEL 2.0 defines by default.
 pub const XPATH_1_0: &str = "urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0";
+/// XPath 2.0 (Apache ODE's default).
+pub const XPATH_2_0: &str = "urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0";
+/// XQuery 1.0 (refused: named in SA00004).
+pub const XQUERY_1_0: &str = "urn:oasis:names:tc:wsbpel:2.0:sublang:xquery1.0";
+
+/// The expression languages this engine runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Language {
+    #[default]
+    XPath1,
+    XPath2,
+}
+
+impl Language {
+    /// The language a URI names (absent: the default, XPath 1.0); `None` for one this engine does
+    /// not run.
+    pub fn from_uri(uri: Option<&str>) -> Option<Language> {
+        match uri.map(str::trim) {
+            None | Some(XPATH_1_0) => Some(Language::XPath1),
+            Some(XPATH_2_0) => Some(Language::XPath2),
+            Some(_) => None,
+        }
+    }
+
+    pub fn uri(self) -> &'static str {
+        match self {
+            Language::XPath1 => XPATH_1_0,
+            Language::XPath2 => XPATH_2_0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::XPath1 => "XPath 1.0",
+            Language::XPath2 => "XPath 2.0",
+        }
+    }
+}
 
 /// An XPath syntax error: where (relative to the expression text) and what was expected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,9 +127,14 @@ impl Namespaces for Vec<(Option<String>, String)> {
 /// Parses an XPath 1.0 expression (a query is an expression too). Whitespace around it is allowed;
 /// an empty text is an error.
 pub fn parse(text: &str, namespaces: &dyn Namespaces) -> Result<Expr, XPathError> {
+    parse_in(text, namespaces, Language::XPath1)
+}
+
+/// Parses an expression of `language`.
+pub fn parse_in(text: &str, namespaces: &dyn Namespaces, language: Language) -> Result<Expr, XPathError> {
     #[cfg(test)]
     PARSES.with(|parses| parses.set(parses.get() + 1));
-    parser::parse(text, namespaces)
+    parser::parse(text, namespaces, language)
 }
 
 #[cfg(test)]
@@ -119,21 +161,21 @@ pub enum TokenClass {
     Number,
     /// `=`, `<`, `+`, `|`, `/`, `*` (multiplication)...
     Operator,
-    /// The operator names `and`, `or`, `div`, `mod`.
+    /// The operator names `and`, `or`, `div`, `mod` (and XPath 2.0's `eq`, `idiv`, `return`...).
     Keyword,
 }
 
 /// The tokens of `text` worth highlighting, in order, with spans relative to `text`. Names used as
 /// steps, brackets and punctuation are left out. Empty when `text` does not tokenize.
-pub fn classify_tokens(text: &str) -> Vec<(TokenClass, Span)> {
+pub fn classify_tokens(text: &str, language: Language) -> Vec<(TokenClass, Span)> {
     use lexer::TokenKind as Kind;
-    let Ok(tokens) = lexer::tokenize(text) else { return Vec::new() };
+    let Ok(tokens) = lexer::tokenize(text, language) else { return Vec::new() };
     let mut classified = Vec::new();
     for token in tokens {
         let class = match token.kind {
             Kind::Plus | Kind::Minus | Kind::Eq | Kind::NotEq | Kind::Lt | Kind::LtEq | Kind::Gt | Kind::GtEq => TokenClass::Operator,
-            Kind::Multiply | Kind::Pipe | Kind::Slash | Kind::DoubleSlash => TokenClass::Operator,
-            Kind::And | Kind::Or | Kind::Mod | Kind::Div => TokenClass::Keyword,
+            Kind::Multiply | Kind::Pipe | Kind::Slash | Kind::DoubleSlash | Kind::Precedes | Kind::Follows => TokenClass::Operator,
+            Kind::And | Kind::Or | Kind::Mod | Kind::Div | Kind::Word(_) => TokenClass::Keyword,
             Kind::FunctionName { .. } => TokenClass::Function,
             Kind::Literal => TokenClass::String,
             Kind::Number(_) => TokenClass::Number,

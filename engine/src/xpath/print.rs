@@ -44,6 +44,30 @@ impl Display for Expr {
                 write_predicates(f, predicates)
             }
             ExprKind::Path(path) => write_path(f, path),
+            ExprKind::Sequence(items) => {
+                f.write_char('(')?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_char(')')
+            }
+            ExprKind::If { condition, then, otherwise } => write!(f, "(if ({condition}) then {then} else {otherwise})"),
+            ExprKind::Bind { kind, bindings, body } => {
+                write!(f, "({} ", kind.keyword())?;
+                for (i, binding) in bindings.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "${} in {}", binding.name.qualified(), binding.domain)?;
+                }
+                write!(f, " {} {body})", kind.body_keyword())
+            }
+            ExprKind::RangeVariable(name) => write!(f, "${}", name.qualified()),
+            ExprKind::TypeOp { op, operand, ty } => write!(f, "(({operand}) {} {})", op.keywords(), ty.text),
+            ExprKind::PathStep { base, step } => write!(f, "({base})/({step})"),
         }
     }
 }
@@ -82,9 +106,10 @@ fn write_number(f: &mut Formatter<'_>, value: f64) -> fmt::Result {
 }
 
 fn write_literal(f: &mut Formatter<'_>, value: &str) -> fmt::Result {
-    // XPath 1.0 literals have no escapes; a parsed literal never holds both quotes.
-    let quote = if value.contains('"') { '\'' } else { '"' };
-    write!(f, "{quote}{value}{quote}")
+    // XPath 1.0 literals have no escapes; a parsed literal never holds both quotes (an XPath 2.0
+    // one may: its double quotes are doubled, which is what XPath 2.0 reads back).
+    let quote = if value.contains('"') && !value.contains('\'') { '\'' } else { '"' };
+    write!(f, "{quote}{}{quote}", value.replace('"', "\"\""))
 }
 
 fn write_predicates(f: &mut Formatter<'_>, predicates: &[Expr]) -> fmt::Result {
@@ -127,6 +152,7 @@ impl Display for NodeTest {
             NodeTest::AnyInNamespace(name) => write!(f, "{}:*", name.prefix.as_deref().unwrap_or_default()),
             NodeTest::Name(name) => f.write_str(&name.qualified()),
             NodeTest::NodeType(node_type) => write!(f, "{}()", node_type.name()),
+            NodeTest::Kind { text, .. } => f.write_str(text),
             NodeTest::ProcessingInstruction(None) => f.write_str("processing-instruction()"),
             NodeTest::ProcessingInstruction(Some(target)) => {
                 f.write_str("processing-instruction(")?;

@@ -331,3 +331,103 @@ proptest! {
         }
     }
 }
+
+fn parse2(text: &str) -> Expr {
+    match parse_in(text, &Bound, Language::XPath2) {
+        Ok(expr) => expr,
+        Err(error) => panic!("`{text}` does not parse as XPath 2.0: {} at {:?}", error.message, error.span),
+    }
+}
+
+#[test]
+fn parses_xpath2_forms() {
+    // the forms processes written for Apache ODE use
+    for text in [
+        "if ($order.amount gt 1000) then 'large' else 'small'",
+        "for $i in $order.items/ns:item return $i/ns:price * 2",
+        "some $i in $order.items/ns:item satisfies $i/@sku eq 'x'",
+        "every $i in (1, 2, 3) satisfies $i le 3",
+        "sum(for $i in 1 to 10 return $i * $i)",
+        "$a idiv 2 + $a mod 2",
+        "$a/ns:item[1] is $a/ns:item[last()]",
+        "$a/ns:x << $a/ns:y",
+        "$a/ns:item except $a/ns:item[1] union $a/ns:x intersect $a/ns:*",
+        "$a instance of xs:integer+",
+        "'12' cast as xs:integer?",
+        "'12' castable as xs:int",
+        "$a treat as element(ns:order)",
+        "$a/element(ns:order)/attribute()",
+        "$a/ns:item/string()",
+        "$a/(ns:x | ns:y)",
+        "string-join($a/ns:item/@id, ', ')",
+        "current-dateTime() + xs:dayTimeDuration('PT1H')",
+        "upper-case('it''s')",
+        "1.5e3 (: a comment (: nested :) :) + ()",
+        "matches($a, '^[a-z]+$')",
+        "-+-1",
+    ] {
+        parse2(text);
+    }
+    let ExprKind::If { condition, .. } = parse2("if ($x) then 1 else 2").kind else { panic!("an if") };
+    assert!(matches!(condition.kind, ExprKind::Variable(_)));
+    assert_eq!(parse2("upper-case('it''s')").function_calls()[0].0.args[0].as_literal(), Some("it's"));
+    assert!(matches!(parse2("(1, 2)").kind, ExprKind::Sequence(ref items) if items.len() == 2));
+    assert!(matches!(parse2("()").kind, ExprKind::Sequence(ref items) if items.is_empty()));
+    assert!(matches!(parse2("1 to 3").kind, ExprKind::Binary { op: BinaryOp::Range, .. }));
+    assert!(matches!(parse2("$a eq 1 and $b").kind, ExprKind::Binary { op: BinaryOp::And, .. }));
+    assert!(matches!(parse2("xs:int('1')").function_calls()[0].0.name.namespace.as_deref(), Some("http://www.w3.org/2001/XMLSchema")));
+    // in XPath 1.0 these words are names, and `xs` is not predeclared
+    assert!(parse("if ($x) then 1 else 2", &Bound).is_err());
+    assert!(parse("1 to 3", &Bound).is_err());
+    assert_eq!(parse("xs:int('1')", &Bound).unwrap().function_calls()[0].0.name.namespace, None);
+}
+
+#[test]
+fn range_variables_are_not_bpel_variables() {
+    let expr = parse2("for $i in $order.items/ns:item, $j in $i/ns:x return ($i, $j, $other)");
+    let names: Vec<String> = expr.variables().iter().map(|v| v.name.local.clone()).collect();
+    assert_eq!(names, ["order", "other"], "`$i` and `$j` are bound by the for, `$order` and `$other` are the process's");
+    // outside the for, the same name is the process's variable again
+    let expr = parse2("(for $i in 1 to 2 return $i), $i");
+    assert_eq!(expr.variables().len(), 1);
+    assert!(matches!(&expr.variables()[0].name.local[..], "i"));
+}
+
+#[test]
+fn xpath2_syntax_errors_say_what_was_expected() {
+    let error = |text: &str| parse_in(text, &Bound, Language::XPath2).expect_err("a syntax error").message;
+    assert_eq!(error("if ($a) then 1"), "expected `else` (XPath 2.0 `if` always has one), found the end of the expression");
+    assert_eq!(error("for $i in (1, 2) $i"), "expected `,` or `return`, found `$i`");
+    assert_eq!(error("some $i in $a"), "expected `,` or `satisfies`, found the end of the expression");
+    assert_eq!(error("1 (: open"), "expected `:)` to end the comment");
+    assert_eq!(error("$a instance xs:int"), "expected `of`, found `xs:int`");
+}
+
+const TOKENS2: &[&str] = &[
+    "if", "then", "else", "for", "some", "every", "in", "return", "satisfies", "$i", "$a.b", "(", ")", ",", "to", "eq", "lt", "idiv",
+    "instance", "of", "cast", "as", "xs:int", "?", "+", "*", "element(", "ns:x", "/", "[", "]", "'it''s'", "(:", ":)", "<<", "1e3",
+    "union", "except", "treat", "castable", "item()",
+];
+
+fn token_soup2() -> impl Strategy<Value = String> {
+    prop::collection::vec((prop::sample::select(TOKENS2), prop::bool::ANY), 1..24)
+        .prop_map(|tokens| tokens.into_iter().map(|(t, space)| if space { format!("{t} ") } else { t.to_string() }).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn xpath2_never_panics_on_any_text(text in "\\PC{0,80}") {
+        let _ = parse_in(&text, &Bound, Language::XPath2);
+    }
+
+    #[test]
+    fn xpath2_error_spans_lie_inside_the_text(text in token_soup2()) {
+        match parse_in(&text, &Bound, Language::XPath2) {
+            Err(error) => prop_assert!(error.span.end as usize <= text.len() && error.span.start <= error.span.end),
+            // whatever parses prints as text that parses again
+            Ok(expr) => prop_assert!(parse_in(&expr.to_string(), &Bound, Language::XPath2).is_ok(), "`{}` printed as `{}`", text, expr),
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! Tier 5: what this engine supports. Expressions and queries in XPath 1.0 only (SA00004), and no
+//! Tier 5: what this engine supports. Expressions and queries in XPath 1.0 or 2.0 (SA00004), and no
 //! extension that a process may declare mandatory (SA00009).
 
 use super::xpath_rules::sites::{is_xpath, sites};
@@ -6,7 +6,7 @@ use super::{Rule, RuleContext, Tier};
 use crate::diagnostic::{Diagnostic, Fix, TextEdit};
 use crate::model::process::*;
 use crate::source::FileId;
-use crate::xpath::XPATH_1_0;
+use crate::xpath::{XPATH_1_0, XPATH_2_0, XQUERY_1_0};
 
 /// The extension namespaces this engine understands (`<extension namespace="..." mustUnderstand="yes">`).
 pub const SUPPORTED_EXTENSIONS: &[&str] = &[];
@@ -16,12 +16,13 @@ pub(super) static RULES: &[Rule] = &[SA00004, SA00009];
 const SA00004: Rule = Rule {
     code: "SA00004",
     tier: Tier::Engine,
-    summary: "every expressionLanguage and queryLanguage must be one the engine supports (XPath 1.0)",
+    summary: "every expressionLanguage and queryLanguage must be one the engine supports (XPath 1.0 or 2.0)",
     why: "A process whose expressions the engine cannot evaluate cannot run; the standard requires \
           rejecting it up front. This engine evaluates XPath 1.0, WS-BPEL's default language \
-          (urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0).",
-    failing: r#"<process ... expressionLanguage="urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0">"#,
-    fixed: r#"<process ... expressionLanguage="urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0">"#,
+          (urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0), and XPath 2.0 \
+          (urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0, Apache ODE's default); not XQuery 1.0.",
+    failing: r#"<process ... expressionLanguage="urn:oasis:names:tc:wsbpel:2.0:sublang:xquery1.0">"#,
+    fixed: r#"<process ... expressionLanguage="urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0">"#,
     check: check_languages,
 };
 
@@ -57,34 +58,23 @@ fn check_languages<'a>(cx: &RuleContext<'a>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// WS-BPEL 2.0's URIs of the other languages a process may name (§8.1, §8.2), and the name a
-/// user knows them by.
-const KNOWN_LANGUAGES: &[(&str, &str)] =
-    &[("urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0", "XPath 2.0"), ("urn:oasis:names:tc:wsbpel:2.0:sublang:xquery1.0", "XQuery 1.0")];
-
 fn unsupported_language(attribute: &LanguageAttribute<'_>) -> Diagnostic {
     let kind = if attribute.query { "query language" } else { "expression language" };
     let uri = attribute.name.value.trim();
-    let known = KNOWN_LANGUAGES.iter().find(|(known, _)| *known == uri).map(|(_, name)| *name);
-    let message = match known {
-        Some(name) => format!("the {kind} `{uri}` is {name}, which this engine does not evaluate: it evaluates XPath 1.0 only"),
-        None => format!("the {kind} `{uri}` is not supported: this engine evaluates XPath 1.0 only"),
-    };
-    let diagnostic = Diagnostic::error("SA00004", attribute.file, attribute.name.span, message);
-    if known == Some("XQuery 1.0") {
-        // an XQuery is rarely XPath 1.0 as it stands: no one-click fix
-        return diagnostic.with_help(format!("rewrite the expressions in XPath 1.0 and name `{XPATH_1_0}` (or leave the attribute out)"));
+    if uri == XQUERY_1_0 {
+        let message = format!("the {kind} `{uri}` is XQuery 1.0, which this engine does not evaluate: it evaluates XPath 1.0 and 2.0");
+        // an XQuery (FLWOR, constructors) is rarely XPath as it stands: no one-click fix
+        return Diagnostic::error("SA00004", attribute.file, attribute.name.span, message).with_help(format!(
+            "rewrite the expressions in XPath 2.0 (`{XPATH_2_0}`) or XPath 1.0 (`{XPATH_1_0}`, the default when the attribute is left out)"
+        ));
     }
-    let help = match known {
-        Some(name) => format!(
-            "expressions that are also XPath 1.0 (most {name} expressions written for Apache ODE are) run unchanged with `{XPATH_1_0}` (or without the attribute: it is the default)"
-        ),
-        None => format!("write the expressions in XPath 1.0 and use `{XPATH_1_0}` (or leave the attribute out: it is the default)"),
-    };
-    diagnostic.with_help(help).with_fix(Fix {
-        title: "Use XPath 1.0".into(),
-        edits: vec![TextEdit { file: attribute.file, span: attribute.name.span, replacement: XPATH_1_0.into() }],
-    })
+    let message = format!("the {kind} `{uri}` is not supported: this engine evaluates XPath 1.0 and XPath 2.0");
+    Diagnostic::error("SA00004", attribute.file, attribute.name.span, message)
+        .with_help(format!("use `{XPATH_1_0}` (the default: or leave the attribute out) or `{XPATH_2_0}`"))
+        .with_fix(Fix {
+            title: "Use XPath 1.0".into(),
+            edits: vec![TextEdit { file: attribute.file, span: attribute.name.span, replacement: XPATH_1_0.into() }],
+        })
 }
 
 /// Every from-spec and to-spec: of copies, and the from-specs of variable initializers.

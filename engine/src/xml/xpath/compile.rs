@@ -17,13 +17,14 @@ use crate::model::process::{Expression, Process};
 use crate::model::QName;
 use crate::source::FileId;
 use crate::syntax::NamespaceScopes;
-use crate::xpath::{self as ast, ExprKind, NodeTest, NodeType, PathStart};
+use crate::xpath::{self as ast, ExprKind, Language, NodeTest, NodeType, PathStart};
 
 /// An expression or query checked and analysed once, ready to evaluate any number of times.
 #[derive(Debug)]
 pub struct Compiled {
     text: String,
     role: XPathRole,
+    language: Language,
     analysis: Result<Analysis, String>,
 }
 
@@ -41,6 +42,8 @@ pub(super) struct Analysis {
     pub(super) stylesheets: Vec<String>,
     /// Whether `position()` or `last()` is called outside a predicate.
     context_position: bool,
+    /// How an XPath 2.0 expression is evaluated (`None` for XPath 1.0).
+    pub(super) xpath2: Option<super::xpath2::Plan>,
 }
 
 /// The trivial forms, evaluated without sxd-xpath (`Full`: everything else).
@@ -74,7 +77,12 @@ impl Compiled {
     /// first; `None` is the default namespace, which XPath 1.0 names do not use). Never fails: an
     /// expression that cannot be evaluated faults with `subLanguageExecutionFault` when it is.
     pub fn new(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -> Compiled {
-        Compiled { text: text.trim().to_string(), role, analysis: analyse(text.trim(), bindings, role) }
+        Compiled::new_in(text, bindings, role, Language::XPath1)
+    }
+
+    /// Compiles `text`, written in `language`; otherwise as [`Compiled::new`].
+    pub fn new_in(text: &str, bindings: &[(Option<String>, String)], role: XPathRole, language: Language) -> Compiled {
+        Compiled { text: text.trim().to_string(), role, language, analysis: analyse(text.trim(), bindings, role, language) }
     }
 
     /// Compiles `text` from `parsed`, its parse by the analysis ([`crate::check::ParsedExpressions`]),
@@ -84,35 +92,45 @@ impl Compiled {
         parsed: &Result<ast::Expr, ast::XPathError>,
         bindings: &[(Option<String>, String)],
         role: XPathRole,
+        language: Language,
     ) -> Compiled {
         let trimmed = text.trim();
         // The parse's spans are offsets into `text`; when `trim` removes more than XPath's own
         // whitespace, the parse (of the untrimmed text) is not the one `new` would make.
         if trimmed.len() != text.trim_matches([' ', '\t', '\r', '\n']).len() {
-            return Compiled::new(text, bindings, role);
+            return Compiled::new_in(text, bindings, role, language);
         }
         let analysis = match parsed {
             _ if trimmed.is_empty() => Err("the expression is empty".to_string()),
-            Ok(expr) => analyse_parsed(text, expr, bindings, role),
+            Ok(expr) => analyse_parsed(text, expr, bindings, role, language),
             Err(error) => Err(error.message.clone()),
         };
-        Compiled { text: trimmed.to_string(), role, analysis }
+        Compiled { text: trimmed.to_string(), role, language, analysis }
     }
 
     /// An expression that cannot be evaluated, for the reason `message` (an unsupported language).
     pub fn failed(text: &str, message: impl Into<String>, role: XPathRole) -> Compiled {
-        Compiled { text: text.trim().to_string(), role, analysis: Err(message.into()) }
+        Compiled { text: text.trim().to_string(), role, language: Language::XPath1, analysis: Err(message.into()) }
     }
 
-    /// An expression of a process, with the namespaces in scope where it is written.
-    pub fn expression(expression: &Expression, scopes: &NamespaceScopes, role: XPathRole) -> Compiled {
-        if let Some(language) = &expression.language {
-            if language.value.trim() != crate::xpath::XPATH_1_0 {
-                let message = format!("the language `{}` is not supported (only XPath 1.0: `{}`)", language.value, crate::xpath::XPATH_1_0);
-                return Compiled::failed(&expression.text, message, role);
-            }
-        }
-        Compiled::new(&expression.text, &scopes.in_scope(expression.namespaces), role)
+    /// An expression of a process, with the namespaces in scope where it is written; `default` is
+    /// the process's `expressionLanguage` or `queryLanguage`.
+    pub fn expression(expression: &Expression, scopes: &NamespaceScopes, role: XPathRole, default: Option<&str>) -> Compiled {
+        let uri = expression.language.as_ref().map(|name| name.value.as_str()).or(default);
+        let Some(language) = Language::from_uri(uri) else {
+            let message = format!(
+                "the language `{}` is not supported (XPath 1.0: `{}`, XPath 2.0: `{}`)",
+                uri.unwrap_or_default().trim(),
+                crate::xpath::XPATH_1_0,
+                crate::xpath::XPATH_2_0
+            );
+            return Compiled::failed(&expression.text, message, role);
+        };
+        Compiled::new_in(&expression.text, &scopes.in_scope(expression.namespaces), role, language)
+    }
+
+    pub fn language(&self) -> Language {
+        self.language
     }
 
     pub fn text(&self) -> &str {
@@ -169,16 +187,22 @@ impl Compiled {
     }
 }
 
-fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole) -> Result<Analysis, String> {
+fn analyse(text: &str, bindings: &[(Option<String>, String)], role: XPathRole, language: Language) -> Result<Analysis, String> {
     if text.is_empty() {
         return Err("the expression is empty".to_string());
     }
-    let expr = ast::parse(text, &Bindings(bindings)).map_err(|error| error.message)?;
-    analyse_parsed(text, &expr, bindings, role)
+    let expr = ast::parse_in(text, &Bindings(bindings), language).map_err(|error| error.message)?;
+    analyse_parsed(text, &expr, bindings, role, language)
 }
 
 /// What evaluation needs to know of `expr`, the parse of `text`.
-fn analyse_parsed(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, String)], role: XPathRole) -> Result<Analysis, String> {
+fn analyse_parsed(
+    text: &str,
+    expr: &ast::Expr,
+    bindings: &[(Option<String>, String)],
+    role: XPathRole,
+    language: Language,
+) -> Result<Analysis, String> {
     let mut problems: Vec<String> = Vec::new();
     let mut variables: Vec<(String, Option<String>)> = Vec::new();
     let mut properties = Vec::new();
@@ -247,6 +271,10 @@ fn analyse_parsed(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, Str
     if let Some(problem) = problems.into_iter().next() {
         return Err(problem);
     }
+    let xpath2 = match language {
+        Language::XPath1 => None,
+        Language::XPath2 => Some(super::xpath2::plan(text, expr, bindings)?),
+    };
     let fast = match &expr.kind {
         ExprKind::Literal(value) => Fast::String(value.clone()),
         ExprKind::Number(n) => Fast::Number(*n),
@@ -274,10 +302,10 @@ fn analyse_parsed(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, Str
         }
         _ => Fast::Full,
     };
-    Ok(Analysis { fast, variables, prefixes, properties, stylesheets, context_position })
+    Ok(Analysis { fast, variables, prefixes, properties, stylesheets, context_position, xpath2 })
 }
 
-fn resolve_qname(text: &str, bindings: &[(Option<String>, String)]) -> Option<QName> {
+pub(super) fn resolve_qname(text: &str, bindings: &[(Option<String>, String)]) -> Option<QName> {
     match text.trim().split_once(':') {
         Some((prefix, local)) => {
             let namespaces = Bindings(bindings);
@@ -299,6 +327,8 @@ impl Bindings<'_> {
 #[derive(Debug, Default)]
 pub struct CompiledExpressions {
     entries: RwLock<HashMap<ExprKey, Arc<Compiled>>>,
+    /// The process's `expressionLanguage` and `queryLanguage`, for expressions compiled on demand.
+    default_languages: (Option<String>, Option<String>),
 }
 
 /// Where an expression is written: the file, the span of its element, and its role.
@@ -325,28 +355,35 @@ impl CompiledExpressions {
     /// expressions, durations, counters...).
     pub fn expression(&self, file: FileId, expression: &Expression, scopes: &NamespaceScopes) -> Arc<Compiled> {
         self.get_or_compile(ExprKey::new(file, expression.span, XPathRole::Expression), || {
-            Compiled::expression(expression, scopes, XPathRole::Expression)
+            Compiled::expression(expression, scopes, XPathRole::Expression, self.default_languages.0.as_deref())
         })
     }
 
     /// The compiled form of a `<query>` of the process in `file`.
     pub fn query(&self, file: FileId, query: &Expression, scopes: &NamespaceScopes) -> Arc<Compiled> {
-        self.get_or_compile(ExprKey::new(file, query.span, XPathRole::Query), || Compiled::expression(query, scopes, XPathRole::Query))
+        self.get_or_compile(ExprKey::new(file, query.span, XPathRole::Query), || {
+            Compiled::expression(query, scopes, XPathRole::Query, self.default_languages.1.as_deref())
+        })
     }
 
     /// The process's expressions and queries compiled from the parses of its analysis; those
-    /// the analysis did not parse (not XPath 1.0) are compiled when first asked for.
+    /// the analysis did not parse (in no language the engine runs) are compiled when first asked
+    /// for.
     pub fn from_parsed(file: FileId, process: &Process, parsed: &ParsedExpressions) -> CompiledExpressions {
         let entries = parsed
             .of_process(file, process)
             .map(|site| {
                 let role = if site.is_query { XPathRole::Query } else { XPathRole::Expression };
                 let bindings = process.namespaces.in_scope(site.expression.namespaces);
-                let compiled = Compiled::from_parsed(&site.expression.text, site.parsed, &bindings, role);
+                let compiled = Compiled::from_parsed(&site.expression.text, site.parsed, &bindings, role, site.language);
                 (ExprKey::new(file, site.expression.span, role), Arc::new(compiled))
             })
             .collect();
-        CompiledExpressions { entries: RwLock::new(entries) }
+        let language = |name: &Option<crate::model::process::Name>| name.as_ref().map(|name| name.value.clone());
+        CompiledExpressions {
+            entries: RwLock::new(entries),
+            default_languages: (language(&process.expression_language), language(&process.query_language)),
+        }
     }
 
     pub fn get_or_compile(&self, key: ExprKey, compile: impl FnOnce() -> Compiled) -> Arc<Compiled> {

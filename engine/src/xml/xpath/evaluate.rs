@@ -11,7 +11,8 @@ use sxd_document::Package;
 use sxd_xpath::nodeset::{Node, Nodeset};
 use sxd_xpath::Value as SxdValue;
 
-use super::compile::{sxd_compiled, Compiled, Fast};
+use super::compile::{sxd_compiled, Analysis, Compiled, Fast};
+use super::xpath2::{self, Plan};
 use super::interface::{
     format_number, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathValue, BPEL_NS,
 };
@@ -119,6 +120,11 @@ pub fn evaluate(
             }]),
         });
     }
+    if let Some((analysis, plan)) = xpath2_plan(compiled)? {
+        return xpath2::with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
+            xpath2::sequence_value(compiled, sequence, docs)
+        });
+    }
     with_sxd(compiled, vars, env, context, |value, docs| {
         Ok(match value {
             SxdValue::Boolean(b) => XPathValue::Boolean(*b),
@@ -137,6 +143,9 @@ pub fn evaluate_boolean(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv
             Bound::Node { .. } => true,
         });
     }
+    if let Some((analysis, plan)) = xpath2_plan(compiled)? {
+        return xpath2::with_xee(compiled, analysis, plan, vars, env, None, |sequence, _| xpath2::sequence_boolean(compiled, sequence));
+    }
     with_sxd(compiled, vars, env, None, |value, _| Ok(value.boolean()))
 }
 
@@ -148,6 +157,11 @@ pub fn evaluate_string(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
             Bound::Node { element, .. } => element.string_value(),
         });
     }
+    if let Some((analysis, plan)) = xpath2_plan(compiled)? {
+        return xpath2::with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
+            xpath2::sequence_string(compiled, sequence, docs)
+        });
+    }
     with_sxd(compiled, vars, env, None, |value, docs| Ok(docs.string(value)))
 }
 
@@ -157,6 +171,11 @@ pub fn evaluate_number(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         return Ok(match quick {
             Bound::Prim(prim) => prim.into_value().number(),
             Bound::Node { element, .. } => xpath_number(&element.string_value()),
+        });
+    }
+    if let Some((analysis, plan)) = xpath2_plan(compiled)? {
+        return xpath2::with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
+            xpath2::sequence_number(compiled, sequence, docs)
         });
     }
     with_sxd(compiled, vars, env, None, |value, docs| {
@@ -207,10 +226,21 @@ pub(crate) fn evaluate_locations(
             Bound::Prim(_) => Err(not_nodes()),
         };
     }
+    if let Some((analysis, plan)) = xpath2_plan(compiled)? {
+        return xpath2::with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
+            xpath2::sequence_locations(sequence, docs).ok_or_else(not_nodes)
+        });
+    }
     with_sxd(compiled, vars, env, context, |value, docs| match value {
         SxdValue::Nodeset(nodes) => Ok(docs.ordered(nodes).into_iter().map(|node| docs.location(node)).collect()),
         _ => Err(not_nodes()),
     })
+}
+
+/// The analysis and plan of an XPath 2.0 expression (`None` for XPath 1.0).
+fn xpath2_plan(compiled: &Compiled) -> Result<Option<(&Analysis, &Plan)>, Fault> {
+    let analysis = compiled.analysis()?;
+    Ok(analysis.xpath2.as_ref().map(|plan| (analysis, plan)))
 }
 
 /// The result without sxd-xpath, when the expression is trivial.
@@ -644,5 +674,93 @@ mod tests {
         assert_eq!(kind("bpel:doXslTransform('echo.xslt', $List/ti:item)"), StandardFault::XsltInvalidSource);
         assert_eq!(kind("bpel:doXslTransform('broken.xslt', $InitData.inputPart)"), StandardFault::SubLanguageExecutionFault);
         assert_eq!(kind("bpel:doXslTransform($Text, $InitData.inputPart)"), StandardFault::SubLanguageExecutionFault);
+    }
+
+    fn eval2(text: &str) -> Result<XPathValue, Fault> {
+        let compiled = Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2);
+        evaluate(&compiled, &variables(), XPathEnv::none(), None)
+    }
+
+    #[test]
+    fn xpath2_expressions_see_the_same_bindings() {
+        assert_eq!(eval2("$InitData.inputPart + 1"), Ok(XPathValue::Number(6.0)), "an untyped value in arithmetic is a double");
+        assert_eq!(eval2("$Counter idiv 2"), Ok(XPathValue::Number(1.0)));
+        assert_eq!(eval2("if ($Flag) then 'yes' else 'no'"), Ok(XPathValue::String("no".into())));
+        assert_eq!(eval2("string-join(for $i in $List/ti:item return upper-case($i), '-')"), Ok(XPathValue::String("A-B".into())));
+        assert_eq!(eval2("some $i in $List/ti:item satisfies $i eq 'b'"), Ok(XPathValue::Boolean(true)));
+        assert_eq!(eval2("sum(1 to 4)"), Ok(XPathValue::Number(10.0)));
+        assert_eq!(eval2("0.1 + 0.2"), Ok(XPathValue::Number(0.3)), "decimals, not doubles");
+        assert_eq!(eval2("xs:date('2026-12-07') + xs:dayTimeDuration('P1D')"), Ok(XPathValue::String("2026-12-08".into())));
+        assert_eq!(eval2("matches($Text, '^a.c$')"), Ok(XPathValue::Boolean(true)));
+        assert_eq!(eval2("$l1 and not($l2)"), Ok(XPathValue::Boolean(true)), "links in join conditions");
+        let vars = variables();
+        let string = |text: &str| {
+            let compiled = Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2);
+            evaluate_string(&compiled, &vars, XPathEnv::none())
+        };
+        assert_eq!(string("$List/@n * 2").as_deref(), Ok("4"));
+        assert_eq!(string("$List/ti:item[2]").as_deref(), Ok("b"));
+        let condition = |text: &str| {
+            let compiled = Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2);
+            evaluate_boolean(&compiled, &vars, XPathEnv::none())
+        };
+        assert_eq!(condition("$List/ti:item"), Ok(true), "effective boolean value of nodes");
+        assert_eq!(condition("0.0"), Ok(false));
+    }
+
+    #[test]
+    fn xpath2_nodes_come_back_with_locations() {
+        let XPathValue::Nodes(nodes) = eval2("$List/ti:item[2] | $List/@n | $List/ti:item[1]/text()").unwrap() else { panic!() };
+        let paths: Vec<NodePath> = nodes.iter().map(|n| n.location.clone().unwrap().path).collect();
+        assert_eq!(
+            paths,
+            vec![
+                NodePath { children: vec![], attribute: Some((None, "n".into())) },
+                NodePath { children: vec![0, 0], attribute: None },
+                NodePath { children: vec![1], attribute: None },
+            ]
+        );
+        assert!(matches!(&nodes[2].node, NodeValue::Element(e) if e.text() == "b"));
+        assert_eq!(nodes[0].location.as_ref().map(|l| l.variable.as_str()), Some("List"));
+    }
+
+    #[test]
+    fn xpath2_errors_are_standard_faults() {
+        let fault = |text: &str| eval2(text).unwrap_err().standard_kind().unwrap();
+        assert_eq!(fault("$Empty + 1"), StandardFault::UninitializedVariable);
+        assert_eq!(fault("1 = 'a'"), StandardFault::SubLanguageExecutionFault, "XPath 2.0 does not compare numbers with strings");
+        assert_eq!(fault("xs:integer('x')"), StandardFault::SubLanguageExecutionFault);
+        assert_eq!(fault("('a', 'b')"), StandardFault::SubLanguageExecutionFault, "two values where one is needed");
+        assert_eq!(fault("ti:item"), StandardFault::SubLanguageExecutionFault, "no context node");
+        assert_eq!(fault("if ($Flag) then 1"), StandardFault::SubLanguageExecutionFault);
+    }
+
+    #[test]
+    fn xpath2_computes_bpel_functions_before_evaluating() {
+        let vars = variables();
+        let aliases = |ty: &VarType, property: &QName| -> Option<Alias> {
+            (property.local == "correlationId" && matches!(ty, VarType::Message(_))).then(|| Alias {
+                part: Some("inputPart".into()),
+                query: None,
+                kind: Some(SimpleKind::Number),
+            })
+        };
+        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets };
+        let run = |text: &str| {
+            evaluate(&Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2), &vars, env, None)
+        };
+        assert_eq!(run("bpel:getVariableProperty('InitData', 'ti:correlationId') * 2"), Ok(XPathValue::Number(10.0)));
+        assert_eq!(
+            run("for $i in 1 to 2 return $i + bpel:getVariableProperty('InitData', 'ti:correlationId')").unwrap_err().standard_kind(),
+            Some(StandardFault::SubLanguageExecutionFault),
+            "a sequence of two values where one is needed"
+        );
+        let compiled = Compiled::new_in(
+            "for $i in $List/ti:item return bpel:doXslTransform('x.xslt', $i)",
+            &ns(),
+            XPathRole::Expression,
+            crate::xpath::Language::XPath2,
+        );
+        assert!(compiled.error().is_some_and(|e| e.contains("uses `$i`, a variable bound inside the expression")), "{:?}", compiled.error());
     }
 }

@@ -35,6 +35,7 @@
 pub(crate) mod compile;
 pub(crate) mod evaluate;
 pub(crate) mod interface;
+pub(crate) mod xpath2;
 
 pub use compile::{Compiled, CompiledExpressions, ExprKey};
 pub use evaluate::{

@@ -7,7 +7,7 @@ use crate::model::wsdl::{PropertyAlias, Query as AliasQuery};
 use crate::parse::loader::Def;
 use crate::parse::Definitions;
 use crate::span::Span;
-use crate::xpath::{Expr, SourceMap, XPathError, XPATH_1_0};
+use crate::xpath::{Expr, Language, SourceMap, XPathError};
 
 /// What an expression is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,9 +155,9 @@ fn activity_sites<'p>(activity: &'p Activity, out: &mut Vec<Site<'p>>) {
     }
 }
 
-/// Whether a language URI (absent: the default) is XPath 1.0.
+/// Whether a language URI (absent: the default) is one the engine runs (XPath 1.0 or 2.0).
 pub(crate) fn is_xpath(language: Option<&str>) -> bool {
-    language.is_none_or(|uri| uri.trim() == XPATH_1_0)
+    Language::from_uri(language).is_some()
 }
 
 /// The language a site is written in: its own attribute, else the process default.
@@ -167,12 +167,12 @@ pub(crate) fn language<'p>(process: &'p Process, site: &Site<'p>) -> Option<&'p 
 }
 
 /// The site as the analysis parsed it ([`crate::check::ParsedExpressions`]), or `None` when it is
-/// not written in XPath 1.0 (SA00004 reports that).
+/// not written in XPath 1.0 or 2.0 (SA00004 reports that).
 pub(crate) fn parsed<'a>(cx: &RuleContext<'a>, site: &Site<'_>) -> Option<&'a Result<Expr, XPathError>> {
     cx.expressions.get(cx.file, site.expression.span)
 }
 
-/// The site as parsed, when it is XPath 1.0 and has no syntax error.
+/// The site as parsed, when it is XPath 1.0 or 2.0 and has no syntax error.
 pub(crate) fn parsed_ok<'a>(cx: &RuleContext<'a>, site: &Site<'_>) -> Option<&'a Expr> {
     parsed(cx, site)?.as_ref().ok()
 }
