@@ -90,7 +90,8 @@ fn every_betsy_expression_compiles_and_evaluates_without_panic() {
             definitions: Some(&unit.definitions),
         };
         for (expression, role) in expressions(process) {
-            let compiled = Compiled::expression(expression, &process.namespaces, role);
+            // betsy's processes are XPath 1.0, the default
+            let compiled = Compiled::expression(expression, &process.namespaces, role, None);
             if let Some(error) = compiled.error() {
                 compile_errors.push(format!("{name}: `{}`: {error}", expression.text));
                 continue;

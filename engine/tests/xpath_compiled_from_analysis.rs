@@ -29,8 +29,9 @@ fn compiling_from_the_analysis_equals_compiling_the_text_on_every_betsy_expressi
         for site in analysis.expressions.of_process(analysis.unit.file, process) {
             let role = if site.is_query { XPathRole::Query } else { XPathRole::Expression };
             let bindings = process.namespaces.in_scope(site.expression.namespaces);
-            let shared = Compiled::from_parsed(&site.expression.text, site.parsed, &bindings, role);
-            let compiled = Compiled::expression(site.expression, &process.namespaces, role);
+            let shared = Compiled::from_parsed(&site.expression.text, site.parsed, &bindings, role, site.language);
+            let default = if site.is_query { &process.query_language } else { &process.expression_language };
+            let compiled = Compiled::expression(site.expression, &process.namespaces, role, default.as_ref().map(|l| l.value.as_str()));
             assert_eq!(format!("{shared:?}"), format!("{compiled:?}"), "{}: `{}`", path.display(), site.expression.text);
             if site.is_query {
                 queries += 1;
@@ -42,7 +43,8 @@ fn compiling_from_the_analysis_equals_compiling_the_text_on_every_betsy_expressi
         for alias in analysis.unit.definitions.all_property_aliases() {
             let Some(query) = &alias.query else { continue };
             let Some(parsed) = analysis.expressions.get(alias.file(), query.span) else { continue };
-            let shared = Compiled::from_parsed(&query.text, parsed, &query.namespaces, XPathRole::Query);
+            let language = analysis.expressions.language(alias.file(), query.span).unwrap_or_default();
+            let shared = Compiled::from_parsed(&query.text, parsed, &query.namespaces, XPathRole::Query, language);
             let compiled = Compiled::new(&query.text, &query.namespaces, XPathRole::Query);
             assert_eq!(format!("{shared:?}"), format!("{compiled:?}"), "{}: alias query `{}`", path.display(), query.text);
             alias_queries += 1;

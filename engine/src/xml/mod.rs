@@ -1,5 +1,5 @@
 //! Variable values and what runs on them: the XML value model ([`value`]), declared types
-//! ([`types`]), XPath 1.0 evaluation with sxd-xpath and BPEL's bindings and functions ([`xpath`],
+//! ([`types`]), XPath 1.0 and 2.0 evaluation (sxd-xpath, xee-xpath) and BPEL's bindings and functions ([`xpath`],
 //! [`functions`], [`aliases`]), the XSLT subset of `bpel:doXslTransform` ([`xslt`]), the `<copy>`
 //! semantics of `<assign>` ([`copy`]), and validation ([`validate`]).
 //!
@@ -22,8 +22,10 @@
 //! 9. `aliases`: property aliases, their queries compiled.
 //! 10. `xslt`: the XSLT subset, its XPath compiled.
 //! 11. `functions`: `bpel:getVariableProperty` and `bpel:doXslTransform` as sxd-xpath functions.
-//! 12. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases).
-//! 13. `copy`: `<assign>` and its copies.
+//! 12. `xpath::xee`: values to and from xee-xpath for XPath 2.0 (xot documents, sequences).
+//! 13. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases), with
+//!     sxd-xpath (XPath 1.0) or xee-xpath (XPath 2.0).
+//! 14. `copy`: `<assign>` and its copies.
 //!
 //! # Architecture invariants
 //!

@@ -16,6 +16,8 @@ use crate::fault::{Fault, StandardFault};
 use crate::model::process::{Expression, Process};
 use crate::model::QName;
 use crate::source::FileId;
+use crate::span::Span;
+use crate::xpath::functions::{DO_XSL_TRANSFORM, GET_VARIABLE_PROPERTY};
 use crate::syntax::NamespaceScopes;
 use crate::xpath::{self as ast, ExprKind, Language, NodeTest, NodeType, PathStart};
 
@@ -43,7 +45,7 @@ pub(super) struct Analysis {
     /// Whether `position()` or `last()` is called outside a predicate.
     context_position: bool,
     /// How an XPath 2.0 expression is evaluated (`None` for XPath 1.0).
-    pub(super) xpath2: Option<super::xpath2::Plan>,
+    pub(super) xpath2: Option<Plan>,
 }
 
 /// The trivial forms, evaluated without sxd-xpath (`Full`: everything else).
@@ -273,7 +275,7 @@ fn analyse_parsed(
     }
     let xpath2 = match language {
         Language::XPath1 => None,
-        Language::XPath2 => Some(super::xpath2::plan(text, expr, bindings)?),
+        Language::XPath2 => Some(plan(text, expr, bindings)?),
     };
     let fast = match &expr.kind {
         ExprKind::Literal(value) => Fast::String(value.clone()),
@@ -303,6 +305,110 @@ fn analyse_parsed(
         _ => Fast::Full,
     };
     Ok(Analysis { fast, variables, prefixes, properties, stylesheets, context_position, xpath2 })
+}
+
+/// The namespace (and its prefix) of the variables that stand for BPEL's function calls in an
+/// XPath 2.0 expression: xee-xpath has no API to add functions, so those calls are computed before
+/// the evaluation. At compile time ([`plan`]) each call is replaced by a variable (`$__bpel:call0`),
+/// its arguments compiled as expressions of their own; at evaluation the arguments are evaluated,
+/// the function computed in Rust, and the result bound to that variable. That holds for every call
+/// whose arguments do not depend on the focus or on a variable bound inside the expression (`for
+/// $x in ... return bpel:f($x)`); such a call is refused here, with a message that says so.
+pub(super) const COMPUTED_NS: &str = "urn:bpel-engine:computed-call";
+pub(super) const COMPUTED_PREFIX: &str = "__bpel";
+
+/// How an XPath 2.0 expression is evaluated: its text with BPEL's function calls replaced by
+/// variables, and those calls.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(super) text: String,
+    pub(super) calls: Vec<HostCall>,
+}
+
+#[derive(Debug)]
+pub(super) struct HostCall {
+    /// The local name of the variable that stands for the call.
+    pub(super) name: String,
+    pub(super) function: HostFunction,
+    /// The arguments that are evaluated (those of `bpel:getVariableProperty` are literals).
+    pub(super) args: Vec<Compiled>,
+}
+
+#[derive(Debug)]
+pub(super) enum HostFunction {
+    GetVariableProperty { variable: String, property: QName },
+    DoXslTransform { uri: String },
+}
+
+/// The plan of `expr` (the parse of `text`), or why it cannot be evaluated.
+fn plan(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, String)]) -> Result<Plan, String> {
+    let mut calls = Vec::new();
+    let mut splices: Vec<(Span, String)> = Vec::new();
+    let mut problems = Vec::new();
+    expr.visit(&mut |node, _| {
+        let ExprKind::FunctionCall(call) = &node.kind else { return true };
+        let function = if call.name.is(BPEL_NS, GET_VARIABLE_PROPERTY) {
+            // the analysis has checked the form: two literals, a property name with a known prefix
+            let literal = |i: usize| call.args.get(i).and_then(ast::Expr::as_literal);
+            let (Some(variable), Some(property)) = (literal(0), literal(1)) else { return false };
+            let Some(property) = resolve_qname(property, bindings) else { return false };
+            HostFunction::GetVariableProperty { variable: variable.to_string(), property }
+        } else if call.name.is(BPEL_NS, DO_XSL_TRANSFORM) {
+            let Some(uri) = call.args.first().and_then(ast::Expr::as_literal) else { return false };
+            HostFunction::DoXslTransform { uri: uri.to_string() }
+        } else {
+            return true;
+        };
+        let written = node.span.slice(text);
+        if let Some(bound) = call.args.iter().find_map(range_variable) {
+            problems.push(format!(
+                "`{written}` uses `${bound}`, a variable bound inside the expression: this engine computes {} before evaluating \
+                 the XPath 2.0 expression, so its arguments may use the process's variables and literals only",
+                call.name.qualified()
+            ));
+            return false;
+        }
+        let evaluated = match function {
+            HostFunction::GetVariableProperty { .. } => &call.args[..0],
+            HostFunction::DoXslTransform { .. } => &call.args[1..],
+        };
+        let mut args = Vec::with_capacity(evaluated.len());
+        for arg in evaluated {
+            let compiled = Compiled::new_in(arg.span.slice(text), bindings, XPathRole::Expression, Language::XPath2);
+            if let Some(error) = compiled.error() {
+                problems.push(format!("the argument `{}` of {}: {error}", arg.span.slice(text).trim(), call.name.qualified()));
+            }
+            args.push(compiled);
+        }
+        let name = format!("call{}", calls.len());
+        splices.push((node.span, format!("${COMPUTED_PREFIX}:{name}")));
+        calls.push(HostCall { name, function, args });
+        false
+    });
+    if let Some(problem) = problems.into_iter().next() {
+        return Err(problem);
+    }
+    let mut rewritten = String::with_capacity(text.len());
+    let mut at = 0;
+    for (span, replacement) in splices {
+        rewritten.push_str(&text[at..span.start as usize]);
+        rewritten.push_str(&replacement);
+        at = span.end as usize;
+    }
+    rewritten.push_str(&text[at..]);
+    Ok(Plan { text: rewritten.trim().to_string(), calls })
+}
+
+/// The name of a variable bound inside the expression that `expr` uses, if any.
+fn range_variable(expr: &ast::Expr) -> Option<String> {
+    let mut found = None;
+    expr.visit(&mut |node, _| {
+        if let ExprKind::RangeVariable(name) = &node.kind {
+            found.get_or_insert_with(|| name.qualified());
+        }
+        found.is_none()
+    });
+    found
 }
 
 pub(super) fn resolve_qname(text: &str, bindings: &[(Option<String>, String)]) -> Option<QName> {

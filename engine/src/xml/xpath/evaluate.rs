@@ -2,6 +2,7 @@
 //! else with sxd-xpath over one document per bound value; and the property values of
 //! `bpel:getVariableProperty`, whose alias queries are evaluated the same way.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -10,9 +11,13 @@ use sxd_document::dom;
 use sxd_document::Package;
 use sxd_xpath::nodeset::{Node, Nodeset};
 use sxd_xpath::Value as SxdValue;
+use xee_xpath::context::Variables as XeeVariables;
+use xee_xpath::{Documents, Item, Query, Sequence};
+use xot::xmlname::OwnedName;
 
 use super::compile::{sxd_compiled, Analysis, Compiled, Fast};
-use super::xpath2::{self, Plan};
+use super::compile::{HostCall, HostFunction, Plan, COMPUTED_NS, COMPUTED_PREFIX};
+use super::xee::{self as xpath2, atomic, build_document, xee_compiled, Source, XeeDocs};
 use super::interface::{
     format_number, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathValue, BPEL_NS,
 };
@@ -20,7 +25,7 @@ use crate::fault::{Fault, StandardFault};
 use crate::model::QName;
 use crate::xml::aliases::{NoAliases, PropertyAliases};
 use crate::xml::dom::{self as xdom, NodePath};
-use crate::xml::functions::{DoXslTransform, GetVariableProperty, PreparedProperties, PropValue};
+use crate::xml::functions::{do_xsl_transform, DoXslTransform, GetVariableProperty, PreparedProperties, PropValue, XslResult};
 use crate::xml::types::{SimpleKind, VarType};
 use crate::xml::value::{Value, XmlElement};
 use crate::xml::xslt::{NoStylesheets, Stylesheets};
@@ -121,7 +126,7 @@ pub fn evaluate(
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return xpath2::with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
+        return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
             xpath2::sequence_value(compiled, sequence, docs)
         });
     }
@@ -144,7 +149,7 @@ pub fn evaluate_boolean(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return xpath2::with_xee(compiled, analysis, plan, vars, env, None, |sequence, _| xpath2::sequence_boolean(compiled, sequence));
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, _| xpath2::sequence_boolean(compiled, sequence));
     }
     with_sxd(compiled, vars, env, None, |value, _| Ok(value.boolean()))
 }
@@ -158,7 +163,7 @@ pub fn evaluate_string(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return xpath2::with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
             xpath2::sequence_string(compiled, sequence, docs)
         });
     }
@@ -174,7 +179,7 @@ pub fn evaluate_number(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return xpath2::with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
             xpath2::sequence_number(compiled, sequence, docs)
         });
     }
@@ -227,7 +232,7 @@ pub(crate) fn evaluate_locations(
         };
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return xpath2::with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
+        return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
             xpath2::sequence_locations(sequence, docs).ok_or_else(not_nodes)
         });
     }
@@ -425,6 +430,116 @@ fn with_sxd<T>(
             Err(fault.borrow_mut().take().unwrap_or_else(|| sub_language(format!("evaluating `{}`: {error}", compiled.text()))))
         }
         Err(_) => Err(sub_language(format!("sxd-xpath failed while evaluating `{}`", compiled.text()))),
+    }
+}
+
+/// What a computed call gives: a value, or elements to build into documents.
+enum Computed {
+    Prim(Prim),
+    Elements(Vec<XmlElement>),
+}
+
+fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<Computed, Fault> {
+    match &call.function {
+        HostFunction::GetVariableProperty { variable, property } => Ok(match property_value(vars, env, variable, property)? {
+            PropValue::Prim(prim) => Computed::Prim(prim),
+            PropValue::Element(element) => Computed::Elements(vec![element]),
+        }),
+        HostFunction::DoXslTransform { uri } => {
+            let mut values = Vec::with_capacity(call.args.len());
+            for arg in &call.args {
+                values.push(evaluate(arg, vars, env, None)?);
+            }
+            let mut values = values.into_iter();
+            let source = match values.next() {
+                Some(XPathValue::Nodes(nodes)) if nodes.len() == 1 => match nodes.into_iter().next().map(|n| n.node) {
+                    Some(NodeValue::Element(element)) => Some(element),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let mut params = Vec::new();
+            while let (Some(name), Some(value)) = (values.next(), values.next()) {
+                params.push((name.string(), value));
+            }
+            let prepared = vec![(uri.clone(), env.stylesheets.stylesheet(uri))];
+            Ok(match do_xsl_transform(&prepared, call.args.len() + 1, uri, source, &params)? {
+                XslResult::Element(element) => Computed::Elements(vec![element]),
+                XslResult::Text(text) => Computed::Prim(Prim::String(text)),
+            })
+        }
+    }
+}
+
+/// Evaluates `compiled` (XPath 2.0, planned as `plan`) and hands the result to `finish` while
+/// the documents live.
+fn with_xee<T>(
+    compiled: &Compiled,
+    analysis: &Analysis,
+    plan: &Plan,
+    vars: &dyn Variables,
+    env: XPathEnv<'_>,
+    context: Option<QueryContext<'_>>,
+    finish: impl FnOnce(&Sequence, &XeeDocs<'_>) -> Result<T, Fault>,
+) -> Result<T, Fault> {
+    let mut docs = XeeDocs { documents: Documents::new(), sources: Vec::new() };
+    let mut names: Vec<OwnedName> = Vec::with_capacity(analysis.variables.len() + plan.calls.len());
+    let mut values = XeeVariables::default();
+    for (name, part) in &analysis.variables {
+        let local = match part {
+            Some(part) => format!("{name}.{part}"),
+            None => name.clone(),
+        };
+        let sequence = match bind(vars, name, part.as_deref())? {
+            Bound::Prim(prim) => Sequence::from(atomic(&prim)),
+            Bound::Node { element, variable, part } => {
+                let (document, root) = build_document(docs.documents.xot_mut(), element)?;
+                docs.sources.push(Source { document, element: Cow::Borrowed(element), variable, part });
+                Sequence::from(root)
+            }
+        };
+        let name = OwnedName::new(local, String::new(), String::new());
+        names.push(name.clone());
+        values.insert(name, sequence);
+    }
+    for call in &plan.calls {
+        let sequence = match compute(call, vars, env)? {
+            Computed::Prim(prim) => Sequence::from(atomic(&prim)),
+            Computed::Elements(elements) => {
+                let mut roots = Vec::with_capacity(elements.len());
+                for element in elements {
+                    let (document, root) = build_document(docs.documents.xot_mut(), &element)?;
+                    docs.sources.push(Source { document, element: Cow::Owned(element), variable: None, part: None });
+                    roots.push(root);
+                }
+                roots.into_iter().collect()
+            }
+        };
+        let name = OwnedName::new(call.name.clone(), COMPUTED_NS.to_string(), COMPUTED_PREFIX.to_string());
+        names.push(name.clone());
+        values.insert(name, sequence);
+    }
+    let context_item = match context {
+        Some(context) => {
+            let (document, root) = build_document(docs.documents.xot_mut(), context.element)?;
+            docs.sources.push(Source { document, element: Cow::Borrowed(context.element), variable: context.variable, part: context.part });
+            Some(Item::Node(root))
+        }
+        None => None,
+    };
+    let query = xee_compiled(&plan.text, &names, &analysis.prefixes).map_err(sub_language)?;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        query.execute_build_context(&mut docs.documents, |builder| {
+            builder.variables(values);
+            if let Some(item) = context_item {
+                builder.context_item(item);
+            }
+        })
+    }));
+    match result {
+        Ok(Ok(sequence)) => finish(&sequence, &docs),
+        Ok(Err(error)) => Err(sub_language(format!("evaluating `{}`: {error}", compiled.text()))),
+        Err(_) => Err(sub_language(format!("xee-xpath failed while evaluating `{}`", compiled.text()))),
     }
 }
 

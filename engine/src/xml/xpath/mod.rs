@@ -35,7 +35,7 @@
 pub(crate) mod compile;
 pub(crate) mod evaluate;
 pub(crate) mod interface;
-pub(crate) mod xpath2;
+pub(crate) mod xee;
 
 pub use compile::{Compiled, CompiledExpressions, ExprKey};
 pub use evaluate::{

@@ -1,15 +1,8 @@
-//! XPath 2.0 evaluation with xee-xpath (ARCHITECTURE.md, "XPath 2.0: the choice"): the same
-//! bindings as XPath 1.0 (§8.2.2: `$var.part` is an XPath 2.0 variable name as it stands), each
-//! node-bound value built into a document of its own in xot, and results mapped back to where they
-//! are in the variable values.
-//!
-//! xee has no API to add functions, so BPEL's functions are computed before the evaluation: at
-//! compile time ([`plan`]) each call to one is replaced by a variable of a namespace of our own
-//! (`$__bpel:call0`), its arguments compiled as expressions of their own; at evaluation the
-//! arguments are evaluated, the function computed in Rust, and the result bound to that variable.
-//! That holds for every call whose arguments do not depend on the focus or on a variable bound
-//! inside the expression (`for $x in ... return bpel:f($x)`); such a call is refused when the
-//! expression is compiled, with a message that says so.
+//! Between our values and xee-xpath, for XPath 2.0 (ARCHITECTURE.md, "XPath 2.0: the choice"):
+//! each node-bound value built into a xot document of its own, node for node as [`super::super::dom`]
+//! does for sxd-document (so a node's [`NodePath`] is the same in both), xee's compiled queries
+//! cached per thread, and results (sequences) mapped back to values and to where they are in the
+//! variable values. The evaluation itself, with the bindings, is in [`super::evaluate`].
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -18,123 +11,20 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use xee_xpath::context::{StaticContextBuilder, Variables as XeeVariables};
+use xee_xpath::context::StaticContextBuilder;
 use xee_xpath::query::SequenceQuery;
-use xee_xpath::{Atomic, Documents, Item, Queries, Query, Sequence};
+use xee_xpath::{Atomic, Documents, Item, Queries, Sequence};
 use xot::xmlname::{NameStrInfo, OwnedName};
 use xot::Xot;
 
-use super::compile::{resolve_qname, Analysis, Compiled};
-use super::evaluate::{bind, evaluate, property_value, Bound, XPathEnv};
-use super::interface::{xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathRole, XPathValue};
+use super::compile::{Compiled, COMPUTED_NS, COMPUTED_PREFIX};
+use super::interface::{xpath_number, Location, NodeValue, Prim, XPathNode, XPathValue};
 use crate::fault::{Fault, StandardFault};
-use crate::model::QName;
-use crate::span::Span;
 use crate::xml::dom::{self as xdom, NodePath};
-use crate::xml::functions::{do_xsl_transform, PropValue, XslResult};
 use crate::xml::value::{XmlAttribute, XmlElement, XmlNode, MAX_DEPTH};
-use crate::xpath::functions::{BPEL_NS, DO_XSL_TRANSFORM, GET_VARIABLE_PROPERTY};
-use crate::xpath::{Expr, ExprKind, Language};
 
-/// The namespace of the variables that stand for computed function calls.
-const HOST_NS: &str = "urn:bpel-engine:computed-call";
-const HOST_PREFIX: &str = "__bpel";
 
-/// How an XPath 2.0 expression is evaluated: its text with BPEL's function calls replaced by
-/// variables, and those calls.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    text: String,
-    calls: Vec<HostCall>,
-}
-
-#[derive(Debug)]
-struct HostCall {
-    /// The local name of the variable that stands for the call.
-    name: String,
-    function: HostFunction,
-    /// The arguments that are evaluated (those of `bpel:getVariableProperty` are literals).
-    args: Vec<Compiled>,
-}
-
-#[derive(Debug)]
-enum HostFunction {
-    GetVariableProperty { variable: String, property: QName },
-    DoXslTransform { uri: String },
-}
-
-/// The plan of `expr` (the parse of `text`), or why it cannot be evaluated.
-pub(super) fn plan(text: &str, expr: &Expr, bindings: &[(Option<String>, String)]) -> Result<Plan, String> {
-    let mut calls = Vec::new();
-    let mut splices: Vec<(Span, String)> = Vec::new();
-    let mut problems = Vec::new();
-    expr.visit(&mut |node, _| {
-        let ExprKind::FunctionCall(call) = &node.kind else { return true };
-        let function = if call.name.is(BPEL_NS, GET_VARIABLE_PROPERTY) {
-            // the analysis has checked the form: two literals, a property name with a known prefix
-            let literal = |i: usize| call.args.get(i).and_then(Expr::as_literal);
-            let (Some(variable), Some(property)) = (literal(0), literal(1)) else { return false };
-            let Some(property) = resolve_qname(property, bindings) else { return false };
-            HostFunction::GetVariableProperty { variable: variable.to_string(), property }
-        } else if call.name.is(BPEL_NS, DO_XSL_TRANSFORM) {
-            let Some(uri) = call.args.first().and_then(Expr::as_literal) else { return false };
-            HostFunction::DoXslTransform { uri: uri.to_string() }
-        } else {
-            return true;
-        };
-        let written = node.span.slice(text);
-        if let Some(bound) = call.args.iter().find_map(range_variable) {
-            problems.push(format!(
-                "`{written}` uses `${bound}`, a variable bound inside the expression: this engine computes {} before evaluating \
-                 the XPath 2.0 expression, so its arguments may use the process's variables and literals only",
-                call.name.qualified()
-            ));
-            return false;
-        }
-        let evaluated = match function {
-            HostFunction::GetVariableProperty { .. } => &call.args[..0],
-            HostFunction::DoXslTransform { .. } => &call.args[1..],
-        };
-        let mut args = Vec::with_capacity(evaluated.len());
-        for arg in evaluated {
-            let compiled = Compiled::new_in(arg.span.slice(text), bindings, XPathRole::Expression, Language::XPath2);
-            if let Some(error) = compiled.error() {
-                problems.push(format!("the argument `{}` of {}: {error}", arg.span.slice(text).trim(), call.name.qualified()));
-            }
-            args.push(compiled);
-        }
-        let name = format!("call{}", calls.len());
-        splices.push((node.span, format!("${HOST_PREFIX}:{name}")));
-        calls.push(HostCall { name, function, args });
-        false
-    });
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
-    let mut rewritten = String::with_capacity(text.len());
-    let mut at = 0;
-    for (span, replacement) in splices {
-        rewritten.push_str(&text[at..span.start as usize]);
-        rewritten.push_str(&replacement);
-        at = span.end as usize;
-    }
-    rewritten.push_str(&text[at..]);
-    Ok(Plan { text: rewritten.trim().to_string(), calls })
-}
-
-/// The name of a variable bound inside the expression that `expr` uses, if any.
-fn range_variable(expr: &Expr) -> Option<String> {
-    let mut found = None;
-    expr.visit(&mut |node, _| {
-        if let ExprKind::RangeVariable(name) = &node.kind {
-            found.get_or_insert_with(|| name.qualified());
-        }
-        found.is_none()
-    });
-    found
-}
-
-fn sub_language(message: impl Into<String>) -> Fault {
+pub(super) fn sub_language(message: impl Into<String>) -> Fault {
     Fault::standard(StandardFault::SubLanguageExecutionFault, message)
 }
 
@@ -146,7 +36,7 @@ thread_local! {
 /// Entries kept per thread before the cache starts over.
 const XEE_CACHE_LIMIT: usize = 4096;
 
-fn xee_compiled(text: &str, names: &[OwnedName], prefixes: &[(String, String)]) -> Result<Rc<SequenceQuery>, String> {
+pub(super) fn xee_compiled(text: &str, names: &[OwnedName], prefixes: &[(String, String)]) -> Result<Rc<SequenceQuery>, String> {
     let mut key = text.to_string();
     for name in names {
         key.push('\u{0}');
@@ -168,7 +58,7 @@ fn xee_compiled(text: &str, names: &[OwnedName], prefixes: &[(String, String)]) 
     for (prefix, uri) in prefixes {
         builder.add_namespace(prefix, uri);
     }
-    builder.add_namespace(HOST_PREFIX, HOST_NS);
+    builder.add_namespace(COMPUTED_PREFIX, COMPUTED_NS);
     let queries = Queries::new(builder);
     let query = catch_unwind(AssertUnwindSafe(|| queries.sequence(text)))
         .map_err(|_| format!("xee-xpath failed on `{text}`"))?
@@ -185,17 +75,17 @@ fn xee_compiled(text: &str, names: &[OwnedName], prefixes: &[(String, String)]) 
 }
 
 /// A value a document was built from, and where it is (no variable: a function's result).
-struct Source<'v> {
-    document: xot::Node,
-    element: Cow<'v, XmlElement>,
-    variable: Option<&'v str>,
-    part: Option<&'v str>,
+pub(super) struct Source<'v> {
+    pub(super) document: xot::Node,
+    pub(super) element: Cow<'v, XmlElement>,
+    pub(super) variable: Option<&'v str>,
+    pub(super) part: Option<&'v str>,
 }
 
 /// The documents of one evaluation.
 pub(crate) struct XeeDocs<'v> {
-    documents: Documents,
-    sources: Vec<Source<'v>>,
+    pub(super) documents: Documents,
+    pub(super) sources: Vec<Source<'v>>,
 }
 
 impl XeeDocs<'_> {
@@ -272,7 +162,7 @@ impl XeeDocs<'_> {
 
 /// Builds `element` into `xot` as the document element of a new document; returns the document
 /// and the element.
-fn build_document(xot: &mut Xot, element: &XmlElement) -> Result<(xot::Node, xot::Node), Fault> {
+pub(super) fn build_document(xot: &mut Xot, element: &XmlElement) -> Result<(xot::Node, xot::Node), Fault> {
     let root = build_element(xot, element, 1)?;
     let document = xot.new_document_with_element(root).map_err(|error| sub_language(format!("building a value for XPath 2.0: {error}")))?;
     Ok((document, root))
@@ -322,122 +212,12 @@ fn attribute_name(xot: &mut Xot, attribute: &XmlAttribute) -> xot::NameId {
 
 /// A BPEL value as XPath 2.0 sees a simple-typed value: booleans, integers (when the number is
 /// one), doubles, strings.
-fn atomic(prim: &Prim) -> Atomic {
+pub(super) fn atomic(prim: &Prim) -> Atomic {
     match prim {
         Prim::Boolean(b) => Atomic::from(*b),
         Prim::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Atomic::from(*n as i64),
         Prim::Number(n) => Atomic::from(*n),
         Prim::String(s) => Atomic::from(s.as_str()),
-    }
-}
-
-/// What a computed call gives: a value, or elements to build into documents.
-enum Computed {
-    Prim(Prim),
-    Elements(Vec<XmlElement>),
-}
-
-fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<Computed, Fault> {
-    match &call.function {
-        HostFunction::GetVariableProperty { variable, property } => Ok(match property_value(vars, env, variable, property)? {
-            PropValue::Prim(prim) => Computed::Prim(prim),
-            PropValue::Element(element) => Computed::Elements(vec![element]),
-        }),
-        HostFunction::DoXslTransform { uri } => {
-            let mut values = Vec::with_capacity(call.args.len());
-            for arg in &call.args {
-                values.push(evaluate(arg, vars, env, None)?);
-            }
-            let mut values = values.into_iter();
-            let source = match values.next() {
-                Some(XPathValue::Nodes(nodes)) if nodes.len() == 1 => match nodes.into_iter().next().map(|n| n.node) {
-                    Some(NodeValue::Element(element)) => Some(element),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let mut params = Vec::new();
-            while let (Some(name), Some(value)) = (values.next(), values.next()) {
-                params.push((name.string(), value));
-            }
-            let prepared = vec![(uri.clone(), env.stylesheets.stylesheet(uri))];
-            Ok(match do_xsl_transform(&prepared, call.args.len() + 1, uri, source, &params)? {
-                XslResult::Element(element) => Computed::Elements(vec![element]),
-                XslResult::Text(text) => Computed::Prim(Prim::String(text)),
-            })
-        }
-    }
-}
-
-/// Evaluates `compiled` (XPath 2.0, planned as `plan`) and hands the result to `finish` while
-/// the documents live.
-pub(super) fn with_xee<T>(
-    compiled: &Compiled,
-    analysis: &Analysis,
-    plan: &Plan,
-    vars: &dyn Variables,
-    env: XPathEnv<'_>,
-    context: Option<QueryContext<'_>>,
-    finish: impl FnOnce(&Sequence, &XeeDocs<'_>) -> Result<T, Fault>,
-) -> Result<T, Fault> {
-    let mut docs = XeeDocs { documents: Documents::new(), sources: Vec::new() };
-    let mut names: Vec<OwnedName> = Vec::with_capacity(analysis.variables.len() + plan.calls.len());
-    let mut values = XeeVariables::default();
-    for (name, part) in &analysis.variables {
-        let local = match part {
-            Some(part) => format!("{name}.{part}"),
-            None => name.clone(),
-        };
-        let sequence = match bind(vars, name, part.as_deref())? {
-            Bound::Prim(prim) => Sequence::from(atomic(&prim)),
-            Bound::Node { element, variable, part } => {
-                let (document, root) = build_document(docs.documents.xot_mut(), element)?;
-                docs.sources.push(Source { document, element: Cow::Borrowed(element), variable, part });
-                Sequence::from(root)
-            }
-        };
-        let name = OwnedName::new(local, String::new(), String::new());
-        names.push(name.clone());
-        values.insert(name, sequence);
-    }
-    for call in &plan.calls {
-        let sequence = match compute(call, vars, env)? {
-            Computed::Prim(prim) => Sequence::from(atomic(&prim)),
-            Computed::Elements(elements) => {
-                let mut roots = Vec::with_capacity(elements.len());
-                for element in elements {
-                    let (document, root) = build_document(docs.documents.xot_mut(), &element)?;
-                    docs.sources.push(Source { document, element: Cow::Owned(element), variable: None, part: None });
-                    roots.push(root);
-                }
-                roots.into_iter().collect()
-            }
-        };
-        let name = OwnedName::new(call.name.clone(), HOST_NS.to_string(), HOST_PREFIX.to_string());
-        names.push(name.clone());
-        values.insert(name, sequence);
-    }
-    let context_item = match context {
-        Some(context) => {
-            let (document, root) = build_document(docs.documents.xot_mut(), context.element)?;
-            docs.sources.push(Source { document, element: Cow::Borrowed(context.element), variable: context.variable, part: context.part });
-            Some(Item::Node(root))
-        }
-        None => None,
-    };
-    let query = xee_compiled(&plan.text, &names, &analysis.prefixes).map_err(sub_language)?;
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        query.execute_build_context(&mut docs.documents, |builder| {
-            builder.variables(values);
-            if let Some(item) = context_item {
-                builder.context_item(item);
-            }
-        })
-    }));
-    match result {
-        Ok(Ok(sequence)) => finish(&sequence, &docs),
-        Ok(Err(error)) => Err(sub_language(format!("evaluating `{}`: {error}", compiled.text()))),
-        Err(_) => Err(sub_language(format!("xee-xpath failed while evaluating `{}`", compiled.text()))),
     }
 }
 
