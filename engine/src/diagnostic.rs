@@ -100,6 +100,8 @@ pub mod codes {
     pub const UNBOUND_PREFIX: &str = "BPEL0010";
     /// An XPath expression or query that does not parse.
     pub const XPATH_SYNTAX: &str = "XPATH001";
+    /// `$variable.part` naming a part the variable's message type does not have.
+    pub const UNKNOWN_PART: &str = "XPATH002";
     /// A variable name that no enclosing scope declares.
     pub const UNDECLARED_VARIABLE: &str = "BPEL0100";
     /// A partner link name that no enclosing scope declares.
@@ -138,6 +140,7 @@ pub mod codes {
         DRAFT_UNSUPPORTED,
         UNBOUND_PREFIX,
         XPATH_SYNTAX,
+        UNKNOWN_PART,
         UNDECLARED_VARIABLE,
         UNDECLARED_PARTNER_LINK,
         UNDECLARED_LINK,

@@ -115,5 +115,6 @@ pub fn check(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
         (rule.check)(cx, &mut diagnostics);
     }
     xpath_rules::check_syntax(cx, &mut diagnostics);
+    xpath_rules::check_expression_parts(cx, &mut diagnostics);
     diagnostics
 }

@@ -12,6 +12,7 @@ mod selection;
 pub(crate) mod sites;
 mod syntax;
 
+pub(super) use selection::check_expression_parts;
 pub(super) use syntax::check_syntax;
 
 use super::Rule;

@@ -1,8 +1,9 @@
 //! What a from-spec or to-spec selects, as far as it is known before running: an element (with its
 //! name when a declaration gives it), something that is certainly not an element, or unknown.
 
-use super::sites::{self, Role, Site};
+use super::sites::{self, sites, Role, Site};
 use crate::check::rules::RuleContext;
+use crate::diagnostic::{codes, Diagnostic, Fix, TextEdit};
 use crate::model::process::*;
 use crate::model::xsd::BuiltinType;
 use crate::model::QName;
@@ -94,7 +95,7 @@ fn expression_selection(cx: &RuleContext<'_>, expression: &Expression, role: Rol
         ExprKind::Literal(_) => Selection::other("a string"),
         ExprKind::Number(_) | ExprKind::Negate(_) => Selection::other("a number"),
         ExprKind::Binary { op, .. } if op.is_arithmetic() => Selection::other("a number"),
-        ExprKind::Binary { op: BinaryOp::Union, .. } => Selection::Unknown,
+        ExprKind::Binary { op: BinaryOp::Union | BinaryOp::Intersect | BinaryOp::Except | BinaryOp::Range, .. } => Selection::Unknown,
         ExprKind::Binary { .. } => Selection::other("a boolean"),
         ExprKind::FunctionCall(call) if call.name.is(BPEL_NS, GET_VARIABLE_PROPERTY) => Selection::other("a property value"),
         ExprKind::FunctionCall(call) => match core_result_type(&call.name) {
@@ -214,5 +215,43 @@ fn decls_of(process: &Process, owner: Option<ActivityId>) -> Option<&ScopeDecls>
         ActivityKind::Scope(scope) => Some(&scope.decls),
         ActivityKind::Invoke(invoke) => Some(&invoke.handlers),
         _ => None,
+    }
+}
+
+/// `$variable.part` in an expression or query whose variable is declared with a message type that
+/// has no such part (XPATH002; evaluating it faults with bpel:subLanguageExecutionFault). Not a
+/// rule of the standard; the `part` attributes are SA00053/SA00054's.
+pub(in crate::check::rules) fn check_expression_parts(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    for site in sites(cx.process) {
+        if !site.expression.text.contains('.') {
+            continue;
+        }
+        let Some(expr) = sites::parsed_ok(cx, &site) else { continue };
+        let map = sites::source_map(cx, site.expression);
+        for variable in expr.variables() {
+            let (Some(part), Some(part_span), None) = (&variable.part, variable.part_span, &variable.name.prefix) else { continue };
+            let Some(declaration) = reference_in(cx, site.expression, &variable.name.local) else { continue };
+            let Declared::Message(message_name) = declared(cx, declaration) else { continue };
+            let Some(message) = cx.definitions.message(message_name) else { continue };
+            if message.item.part(part).is_some() || message.item.parts.is_empty() {
+                continue;
+            }
+            let parts: Vec<&str> = message.item.parts.iter().map(|p| p.name.value.as_str()).collect();
+            let mut diagnostic = Diagnostic::error(
+                codes::UNKNOWN_PART,
+                cx.file,
+                map.span(part_span),
+                format!("the message `{message_name}` of variable `{}` has no part `{part}`", variable.name.local),
+            )
+            .with_help(format!("its parts are: {}", parts.join(", ")))
+            .with_related(message.file(), message.item.name.span, "the message is defined here");
+            if let ([only], true) = (parts.as_slice(), map.is_exact()) {
+                diagnostic = diagnostic.with_fix(Fix {
+                    title: format!("Change to `{only}`"),
+                    edits: vec![TextEdit { file: cx.file, span: map.span(part_span), replacement: only.to_string() }],
+                });
+            }
+            out.push(diagnostic);
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::check::rules::RuleContext;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::source::FileId;
 use crate::span::Span;
-use crate::xpath::{Expr, SourceMap, XPathError};
+use crate::xpath::{Expr, Language, SourceMap, XPathError};
 
 pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     for site in sites(cx.process) {
@@ -19,6 +19,7 @@ pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<
             text: &expression.text,
             element_span: expression.span,
             what: site.role.element(),
+            language: cx.expressions.language(cx.file, expression.span).unwrap_or_default(),
         };
         written.report(parsed, out);
     }
@@ -30,6 +31,7 @@ pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<
             text: &query.text,
             element_span: query.span,
             what: "the <vprop:query> of a property alias",
+            language: cx.expressions.language(alias.file(), query.span).unwrap_or_default(),
         };
         written.report(parsed, out);
     }
@@ -43,6 +45,7 @@ struct Written<'a> {
     /// The element holding it.
     element_span: Span,
     what: &'a str,
+    language: Language,
 }
 
 impl Written<'_> {
@@ -52,7 +55,7 @@ impl Written<'_> {
                 // An empty expression is a fault when evaluated (bpel:subLanguageExecutionFault),
                 // which conformance suites expect at run time: warn, do not refuse the process.
                 Diagnostic::warning(codes::XPATH_SYNTAX, self.file, self.element_span, format!("{} is empty", self.what))
-                    .with_help("evaluating an empty expression faults with bpel:subLanguageExecutionFault; write an XPath 1.0 expression"),
+                    .with_help("evaluating an empty expression faults with bpel:subLanguageExecutionFault; write an expression"),
             ),
             Err(error) => out.push(
                 Diagnostic::error(
@@ -61,7 +64,11 @@ impl Written<'_> {
                     self.map.span(error.span),
                     format!("XPath syntax error in {}: {}", self.what, error.message),
                 )
-                .with_help("expressions and queries are XPath 1.0; BPEL variables are written `$variable` or `$variable.part`"),
+                .with_help(format!(
+                    "this {} is {}; BPEL variables are written `$variable` or `$variable.part`",
+                    if self.what == "<query>" { "query" } else { "expression" },
+                    self.language.name()
+                )),
             ),
             Ok(expr) => self.report_unbound_prefixes(expr, out),
         }
