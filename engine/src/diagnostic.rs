@@ -102,6 +102,8 @@ pub mod codes {
     pub const XPATH_SYNTAX: &str = "XPATH001";
     /// `$variable.part` naming a part the variable's message type does not have.
     pub const UNKNOWN_PART: &str = "XPATH002";
+    /// A function of another expression language (Apache ODE's XPath 2.0 functions in XPath 1.0).
+    pub const FUNCTION_NOT_IN_LANGUAGE: &str = "XPATH003";
     /// A variable name that no enclosing scope declares.
     pub const UNDECLARED_VARIABLE: &str = "BPEL0100";
     /// A partner link name that no enclosing scope declares.
@@ -141,6 +143,7 @@ pub mod codes {
         UNBOUND_PREFIX,
         XPATH_SYNTAX,
         UNKNOWN_PART,
+        FUNCTION_NOT_IN_LANGUAGE,
         UNDECLARED_VARIABLE,
         UNDECLARED_PARTNER_LINK,
         UNDECLARED_LINK,

@@ -67,6 +67,13 @@ fn the_checks_that_standard_and_ode_agree_on_still_fire_in_xpath2() {
         "queryLanguage=\"urn:oasis:names:tc:wsbpel:2.0:sublang:xquery1.0\"",
     );
     assert!(diagnostics(&xquery).iter().any(|(code, m)| *code == "SA00004" && m.contains("XQuery 1.0")), "{:?}", diagnostics(&xquery));
+    let (_, xpath1) = analyze_changed(
+        "expressionLanguage=\"urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0\"",
+        "expressionLanguage=\"urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0\"",
+    );
+    let ode_in_xpath1: Vec<_> = diagnostics(&xpath1).into_iter().filter(|(code, _)| *code == "XPATH003").collect();
+    assert_eq!(ode_in_xpath1.len(), 5, "each ODE function called from XPath 1.0: {ode_in_xpath1:?}");
+    assert!(ode_in_xpath1[0].1.contains("ode:insert-as-last-into is one of Apache ODE's XPath extension functions"), "{ode_in_xpath1:?}");
 }
 
 #[test]

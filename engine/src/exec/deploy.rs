@@ -132,6 +132,8 @@ pub enum DeclOwner {
 
 impl Deployed {
     /// Loads, checks and compiles the process at `path`. A process with errors is refused with them.
+    /// An Apache ODE `deploy.xml` beside it that lists it gives its settings (process properties,
+    /// ports); `bpel serve` also acts on what it says of activation and refuses a broken one.
     pub fn load(path: &Path) -> Result<Deployed, DeployError> {
         let mut loader = Loader::new();
         let analysis = analyze(&mut loader, path).map_err(|source| DeployError::Io { path: path.display().to_string(), source })?;
@@ -139,7 +141,16 @@ impl Deployed {
         if !errors.is_empty() || analysis.unit.process.is_none() {
             return Err(DeployError::Invalid { path: path.display().to_string(), diagnostics: errors });
         }
-        Deployed::from_analysis(analysis)
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let described = match crate::check::deployment::deployment(&mut loader, folder, &[&analysis.unit]) {
+            Ok(Some(deployment)) if !deployment.has_errors() => analysis.unit.process.as_ref().and_then(|p| deployment.of(p)).cloned(),
+            _ => None,
+        };
+        let mut deployed = Deployed::from_analysis(analysis)?;
+        if let Some(described) = described {
+            deployed.deployment = described;
+        }
+        Ok(deployed)
     }
 
     /// Compiles a checked process with the XPath expressions its analysis parsed (none is parsed again).
@@ -258,7 +269,7 @@ impl Deployed {
     }
 
     pub fn xpath_env(&self) -> XPathEnv<'_> {
-        XPathEnv { properties: &self.aliases, stylesheets: &self.stylesheets }
+        XPathEnv { properties: &self.aliases, stylesheets: &self.stylesheets, process_properties: &self.deployment.properties }
     }
 
     /// The address of this process's myRole endpoint for a partner link.

@@ -22,10 +22,11 @@
 //! 9. `aliases`: property aliases, their queries compiled.
 //! 10. `xslt`: the XSLT subset, its XPath compiled.
 //! 11. `functions`: `bpel:getVariableProperty` and `bpel:doXslTransform` as sxd-xpath functions.
-//! 12. `xpath::xee`: values to and from xee-xpath for XPath 2.0 (xot documents, sequences).
-//! 13. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases), with
+//! 12. `ode`: Apache ODE's XPath extension functions, on evaluated arguments.
+//! 13. `xpath::xee`: values to and from xee-xpath for XPath 2.0 (xot documents, sequences).
+//! 14. `xpath::evaluate`: running a `Compiled` (with those functions and property aliases), with
 //!     sxd-xpath (XPath 1.0) or xee-xpath (XPath 2.0).
-//! 14. `copy`: `<assign>` and its copies.
+//! 15. `copy`: `<assign>` and its copies.
 //!
 //! # Architecture invariants
 //!
@@ -43,6 +44,7 @@ pub mod aliases;
 pub mod copy;
 pub mod dom;
 pub mod functions;
+pub(crate) mod ode;
 pub mod text;
 pub mod types;
 pub mod validate;

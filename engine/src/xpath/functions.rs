@@ -7,6 +7,62 @@ use super::ast::Name;
 pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
 pub const GET_VARIABLE_PROPERTY: &str = "getVariableProperty";
+
+/// The namespace of Apache ODE's XPath extension functions (ODE 1.3, "XPath Extensions"): XPath 2.0
+/// functions in ODE, and here.
+pub const ODE_EXTENSION_NS: &str = "http://www.apache.org/ode/type/extension";
+
+/// Apache ODE's XPath extension functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OdeFunction {
+    SplitToElements,
+    CombineUrl,
+    ComposeUrl,
+    ExpandTemplate,
+    DomToString,
+    InsertBefore,
+    InsertAfter,
+    InsertAsFirstInto,
+    InsertAsLastInto,
+    Delete,
+    Rename,
+    ProcessProperty,
+}
+
+/// Each ODE function: its name and its least and greatest number of arguments.
+const ODE_FUNCTIONS: &[(&str, OdeFunction, usize, usize)] = &[
+    ("splitToElements", OdeFunction::SplitToElements, 3, 4),
+    ("combineUrl", OdeFunction::CombineUrl, 2, 2),
+    ("composeUrl", OdeFunction::ComposeUrl, 2, usize::MAX),
+    ("expandTemplate", OdeFunction::ExpandTemplate, 2, usize::MAX),
+    ("domToString", OdeFunction::DomToString, 1, 1),
+    ("insert-before", OdeFunction::InsertBefore, 3, 3),
+    ("insert-after", OdeFunction::InsertAfter, 3, 3),
+    ("insert-as-first-into", OdeFunction::InsertAsFirstInto, 2, 2),
+    ("insert-as-last-into", OdeFunction::InsertAsLastInto, 2, 2),
+    ("delete", OdeFunction::Delete, 2, 2),
+    ("rename", OdeFunction::Rename, 2, 2),
+    ("process-property", OdeFunction::ProcessProperty, 1, 1),
+];
+
+impl OdeFunction {
+    /// The ODE function `name` names, with its arity range; `None` for a name ODE does not define.
+    pub fn find(name: &Name) -> Option<(OdeFunction, usize, usize)> {
+        if name.namespace.as_deref() != Some(ODE_EXTENSION_NS) {
+            return None;
+        }
+        ODE_FUNCTIONS.iter().find(|(local, ..)| *local == name.local).map(|&(_, function, min, max)| (function, min, max))
+    }
+
+    pub fn name(self) -> &'static str {
+        ODE_FUNCTIONS.iter().find(|(_, f, ..)| *f == self).map_or("", |(local, ..)| local)
+    }
+
+    /// Every name, for completion and messages.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        ODE_FUNCTIONS.iter().map(|(local, ..)| *local)
+    }
+}
 pub const DO_XSL_TRANSFORM: &str = "doXslTransform";
 
 /// What a function returns, when it is known without evaluating it.

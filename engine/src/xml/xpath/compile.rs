@@ -17,7 +17,7 @@ use crate::model::process::{Expression, Process};
 use crate::model::QName;
 use crate::source::FileId;
 use crate::span::Span;
-use crate::xpath::functions::{DO_XSL_TRANSFORM, GET_VARIABLE_PROPERTY};
+use crate::xpath::functions::{OdeFunction, DO_XSL_TRANSFORM, GET_VARIABLE_PROPERTY};
 use crate::syntax::NamespaceScopes;
 use crate::xpath::{self as ast, ExprKind, Language, NodeTest, NodeType, PathStart};
 
@@ -245,6 +245,14 @@ fn analyse_parsed(
                     }
                 }
             }
+            ExprKind::FunctionCall(call) if language == Language::XPath1 && OdeFunction::find(&call.name).is_some() => {
+                problems.push(format!(
+                    "{} is one of Apache ODE's XPath extension functions, which are XPath 2.0 functions (as in ODE): declare \
+                     expressionLanguage=\"{}\" on the process or the expression",
+                    call.name.qualified(),
+                    crate::xpath::XPATH_2_0
+                ));
+            }
             ExprKind::FunctionCall(call) => {
                 let context_function =
                     call.name.prefix.is_none() && call.args.is_empty() && CONTEXT_FUNCTIONS.contains(&call.name.local.as_str());
@@ -338,6 +346,8 @@ pub(super) struct HostCall {
 pub(super) enum HostFunction {
     GetVariableProperty { variable: String, property: QName },
     DoXslTransform { uri: String },
+    /// `property`: the property `ode:process-property` names, when it is a literal.
+    Ode { function: OdeFunction, property: Option<QName> },
 }
 
 /// The plan of `expr` (the parse of `text`), or why it cannot be evaluated.
@@ -356,6 +366,21 @@ fn plan(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, String)]) -> 
         } else if call.name.is(BPEL_NS, DO_XSL_TRANSFORM) {
             let Some(uri) = call.args.first().and_then(ast::Expr::as_literal) else { return false };
             HostFunction::DoXslTransform { uri: uri.to_string() }
+        } else if let Some((function, min, max)) = OdeFunction::find(&call.name) {
+            if call.args.len() < min || call.args.len() > max {
+                let expected = match (min, max) {
+                    (min, max) if min == max => format!("{min}"),
+                    (min, usize::MAX) => format!("at least {min}"),
+                    (min, max) => format!("{min} to {max}"),
+                };
+                problems.push(format!("{} takes {expected} arguments, not {}", call.name.qualified(), call.args.len()));
+                return false;
+            }
+            let property = match function {
+                OdeFunction::ProcessProperty => call.args[0].as_literal().and_then(|name| resolve_qname(name, bindings)),
+                _ => None,
+            };
+            HostFunction::Ode { function, property }
         } else {
             return true;
         };
@@ -369,8 +394,9 @@ fn plan(text: &str, expr: &ast::Expr, bindings: &[(Option<String>, String)]) -> 
             return false;
         }
         let evaluated = match function {
-            HostFunction::GetVariableProperty { .. } => &call.args[..0],
+            HostFunction::GetVariableProperty { .. } | HostFunction::Ode { property: Some(_), .. } => &call.args[..0],
             HostFunction::DoXslTransform { .. } => &call.args[1..],
+            HostFunction::Ode { property: None, .. } => &call.args[..],
         };
         let mut args = Vec::with_capacity(evaluated.len());
         for arg in evaluated {

@@ -25,6 +25,8 @@ use crate::fault::{Fault, StandardFault};
 use crate::model::QName;
 use crate::xml::aliases::{NoAliases, PropertyAliases};
 use crate::xml::dom::{self as xdom, NodePath};
+use crate::xml::ode::{self, OdeValue};
+use crate::xpath::functions::OdeFunction;
 use crate::xml::functions::{do_xsl_transform, DoXslTransform, GetVariableProperty, PreparedProperties, PropValue, XslResult};
 use crate::xml::types::{SimpleKind, VarType};
 use crate::xml::value::{Value, XmlElement};
@@ -36,12 +38,14 @@ use crate::xml::xslt::{NoStylesheets, Stylesheets};
 pub struct XPathEnv<'a> {
     pub properties: &'a dyn PropertyAliases,
     pub stylesheets: &'a dyn Stylesheets,
+    /// The process properties of the deployment (Apache ODE's deploy.xml), for `ode:process-property`.
+    pub process_properties: &'a [(QName, String)],
 }
 
 impl XPathEnv<'static> {
     /// No property aliases and no stylesheets.
     pub fn none() -> XPathEnv<'static> {
-        XPathEnv { properties: &NoAliases, stylesheets: &NoStylesheets }
+        XPathEnv { properties: &NoAliases, stylesheets: &NoStylesheets, process_properties: &[] }
     }
 }
 
@@ -468,6 +472,31 @@ fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<C
                 XslResult::Text(text) => Computed::Prim(Prim::String(text)),
             })
         }
+        HostFunction::Ode { function: OdeFunction::ProcessProperty, property } => {
+            let value = match property {
+                Some(name) => env.process_properties.iter().find(|(n, _)| n == name),
+                // a computed name: its local part (the prefixes of the deployment are not the expression's)
+                None => {
+                    let written = evaluate(&call.args[0], vars, env, None)?.string();
+                    let local = written.rsplit(':').next().unwrap_or_default().to_string();
+                    env.process_properties.iter().find(|(n, _)| n.local == local)
+                }
+            };
+            Ok(match value {
+                Some((_, value)) => Computed::Prim(Prim::String(value.clone())),
+                None => Computed::Elements(Vec::new()),
+            })
+        }
+        HostFunction::Ode { function, .. } => {
+            let mut values = Vec::with_capacity(call.args.len());
+            for arg in &call.args {
+                values.push(evaluate(arg, vars, env, None)?);
+            }
+            Ok(match ode::call(*function, values)? {
+                OdeValue::Prim(prim) => Computed::Prim(prim),
+                OdeValue::Elements(elements) => Computed::Elements(elements),
+            })
+        }
     }
 }
 
@@ -758,7 +787,7 @@ mod tests {
                 kind: Some(SimpleKind::Number),
             })
         };
-        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets };
+        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets, process_properties: &[] };
         let run = |text: &str| evaluate(&Compiled::new(text, &ns(), XPathRole::Expression), &vars, env, None);
         assert_eq!(run("bpel:getVariableProperty('InitData', 'ti:correlationId') * 2"), Ok(XPathValue::Number(10.0)));
         assert!(run("bpel:getVariableProperty('List', 'ti:correlationId')").unwrap_err().is(StandardFault::SelectionFailure));
@@ -776,7 +805,7 @@ mod tests {
         let stylesheets =
             StylesheetCache::from_texts([("echo.xslt".to_string(), echo.to_string()), ("broken.xslt".to_string(), broken.to_string())]);
         let vars = variables();
-        let env = XPathEnv { properties: &NoAliases, stylesheets: &stylesheets };
+        let env = XPathEnv { properties: &NoAliases, stylesheets: &stylesheets, process_properties: &[] };
         let run = |text: &str| evaluate(&Compiled::new(text, &ns(), XPathRole::Expression), &vars, env, None);
         let XPathValue::Nodes(nodes) = run("bpel:doXslTransform('echo.xslt', $InitData.inputPart)").unwrap() else { panic!() };
         assert!(matches!(&nodes[0].node, NodeValue::Element(e) if e.is(None, "out") && e.text() == "5none"));
@@ -860,7 +889,7 @@ mod tests {
                 kind: Some(SimpleKind::Number),
             })
         };
-        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets };
+        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets, process_properties: &[] };
         let run = |text: &str| {
             evaluate(&Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2), &vars, env, None)
         };

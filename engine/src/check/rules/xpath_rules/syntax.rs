@@ -1,4 +1,5 @@
-//! XPath syntax errors (XPATH001) and undeclared prefixes (BPEL0010) in every expression and query
+//! XPath syntax errors (XPATH001), undeclared prefixes (BPEL0010) and ODE's XPath 2.0 functions
+//! called from XPath 1.0 (XPATH003) in every expression and query
 //! of the process and in the property alias queries it imports. Not a rule of the standard: an
 //! expression that does not parse cannot be checked further, nor run.
 
@@ -7,6 +8,7 @@ use crate::check::rules::RuleContext;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::source::FileId;
 use crate::span::Span;
+use crate::xpath::functions::OdeFunction;
 use crate::xpath::{Expr, Language, SourceMap, XPathError};
 
 pub(in crate::check::rules) fn check_syntax(cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -70,7 +72,34 @@ impl Written<'_> {
                     self.language.name()
                 )),
             ),
-            Ok(expr) => self.report_unbound_prefixes(expr, out),
+            Ok(expr) => {
+                self.report_unbound_prefixes(expr, out);
+                self.report_ode_functions_in_xpath1(expr, out);
+            }
+        }
+    }
+
+    /// Apache ODE's extension functions are XPath 2.0 functions (in ODE, and here).
+    fn report_ode_functions_in_xpath1(&self, expr: &Expr, out: &mut Vec<Diagnostic>) {
+        if self.language != Language::XPath1 {
+            return;
+        }
+        for (call, _) in expr.function_calls() {
+            if OdeFunction::find(&call.name).is_none() {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    codes::FUNCTION_NOT_IN_LANGUAGE,
+                    self.file,
+                    self.map.span(call.name.span),
+                    format!("{} is one of Apache ODE's XPath extension functions, which are XPath 2.0 functions", call.name.qualified()),
+                )
+                .with_help(format!(
+                    "declare expressionLanguage=\"{}\" (and queryLanguage) on the process, as ODE's default is",
+                    crate::xpath::XPATH_2_0
+                )),
+            );
         }
     }
 
