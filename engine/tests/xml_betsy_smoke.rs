@@ -86,7 +86,7 @@ fn every_betsy_expression_compiles_and_evaluates_without_panic() {
             file: unit.file,
             scopes: &process.namespaces,
             compiled,
-            xpath: XPathEnv { properties: aliases, stylesheets },
+            xpath: XPathEnv { properties: aliases, stylesheets, process_properties: &[] },
             definitions: Some(&unit.definitions),
         };
         for (expression, role) in expressions(process) {

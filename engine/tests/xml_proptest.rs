@@ -153,7 +153,7 @@ proptest! {
     #[test]
     fn evaluation_never_panics(text in expression(), list in element()) {
         let stylesheets = StylesheetCache::from_texts([("echo.xslt".to_string(), ECHO.to_string())]);
-        let env = XPathEnv { properties: &aliases, stylesheets: &stylesheets };
+        let env = XPathEnv { properties: &aliases, stylesheets: &stylesheets, process_properties: &[] };
         let mut vars = variables(list.clone());
         for role in [XPathRole::Expression, XPathRole::Query] {
             let compiled = Compiled::new(&text, &bindings(), role);

@@ -116,7 +116,7 @@ impl Harness {
             file: unit.file,
             scopes: &process.namespaces,
             compiled,
-            xpath: XPathEnv { properties: aliases, stylesheets },
+            xpath: XPathEnv { properties: aliases, stylesheets, process_properties: &[] },
             definitions: Some(&unit.definitions),
         };
         for variable in declared(process) {
@@ -150,7 +150,7 @@ impl Harness {
             file: unit.file,
             scopes: &process.namespaces,
             compiled,
-            xpath: XPathEnv { properties: aliases, stylesheets },
+            xpath: XPathEnv { properties: aliases, stylesheets, process_properties: &[] },
             definitions: Some(&unit.definitions),
         };
         for id in process.activity_ids() {

@@ -45,7 +45,7 @@ pub(super) struct Analysis {
     /// Whether `position()` or `last()` is called outside a predicate.
     context_position: bool,
     /// How an XPath 2.0 expression is evaluated (`None` for XPath 1.0).
-    pub(super) xpath2: Option<Plan>,
+    pub(super) xpath2: Option<Box<Plan>>,
 }
 
 /// The trivial forms, evaluated without sxd-xpath (`Full`: everything else).
@@ -283,7 +283,7 @@ fn analyse_parsed(
     }
     let xpath2 = match language {
         Language::XPath1 => None,
-        Language::XPath2 => Some(plan(text, expr, bindings)?),
+        Language::XPath2 => Some(Box::new(plan(text, expr, bindings)?)),
     };
     let fast = match &expr.kind {
         ExprKind::Literal(value) => Fast::String(value.clone()),

@@ -249,7 +249,7 @@ pub(crate) fn evaluate_locations(
 /// The analysis and plan of an XPath 2.0 expression (`None` for XPath 1.0).
 fn xpath2_plan(compiled: &Compiled) -> Result<Option<(&Analysis, &Plan)>, Fault> {
     let analysis = compiled.analysis()?;
-    Ok(analysis.xpath2.as_ref().map(|plan| (analysis, plan)))
+    Ok(analysis.xpath2.as_deref().map(|plan| (analysis, plan)))
 }
 
 /// The result without sxd-xpath, when the expression is trivial.
