@@ -268,6 +268,13 @@ impl Deployed {
         self.decl_of.get(&(activity, owner)).copied()
     }
 
+    /// The process's default expression language (`expressionLanguage`; XPath 1.0 when absent or
+    /// not one the engine runs, which the checker reports).
+    pub fn expression_language(&self) -> crate::xpath::Language {
+        let uri = self.process().expression_language.as_ref().map(|name| name.value.as_str());
+        crate::xpath::Language::from_uri(uri).unwrap_or_default()
+    }
+
     pub fn xpath_env(&self) -> XPathEnv<'_> {
         XPathEnv { properties: &self.aliases, stylesheets: &self.stylesheets, process_properties: &self.deployment.properties }
     }

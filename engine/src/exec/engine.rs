@@ -667,20 +667,26 @@ impl Engine {
         })
     }
 
-    /// Evaluates an XPath 1.0 expression over an instance's variables as the process scope sees
-    /// them, with the prefixes the process declares.
+    /// Evaluates an expression, in the process's expression language (XPath 1.0 unless it declares
+    /// XPath 2.0), over an instance's variables as the process scope sees them, with the prefixes
+    /// the process declares.
     pub fn evaluate(&mut self, id: InstanceId, expression: &str) -> Result<crate::xml::XPathValue, Fault> {
         let unknown = || Fault::standard(StandardFault::SubLanguageExecutionFault, format!("no instance {id}"));
         let live = self.instances.get_mut(&id).ok_or_else(unknown)?;
         let deployed = self.processes.get(live.process.0).cloned().ok_or_else(unknown)?;
         let process = deployed.process();
         let scope = process.activity.map_or(process.namespaces.root(), |a| process.activity(a).namespaces);
-        let compiled = crate::xml::Compiled::new(expression, &process.namespaces.in_scope(scope), crate::xml::XPathRole::Expression);
+        let compiled = crate::xml::Compiled::new_in(
+            expression,
+            &process.namespaces.in_scope(scope),
+            crate::xml::XPathRole::Expression,
+            deployed.expression_language(),
+        );
         let view = super::state::View { deployed: &deployed, state: live.instance.shared_mut(), env: super::EnvId(0) };
         crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
     }
 
-    /// Evaluates an XPath 1.0 expression as `activity` of the instance sees it now: in the scope
+    /// Evaluates an expression (in the process's expression language) as `activity` of the instance sees it now: in the scope
     /// instance it runs in (its variables and those of the enclosing scopes), with the prefixes in
     /// scope at the activity. A fault when the activity is not running in the instance.
     pub fn evaluate_at(&mut self, id: InstanceId, activity: ActivityId, expression: &str) -> Result<crate::xml::XPathValue, Fault> {
@@ -695,7 +701,12 @@ impl Engine {
             .ok_or_else(|| fault(format!("{} is not running in instance {id}", deployed.describe(activity))))?;
         let process = deployed.process();
         let scope = process.activities.get(activity.0 as usize).map_or(process.namespaces.root(), |a| a.namespaces);
-        let compiled = crate::xml::Compiled::new(expression, &process.namespaces.in_scope(scope), crate::xml::XPathRole::Expression);
+        let compiled = crate::xml::Compiled::new_in(
+            expression,
+            &process.namespaces.in_scope(scope),
+            crate::xml::XPathRole::Expression,
+            deployed.expression_language(),
+        );
         let view = super::state::View { deployed: &deployed, state: live.instance.shared_mut(), env };
         crate::xml::evaluate(&compiled, &view, deployed.xpath_env(), None)
     }

@@ -84,7 +84,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "eval",
         usage: "eval [#ID] [in ACTIVITY] XPATH",
-        summary: "Evaluate an XPath 1.0 expression in the instance's process scope ($var.part, the process's prefixes), or where a running activity (its name or line) sees it.",
+        summary: "Evaluate an expression (XPath 1.0, or 2.0 when the process declares it) in the instance's process scope ($var.part, the process's prefixes), or where a running activity (its name or line) sees it.",
         example: "eval in AwaitPayment $placeOrder.order/shop:amount * 2",
     },
     CommandHelp {
