@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use bpel_engine::check::deployment::deployment;
 use bpel_engine::check::{analyze, process_files, rules};
-use bpel_engine::parse::Loader;
+use bpel_engine::parse::{Dialect, Loader};
 use bpel_engine::{Diagnostic, Severity};
 
 use crate::render;
@@ -25,6 +25,30 @@ pub struct CheckArgs {
     /// Output format: `human` (source snippets) or `json` (one document, for tools).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+
+    /// How to read the processes: `standard` (WS-BPEL 2.0 as written), `ode` (accept, with a
+    /// warning each, what Apache ODE accepted), or `auto`: ODE's dialect for a process whose folder
+    /// holds a deploy.xml, else the standard.
+    #[arg(long, value_enum, default_value_t = DialectArg::Auto)]
+    dialect: DialectArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectArg {
+    Auto,
+    Standard,
+    Ode,
+}
+
+impl DialectArg {
+    /// The dialect to read the process at `path` in.
+    pub fn for_process(self, loader: &mut Loader, path: &std::path::Path) -> Dialect {
+        match self {
+            DialectArg::Auto => Dialect::of_folder(loader, path.parent().unwrap_or(std::path::Path::new("."))),
+            DialectArg::Standard => Dialect::Standard,
+            DialectArg::Ode => Dialect::Ode,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -47,7 +71,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     // Each folder's deploy.xml (Apache ODE's descriptor) is checked against the folder's processes.
     let mut by_folder: std::collections::BTreeMap<PathBuf, Vec<bpel_engine::check::Analysis>> = Default::default();
+    let mut ode_dialect = 0;
     for path in &files {
+        loader.dialect = args.dialect.for_process(&mut loader, path);
+        ode_dialect += usize::from(loader.dialect == Dialect::Ode);
         match analyze(&mut loader, path) {
             Ok(analysis) => {
                 all.extend(analysis.unit.diagnostics.iter().cloned());
@@ -64,6 +91,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         let siblings = std::fs::read_dir(folder).map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect::<Vec<_>>());
         for sibling in siblings.unwrap_or_default() {
             if sibling.extension().is_some_and(|ext| ext == "bpel") && !files.contains(&sibling) {
+                loader.dialect = args.dialect.for_process(&mut loader, &sibling);
                 if let Ok(analysis) = analyze(&mut loader, &sibling) {
                     analyses.push(analysis);
                 }
@@ -96,7 +124,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("error: {error}");
     }
     if matches!(args.format, Format::Human) {
-        eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s)", files.len());
+        let mode = match (ode_dialect, files.len()) {
+            (0, _) => Dialect::Standard.describe().to_string(),
+            (ode, all) if ode == all => Dialect::Ode.describe().to_string(),
+            (ode, _) => format!("{ode} in {} (beside a deploy.xml), the others {}", Dialect::Ode.describe(), Dialect::Standard.describe()),
+        };
+        eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s); read as {mode}", files.len());
     }
     if !io_errors.is_empty() {
         ExitCode::from(2)

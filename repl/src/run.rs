@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use bpel_engine::check::analyze;
 use bpel_engine::exec::scenario::{self, Report, Scenario};
-use bpel_engine::exec::{DeployError, Engine};
+use bpel_engine::exec::{DeployError, Deployed, Engine};
 use bpel_engine::parse::Loader;
 
+use crate::check::DialectArg;
 use crate::render;
 
 #[derive(clap::Args)]
@@ -20,6 +21,11 @@ pub struct RunArgs {
     /// Scenario files (TOML, see docs/scenarios.md); each runs on a fresh engine.
     #[arg(long, short, required = true, num_args = 1.., value_name = "FILE")]
     scenario: Vec<PathBuf>,
+
+    /// How to read the process: `standard`, `ode` (Apache ODE's lenient dialect) or `auto` (ODE's
+    /// when the process's folder holds a deploy.xml).
+    #[arg(long, value_enum, default_value_t = DialectArg::Auto)]
+    dialect: DialectArg,
 }
 
 /// Exit 0 when every expectation of every scenario held, 1 when one did not (or the process was
@@ -29,7 +35,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let mut out = stdout.lock();
     let mut failed = false;
     for path in &args.scenario {
-        match run_one(&mut out, args.process.as_deref(), path) {
+        match run_one(&mut out, args.process.as_deref(), path, args.dialect) {
             Ok(true) => {}
             Ok(false) => failed = true,
             Err(message) => {
@@ -46,7 +52,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-fn run_one(out: &mut impl Write, process: Option<&Path>, path: &Path) -> Result<bool, String> {
+fn run_one(out: &mut impl Write, process: Option<&Path>, path: &Path, dialect: DialectArg) -> Result<bool, String> {
     let scenario = Scenario::load(path).map_err(|e| e.to_string())?;
     let process_path = match (process, &scenario.process) {
         (Some(p), _) => p.to_path_buf(),
@@ -55,12 +61,14 @@ fn run_one(out: &mut impl Write, process: Option<&Path>, path: &Path) -> Result<
     };
     let start = scenario.start_time().map_err(|e| format!("{}: {e}", path.display()))?;
     let mut engine = Engine::starting_at(start);
-    let id = match engine.deploy(&process_path) {
-        Ok(id) => id,
+    let mut loader = Loader::new();
+    let dialect = dialect.for_process(&mut loader, &process_path);
+    let id = match Deployed::load_in(&process_path, Some(dialect)) {
+        Ok(deployed) => engine.deploy_compiled(deployed),
         Err(DeployError::Io { path, source }) => return Err(format!("cannot read {path}: {source}")),
         Err(DeployError::Invalid { .. }) => {
             let _ = writeln!(out, "{} cannot run: it has errors", process_path.display());
-            let mut loader = Loader::new();
+            loader.dialect = dialect;
             if let Ok(analysis) = analyze(&mut loader, &process_path) {
                 let _ = render::human(out, &loader.sources, analysis.diagnostics());
             }

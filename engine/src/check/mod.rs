@@ -68,6 +68,9 @@ fn finish(mut unit: ProcessUnit) -> Analysis {
                 rules::check(&cx)
             };
             unit.diagnostics.extend(rule_diagnostics);
+            if unit.dialect == parse::Dialect::Ode {
+                ode_leniency(&mut unit.diagnostics);
+            }
             (symbols, expressions)
         }
         None => (SymbolIndex::default(), ParsedExpressions::default()),
@@ -75,6 +78,16 @@ fn finish(mut unit: ProcessUnit) -> Analysis {
     unit.diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
     unit.diagnostics.dedup();
     Analysis { unit, symbols, expressions }
+}
+
+/// What Apache ODE accepted and the standard does not, as warnings (the rule still named): a
+/// `messageExchange` used by a receive and its reply without a declaration (SA00061; the engine
+/// pairs them by the name, as ODE did).
+fn ode_leniency(diagnostics: &mut [Diagnostic]) {
+    for diagnostic in diagnostics.iter_mut().filter(|d| d.code == "SA00061" && d.is_error()) {
+        diagnostic.severity = crate::Severity::Warning;
+        diagnostic.message.push_str(" (accepted in Apache ODE's dialect: the receive and its reply are paired by this name)");
+    }
 }
 
 /// The `.bpel` files named by `paths`: files as given, folders searched recursively, in a stable

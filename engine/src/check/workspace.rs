@@ -92,6 +92,9 @@ impl Workspace {
         if let Some(current) = self.processes.get(path).and_then(|tracked| tracked.current.as_ref()) {
             return Ok(current.analysis.clone());
         }
+        // Apache ODE's dialect beside a deploy.xml, as `bpel check` and `bpel serve` read it
+        let folder = path.parent().unwrap_or(Path::new("."));
+        self.loader.dialect = crate::parse::Dialect::of_folder(&mut self.loader, folder);
         let analysis = Arc::new(analyze(&mut self.loader, path)?);
         let reads = self.reads(path, &analysis);
         self.analyses_run += 1;

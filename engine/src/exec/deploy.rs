@@ -135,13 +135,20 @@ impl Deployed {
     /// An Apache ODE `deploy.xml` beside it that lists it gives its settings (process properties,
     /// ports); `bpel serve` also acts on what it says of activation and refuses a broken one.
     pub fn load(path: &Path) -> Result<Deployed, DeployError> {
+        Deployed::load_in(path, None)
+    }
+
+    /// [`Deployed::load`] in `dialect` (`None`: Apache ODE's dialect when the folder holds a
+    /// `deploy.xml`, else the standard).
+    pub fn load_in(path: &Path, dialect: Option<crate::parse::Dialect>) -> Result<Deployed, DeployError> {
         let mut loader = Loader::new();
+        let folder = path.parent().unwrap_or(Path::new("."));
+        loader.dialect = dialect.unwrap_or_else(|| crate::parse::Dialect::of_folder(&mut loader, folder));
         let analysis = analyze(&mut loader, path).map_err(|source| DeployError::Io { path: path.display().to_string(), source })?;
         let errors: Vec<Diagnostic> = analysis.diagnostics().iter().filter(|d| d.severity == crate::Severity::Error).cloned().collect();
         if !errors.is_empty() || analysis.unit.process.is_none() {
             return Err(DeployError::Invalid { path: path.display().to_string(), diagnostics: errors });
         }
-        let folder = path.parent().unwrap_or(Path::new("."));
         let described = match crate::check::deployment::deployment(&mut loader, folder, &[&analysis.unit]) {
             Ok(Some(deployment)) if !deployment.has_errors() => analysis.unit.process.as_ref().and_then(|p| deployment.of(p)).cloned(),
             _ => None,

@@ -541,6 +541,9 @@ pub struct Copy {
     pub span: Span,
     pub keep_src_element_name: Option<Spanned<bool>>,
     pub ignore_missing_from_data: Option<Spanned<bool>>,
+    /// Apache ODE's `ignoreUninitializedFromVariable` (read in its dialect only): an uninitialized
+    /// from-variable skips the copy instead of faulting.
+    pub ignore_uninitialized_from_variable: Option<Spanned<bool>>,
     pub from: Option<From>,
     pub to: Option<To>,
 }

@@ -141,6 +141,8 @@ impl LoadedDocument {
 #[derive(Debug, Default)]
 pub struct Loader {
     pub sources: Sources,
+    /// How processes are read ([`super::Dialect`]).
+    pub dialect: super::Dialect,
     files: Overlay,
     cache: HashMap<PathBuf, Arc<LoadedDocument>>,
     /// For each cached document (by canonical path), the [`Loader::key`]s of the files its imports

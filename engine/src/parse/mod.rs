@@ -35,6 +35,8 @@ pub struct ProcessUnit {
     pub definitions: Definitions,
     /// Diagnostics of the process file and of the documents it imports (each carries its file).
     pub diagnostics: Vec<Diagnostic>,
+    /// How it was read.
+    pub dialect: Dialect,
 }
 
 impl ProcessUnit {
@@ -56,6 +58,35 @@ pub fn load_process(loader: &mut Loader, path: &Path) -> std::io::Result<Process
 /// Reads a process from `text` (an editor's unsaved buffer, say) as if it were the file at `path`:
 /// imports resolve relative to `path`. The text replaces whatever `loader.sources` held for `path`
 /// (same `FileId`; spans into the old text are stale).
+/// How strictly a process is read: as WS-BPEL 2.0 says (the default), or accepting, with a
+/// warning each, what Apache ODE accepted (`true`/`false` for `yes`/`no`, ODE's
+/// `ignoreUninitializedFromVariable`, a `messageExchange` used without a declaration). ODE's dialect
+/// applies to processes deployed with a `deploy.xml` ([`Dialect::of_folder`]) or chosen with
+/// `--dialect ode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dialect {
+    #[default]
+    Standard,
+    Ode,
+}
+
+impl Dialect {
+    /// ODE's when the folder holds a `deploy.xml` (an ODE deployment), else the standard.
+    pub fn of_folder(loader: &mut Loader, folder: &Path) -> Dialect {
+        match loader.read_text(&folder.join(deploy_xml::FILE_NAME)) {
+            Ok(_) => Dialect::Ode,
+            Err(_) => Dialect::Standard,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Dialect::Standard => "WS-BPEL 2.0 (strict)",
+            Dialect::Ode => "Apache ODE's dialect (lenient, with warnings)",
+        }
+    }
+}
+
 pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>) -> ProcessUnit {
     let text: Arc<str> = text.into();
     let file = loader.sources.add(path, text.clone());
@@ -64,7 +95,7 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
         document.errors.iter().map(|e| Diagnostic::error(codes::XML_SYNTAX, file, e.span, e.message.clone())).collect();
     let draft = process_draft::is_draft(&document);
     let document = if draft { process_draft::translate(file, &document, &mut diagnostics) } else { document };
-    let mut process = process::read_process(file, &document, &mut diagnostics);
+    let mut process = process::read_process(file, &document, loader.dialect, &mut diagnostics);
 
     let mut imports = Vec::new();
     if let Some(process) = &process {
@@ -84,7 +115,7 @@ pub fn parse_process(loader: &mut Loader, path: &Path, text: impl Into<Arc<str>>
             diagnostics.extend(document.diagnostics.iter().cloned());
         }
     }
-    ProcessUnit { file, path: path.to_path_buf(), text, process, imports, definitions, diagnostics }
+    ProcessUnit { file, path: path.to_path_buf(), text, process, imports, definitions, diagnostics, dialect: loader.dialect }
 }
 
 /// The diagnostic for a document whose root element is not the one expected (`expected` names it,

@@ -39,7 +39,7 @@ pub const ACTIVITY_TAGS: &[&str] = &[
 
 /// Reads a process from its syntax tree. Returns `None` only when the document has no root element
 /// or its root is not a WS-BPEL 2.0 executable process; the diagnostics say why.
-pub fn read_process(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagnostic>) -> Option<Process> {
+pub fn read_process(file: FileId, doc: &XmlDocument, dialect: super::Dialect, diagnostics: &mut Vec<Diagnostic>) -> Option<Process> {
     let root = doc.root.as_ref()?;
     if !root.is(BPEL_NS, "process") {
         if root.namespace.as_deref() == Some(BPEL_11_NS) {
@@ -65,15 +65,19 @@ pub fn read_process(file: FileId, doc: &XmlDocument, diagnostics: &mut Vec<Diagn
         diagnostics.push(crate::parse::wrong_root(file, root, "a WS-BPEL 2.0 <process>", help));
         return None;
     }
-    let mut reader = ProcessReader { file, scopes: &doc.scopes, activities: Vec::new(), diagnostics };
+    let mut reader = ProcessReader { file, scopes: &doc.scopes, activities: Vec::new(), diagnostics, dialect };
     Some(reader.process(root, doc.scopes.clone()))
 }
+
+/// Apache ODE's attribute of `<copy>` (its dialect only).
+const ODE_IGNORE_UNINITIALIZED: &str = "ignoreUninitializedFromVariable";
 
 struct ProcessReader<'a> {
     file: FileId,
     scopes: &'a NamespaceScopes,
     activities: Vec<Activity>,
     diagnostics: &'a mut Vec<Diagnostic>,
+    dialect: super::Dialect,
 }
 
 /// Reads the attributes of one element and reports the ones nobody asked for.
@@ -117,6 +121,20 @@ impl<'a> ProcessReader<'a> {
         match attribute.value.trim() {
             "yes" => Some(Spanned::new(true, attribute.value_span)),
             "no" => Some(Spanned::new(false, attribute.value_span)),
+            other @ ("true" | "false") if self.dialect == super::Dialect::Ode => {
+                let value = other == "true";
+                let standard = if value { "yes" } else { "no" };
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        codes::INVALID_VALUE,
+                        self.file,
+                        attribute.value_span,
+                        format!("`{local}` is `{other}`; WS-BPEL 2.0 says `yes` or `no`: read as `{standard}` (Apache ODE's dialect)"),
+                    )
+                    .with_help(format!("write `{standard}`: other engines refuse `{other}`")),
+                );
+                Some(Spanned::new(value, attribute.value_span))
+            }
             other => {
                 self.error(codes::INVALID_VALUE, attribute.value_span, format!("`{local}` must be `yes` or `no`, not `{other}`"));
                 None
@@ -1139,8 +1157,27 @@ impl<'a> ProcessReader<'a> {
         let mut attrs = Attrs::new(element);
         let keep_src_element_name = self.flag(&mut attrs, "keepSrcElementName");
         let ignore_missing_from_data = self.flag(&mut attrs, "ignoreMissingFromData");
+        let ignore_uninitialized_from_variable = match self.dialect {
+            super::Dialect::Ode => {
+                let flag = self.flag(&mut attrs, ODE_IGNORE_UNINITIALIZED);
+                if let Some(flag) = &flag {
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            codes::UNEXPECTED_ELEMENT,
+                            self.file,
+                            flag.span,
+                            format!("`{ODE_IGNORE_UNINITIALIZED}` is Apache ODE's, not WS-BPEL 2.0's: accepted in ODE's dialect (an uninitialized from-variable skips the copy)"),
+                        )
+                        .with_help("WS-BPEL 2.0 has no such attribute; initialize the variable first, or use ignoreMissingFromData for a query that selects nothing"),
+                    );
+                }
+                flag
+            }
+            super::Dialect::Standard => None,
+        };
         self.finish(attrs);
-        let mut copy = Copy { span: element.span, keep_src_element_name, ignore_missing_from_data, from: None, to: None };
+        let mut copy =
+            Copy { span: element.span, keep_src_element_name, ignore_missing_from_data, ignore_uninitialized_from_variable, from: None, to: None };
         for child in self.bpel_children(element) {
             match child.local.as_str() {
                 "from" if copy.from.is_none() => copy.from = Some(self.read_from(child, owner)),

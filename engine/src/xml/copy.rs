@@ -235,7 +235,12 @@ pub fn execute_copy<S: Store + ?Sized>(env: CopyEnv<'_>, store: &mut S, copy: &C
     };
     let ignore_missing = copy.ignore_missing_from_data.as_ref().is_some_and(|v| v.value);
     let keep_name = copy.keep_src_element_name.as_ref().is_some_and(|v| v.value);
-    let Some(source) = evaluate_from(env, &*store, from, ignore_missing)? else {
+    let ignore_uninitialized = copy.ignore_uninitialized_from_variable.as_ref().is_some_and(|v| v.value);
+    let source = match evaluate_from(env, &*store, from, ignore_missing) {
+        Err(fault) if ignore_uninitialized && fault.is(StandardFault::UninitializedVariable) => return Ok(()),
+        other => other?,
+    };
+    let Some(source) = source else {
         return Ok(());
     };
     if let (Some(variable), None, None, None) = (&to.variable, &to.query, &to.property, &to.partner_link) {
