@@ -43,7 +43,11 @@ fn the_ode_process_checks_clean() {
 fn the_checks_that_standard_and_ode_agree_on_still_fire_in_xpath2() {
     let sum = "sum(for $item in $request.order/o:item return $item/o:qty * $item/o:price)";
     let (_, undeclared) = analyze_changed(sum, "sum(for $item in $requets.order/o:item return $item/o:qty)");
-    assert!(diagnostics(&undeclared).iter().any(|(code, m)| *code == "BPEL0100" && m.contains("requets")), "{:?}", diagnostics(&undeclared));
+    assert!(
+        diagnostics(&undeclared).iter().any(|(code, m)| *code == "BPEL0100" && m.contains("requets")),
+        "{:?}",
+        diagnostics(&undeclared)
+    );
     let (_, part) = analyze_changed(sum, "sum(for $item in $request.ordr/o:item return $item/o:qty)");
     assert!(
         diagnostics(&part).iter().any(|(code, m)| *code == "XPATH002" && m.contains("no part `ordr`")),

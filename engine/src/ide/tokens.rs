@@ -26,7 +26,10 @@ pub fn semantic_tokens(analysis: &Analysis, file: FileId) -> Vec<SemanticToken> 
     let mut expressions: Vec<(&str, Span, Language)> = Vec::new();
     match analysis.unit.process.as_ref() {
         Some(process) if file == analysis.unit.file => expressions.extend(
-            analysis.expressions.of_process(file, process).map(|site| (site.expression.text.as_str(), site.expression.text_span, site.language)),
+            analysis
+                .expressions
+                .of_process(file, process)
+                .map(|site| (site.expression.text.as_str(), site.expression.text_span, site.language)),
         ),
         _ => expressions.extend(xpath_alias_queries(&analysis.unit.definitions).filter(|(alias, _)| alias.file() == file).map(
             |(alias, query)| {

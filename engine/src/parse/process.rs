@@ -142,6 +142,33 @@ impl<'a> ProcessReader<'a> {
         }
     }
 
+    /// Apache ODE's `atomic` attribute of a scope or the process (its dialect only; the standard
+    /// reports it as unknown): `no` is accepted with a warning, `yes` refused, saying why.
+    fn ode_atomic(&mut self, attrs: &mut Attrs<'_>) {
+        if self.dialect != super::Dialect::Ode {
+            return;
+        }
+        let Some(atomic) = self.flag(attrs, "atomic") else { return };
+        let diagnostic = if atomic.value {
+            Diagnostic::error(
+                codes::UNEXPECTED_ELEMENT,
+                self.file,
+                atomic.span,
+                "`atomic=\"yes\"`: Apache ODE's atomic scopes (all-or-nothing state changes, distributed transactions) are not supported by this engine",
+            )
+            .with_help("remove the attribute to run the scope as a plain scope (its changes are then not undone when it faults), or isolated=\"yes\" for isolation only")
+        } else {
+            Diagnostic::warning(
+                codes::UNEXPECTED_ELEMENT,
+                self.file,
+                atomic.span,
+                "`atomic` is Apache ODE's, not WS-BPEL 2.0's: `no` is accepted in ODE's dialect",
+            )
+            .with_help("remove the attribute: it changes nothing")
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
     fn qname(&mut self, attrs: &mut Attrs<'_>, local: &str) -> Option<QNameRef> {
         let attribute = attrs.raw(local)?;
         Some(self.resolve_qname(attrs.element, &attribute.value, attribute.value_span))
@@ -233,6 +260,7 @@ impl<'a> ProcessReader<'a> {
         let suppress_join_failure = self.flag(&mut attrs, "suppressJoinFailure");
         let exit_on_standard_fault = self.flag(&mut attrs, "exitOnStandardFault");
         let _abstract_profile = attrs.raw("abstractProcessProfile");
+        self.ode_atomic(&mut attrs);
         let extension_attributes = self.finish(attrs);
 
         let mut process = Process {
@@ -1056,6 +1084,7 @@ impl<'a> ProcessReader<'a> {
                 ActivityKind::Pick(pick)
             }
             "scope" => {
+                self.ode_atomic(attrs);
                 let mut scope = Scope {
                     isolated: self.flag(attrs, "isolated"),
                     exit_on_standard_fault: self.flag(attrs, "exitOnStandardFault"),
@@ -1176,8 +1205,14 @@ impl<'a> ProcessReader<'a> {
             super::Dialect::Standard => None,
         };
         self.finish(attrs);
-        let mut copy =
-            Copy { span: element.span, keep_src_element_name, ignore_missing_from_data, ignore_uninitialized_from_variable, from: None, to: None };
+        let mut copy = Copy {
+            span: element.span,
+            keep_src_element_name,
+            ignore_missing_from_data,
+            ignore_uninitialized_from_variable,
+            from: None,
+            to: None,
+        };
         for child in self.bpel_children(element) {
             match child.local.as_str() {
                 "from" if copy.from.is_none() => copy.from = Some(self.read_from(child, owner)),

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use super::types::{SimpleKind, TypeRef, VarType};
 use super::xpath::compile::Compiled;
 use super::xpath::interface::XPathRole;
-use crate::xpath::Language;
 use crate::check::ParsedExpressions;
 use crate::model::QName;
 use crate::parse::Definitions;
+use crate::xpath::Language;
 
 /// The alias of a property for a variable type: the part of a message (for a message type), and
 /// the query that selects the property's node in the part or the variable (none: the whole part

@@ -140,7 +140,10 @@ pub(crate) fn do_xsl_transform(
         return Err(Fault::standard(StandardFault::XsltStylesheetNotFound, message.clone()));
     }
     let Some(source) = source else {
-        return Err(Fault::standard(StandardFault::XsltInvalidSource, "the source of bpel:doXslTransform must be a node-set of one element"));
+        return Err(Fault::standard(
+            StandardFault::XsltInvalidSource,
+            "the source of bpel:doXslTransform must be a node-set of one element",
+        ));
     };
     let stylesheet = match stylesheet {
         Ok(stylesheet) => stylesheet,
@@ -148,7 +151,8 @@ pub(crate) fn do_xsl_transform(
             return Err(sub_language(format!("the stylesheet `{uri}`: {message}")))
         }
     };
-    let result = stylesheet.transform(&source, params).map_err(|message| sub_language(format!("the stylesheet `{uri}` failed: {message}")))?;
+    let result =
+        stylesheet.transform(&source, params).map_err(|message| sub_language(format!("the stylesheet `{uri}` failed: {message}")))?;
     let elements: Vec<&XmlElement> = result
         .iter()
         .filter_map(|n| match n {

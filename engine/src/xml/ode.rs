@@ -92,7 +92,8 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
             let (context, location) = context_element(function, args.next())?;
             let deleted = nodes_of(args.next());
             let mut copy = context.clone();
-            let mut indices = child_indices(function, location.as_ref(), &deleted.iter().filter(|n| !is_attribute(n)).cloned().collect::<Vec<_>>())?;
+            let mut indices =
+                child_indices(function, location.as_ref(), &deleted.iter().filter(|n| !is_attribute(n)).cloned().collect::<Vec<_>>())?;
             indices.sort_unstable();
             indices.dedup();
             for index in indices.into_iter().rev() {
@@ -255,7 +256,13 @@ fn percent_encode(value: &str) -> String {
 /// `relative` resolved against `base` (RFC 3986 §5.2, as `java.net.URL(base, relative)` does for
 /// the forms processes use).
 fn combine_url(base: &str, relative: &str) -> String {
-    let has_scheme = |s: &str| s.split_once(':').is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic()));
+    let has_scheme = |s: &str| {
+        s.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        })
+    };
     if has_scheme(relative) || base.is_empty() {
         return relative.to_string();
     }
@@ -355,7 +362,12 @@ mod tests {
             XmlNode::Text(_) => unreachable!(),
         };
         let context = || XPathValue::Nodes(vec![located(list.clone(), vec![])]);
-        let new = || XPathValue::Nodes(vec![XPathNode { location: None, node: NodeValue::Element(XmlElement::with_text(Some("urn:l"), "i", "new")) }]);
+        let new = || {
+            XPathValue::Nodes(vec![XPathNode {
+                location: None,
+                node: NodeValue::Element(XmlElement::with_text(Some("urn:l"), "i", "new")),
+            }])
+        };
         let texts = |value: Result<OdeValue, Fault>| match value {
             Ok(OdeValue::Elements(elements)) => elements[0]
                 .children
@@ -367,8 +379,14 @@ mod tests {
                 .collect::<Vec<_>>(),
             _ => panic!("a copy"),
         };
-        assert_eq!(texts(call(OdeFunction::InsertBefore, vec![context(), new(), XPathValue::Nodes(vec![child(1)])])), ["1", "new", "2", "3"]);
-        assert_eq!(texts(call(OdeFunction::InsertAfter, vec![context(), new(), XPathValue::Nodes(vec![child(1)])])), ["1", "2", "new", "3"]);
+        assert_eq!(
+            texts(call(OdeFunction::InsertBefore, vec![context(), new(), XPathValue::Nodes(vec![child(1)])])),
+            ["1", "new", "2", "3"]
+        );
+        assert_eq!(
+            texts(call(OdeFunction::InsertAfter, vec![context(), new(), XPathValue::Nodes(vec![child(1)])])),
+            ["1", "2", "new", "3"]
+        );
         assert_eq!(texts(call(OdeFunction::InsertAsFirstInto, vec![context(), new()])), ["new", "1", "2", "3"]);
         assert_eq!(texts(call(OdeFunction::InsertAsLastInto, vec![context(), new()])), ["1", "2", "3", "new"]);
         assert_eq!(texts(call(OdeFunction::Delete, vec![context(), XPathValue::Nodes(vec![child(0), child(2)])])), ["2"]);
@@ -376,7 +394,9 @@ mod tests {
         assert!(call(OdeFunction::Delete, vec![context(), stray]).is_err(), "only children of the context can be deleted");
         let Ok(OdeValue::Elements(renamed)) = call(OdeFunction::Rename, vec![context(), text("list")]) else { panic!() };
         assert!(renamed[0].is(Some("urn:l"), "list") && renamed[0].children.len() == 3);
-        let Ok(OdeValue::Prim(Prim::String(xml))) = call(OdeFunction::DomToString, vec![XPathValue::Nodes(vec![child(0)])]) else { panic!() };
+        let Ok(OdeValue::Prim(Prim::String(xml))) = call(OdeFunction::DomToString, vec![XPathValue::Nodes(vec![child(0)])]) else {
+            panic!()
+        };
         assert_eq!(xml, r#"<i xmlns="urn:l">1</i>"#);
     }
 

@@ -348,7 +348,10 @@ pub enum NodeTest {
     ProcessingInstruction(Option<String>),
     /// An XPath 2.0 kind test other than the XPath 1.0 node types: `element(po:order)`,
     /// `attribute()`, `document-node()`, `schema-element(x)`... as written, with the name it tests.
-    Kind { text: String, name: Option<Name> },
+    Kind {
+        text: String,
+        name: Option<Name>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

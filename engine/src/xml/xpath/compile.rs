@@ -17,8 +17,8 @@ use crate::model::process::{Expression, Process};
 use crate::model::QName;
 use crate::source::FileId;
 use crate::span::Span;
-use crate::xpath::functions::{OdeFunction, DO_XSL_TRANSFORM, GET_VARIABLE_PROPERTY};
 use crate::syntax::NamespaceScopes;
+use crate::xpath::functions::{OdeFunction, DO_XSL_TRANSFORM, GET_VARIABLE_PROPERTY};
 use crate::xpath::{self as ast, ExprKind, Language, NodeTest, NodeType, PathStart};
 
 /// An expression or query checked and analysed once, ready to evaluate any number of times.
@@ -344,10 +344,18 @@ pub(super) struct HostCall {
 
 #[derive(Debug)]
 pub(super) enum HostFunction {
-    GetVariableProperty { variable: String, property: QName },
-    DoXslTransform { uri: String },
+    GetVariableProperty {
+        variable: String,
+        property: QName,
+    },
+    DoXslTransform {
+        uri: String,
+    },
     /// `property`: the property `ode:process-property` names, when it is a literal.
-    Ode { function: OdeFunction, property: Option<QName> },
+    Ode {
+        function: OdeFunction,
+        property: Option<QName>,
+    },
 }
 
 /// The plan of `expr` (the parse of `text`), or why it cannot be evaluated.

@@ -17,20 +17,20 @@ use xot::xmlname::OwnedName;
 
 use super::compile::{sxd_compiled, Analysis, Compiled, Fast};
 use super::compile::{HostCall, HostFunction, Plan, COMPUTED_NS, COMPUTED_PREFIX};
-use super::xee::{self as xpath2, atomic, build_document, xee_compiled, Source, XeeDocs};
 use super::interface::{
     format_number, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathValue, BPEL_NS,
 };
+use super::xee::{self as xpath2, atomic, build_document, xee_compiled, Source, XeeDocs};
 use crate::fault::{Fault, StandardFault};
 use crate::model::QName;
 use crate::xml::aliases::{NoAliases, PropertyAliases};
 use crate::xml::dom::{self as xdom, NodePath};
-use crate::xml::ode::{self, OdeValue};
-use crate::xpath::functions::OdeFunction;
 use crate::xml::functions::{do_xsl_transform, DoXslTransform, GetVariableProperty, PreparedProperties, PropValue, XslResult};
+use crate::xml::ode::{self, OdeValue};
 use crate::xml::types::{SimpleKind, VarType};
 use crate::xml::value::{Value, XmlElement};
 use crate::xml::xslt::{NoStylesheets, Stylesheets};
+use crate::xpath::functions::OdeFunction;
 
 /// What expressions need besides variables: property aliases (for `bpel:getVariableProperty`)
 /// and stylesheets (for `bpel:doXslTransform`).
@@ -130,9 +130,7 @@ pub fn evaluate(
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
-            xpath2::sequence_value(compiled, sequence, docs)
-        });
+        return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| xpath2::sequence_value(compiled, sequence, docs));
     }
     with_sxd(compiled, vars, env, context, |value, docs| {
         Ok(match value {
@@ -167,9 +165,7 @@ pub fn evaluate_string(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
-            xpath2::sequence_string(compiled, sequence, docs)
-        });
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| xpath2::sequence_string(compiled, sequence, docs));
     }
     with_sxd(compiled, vars, env, None, |value, docs| Ok(docs.string(value)))
 }
@@ -183,9 +179,7 @@ pub fn evaluate_number(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| {
-            xpath2::sequence_number(compiled, sequence, docs)
-        });
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| xpath2::sequence_number(compiled, sequence, docs));
     }
     with_sxd(compiled, vars, env, None, |value, docs| {
         Ok(match value {
@@ -890,9 +884,8 @@ mod tests {
             })
         };
         let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets, process_properties: &[] };
-        let run = |text: &str| {
-            evaluate(&Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2), &vars, env, None)
-        };
+        let run =
+            |text: &str| evaluate(&Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2), &vars, env, None);
         assert_eq!(run("bpel:getVariableProperty('InitData', 'ti:correlationId') * 2"), Ok(XPathValue::Number(10.0)));
         assert_eq!(
             run("for $i in 1 to 2 return $i + bpel:getVariableProperty('InitData', 'ti:correlationId')").unwrap_err().standard_kind(),
@@ -905,6 +898,10 @@ mod tests {
             XPathRole::Expression,
             crate::xpath::Language::XPath2,
         );
-        assert!(compiled.error().is_some_and(|e| e.contains("uses `$i`, a variable bound inside the expression")), "{:?}", compiled.error());
+        assert!(
+            compiled.error().is_some_and(|e| e.contains("uses `$i`, a variable bound inside the expression")),
+            "{:?}",
+            compiled.error()
+        );
     }
 }

@@ -23,7 +23,6 @@ use crate::fault::{Fault, StandardFault};
 use crate::xml::dom::{self as xdom, NodePath};
 use crate::xml::value::{XmlAttribute, XmlElement, XmlNode, MAX_DEPTH};
 
-
 pub(super) fn sub_language(message: impl Into<String>) -> Fault {
     Fault::standard(StandardFault::SubLanguageExecutionFault, message)
 }
