@@ -192,3 +192,41 @@ fn bpel4ws_1_1_is_refused_with_what_it_is() {
     assert_eq!(diagnostic.span.slice(text), "process");
     assert!(analysis.unit.process.is_none());
 }
+
+/// ODE's draft processes often declared XPath 2.0: the draft's `getVariableData` and `getLinkStatus`
+/// are rewritten in XPath 2.0 expressions too, and the result checks clean.
+#[test]
+fn draft_calls_are_rewritten_in_xpath2_expressions() {
+    let header = DRAFT_HEADER.replacen(
+        "<process name=\"P\"",
+        "<process name=\"P\" expressionLanguage=\"urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0\"",
+        1,
+    );
+    let text = format!(
+        r#"{header}
+<flow>
+  <links><link name="l"/></links>
+  <sequence>
+    {START}
+    <if><condition>if (bpws:getVariableData('request', 'payload', '/tns:order/tns:amount') gt 100) then true() else false()</condition>
+      <empty><sources><source linkName="l"/></sources></empty>
+    </if>
+  </sequence>
+  <empty><targets><joinCondition>bpws:getLinkStatus('l')</joinCondition><target linkName="l"/></targets></empty>
+</flow>
+</process>"#
+    );
+    let mut loader = Loader::new();
+    let analysis = analyze_text(&mut loader, &fixture("test.bpel"), text.as_str());
+    let process = analysis.unit.process.as_ref().unwrap();
+    let mut texts = Vec::new();
+    for activity in &process.activities {
+        match &activity.kind {
+            ActivityKind::If(if_) => texts.extend(if_.condition.as_ref().map(|c| c.text.clone())),
+            _ => texts.extend(activity.targets.as_ref().and_then(|t| t.join_condition.as_ref()).map(|c| c.text.clone())),
+        }
+    }
+    assert!(texts.iter().any(|t| t.contains("$request.payload") && !t.contains("getVariableData")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.trim() == "$l"), "{texts:?}");
+    assert_eq!(errors(&analysis), Vec::<String>::new());
+}
