@@ -362,6 +362,15 @@ fn xpath_offers_variables_parts_and_functions() {
 
     let fixture = Fixture::new("<condition>$count &gt; 1</condition>", "<condition>'$req|'</condition>");
     assert!(fixture.complete().items.is_empty(), "nothing inside a string literal");
+
+    // Apache ODE's extension functions after a prefix bound to their namespace
+    let fixture = Fixture::new(
+        "<condition>$count &gt; 1</condition>",
+        r#"<condition xmlns:ode="http://www.apache.org/ode/type/extension">ode:ins|</condition>"#,
+    );
+    let completions = fixture.complete();
+    assert_eq!(fixture.text(completions.replace), "ode:ins");
+    assert_offers(&completions, &["ode:insert-as-last-into", "ode:splitToElements", "ode:process-property"]);
 }
 
 #[test]

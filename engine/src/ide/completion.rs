@@ -1029,7 +1029,10 @@ fn attribute_value(cx: &Context<'_>, scanner: &Scanner<'_>, attributes: &[(Strin
             values(&[("request", "the outgoing request"), ("response", "the incoming response"), ("request-response", "both")])
         }
         (_, "endpointReference") => values(&[("myRole", "the process's own endpoint"), ("partnerRole", "the partner's endpoint")]),
-        (_, "expressionLanguage" | "queryLanguage") => values(&[("urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0", "XPath 1.0")]),
+        (_, "expressionLanguage" | "queryLanguage") => values(&[
+            ("urn:oasis:names:tc:wsbpel:2.0:sublang:xpath1.0", "XPath 1.0 (the default)"),
+            ("urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0", "XPath 2.0 (Apache ODE's default)"),
+        ]),
         ("import", "importType") => {
             values(&[("http://schemas.xmlsoap.org/wsdl/", "WSDL 1.1"), ("http://www.w3.org/2001/XMLSchema", "XML Schema")])
         }
@@ -1475,6 +1478,58 @@ pub const BPEL_FUNCTIONS: &[XPathFunction] = &[
     ),
 ];
 
+/// Apache ODE's XPath extension functions (XPath 2.0; see `docs/xpath2-and-ode.md`), offered after
+/// a prefix bound to their namespace.
+pub const ODE_FUNCTIONS: &[XPathFunction] = &[
+    function!(
+        "splitToElements",
+        ["string text", "string separators", "string elementName", "string namespace?"],
+        "element()*",
+        "One element per piece of the text split at any of the separator characters."
+    ),
+    function!("combineUrl", ["string base", "string relative"], "string", "The relative URL resolved against the base."),
+    function!(
+        "composeUrl",
+        ["string template", "string name", "string value"],
+        "string",
+        "The template's {name} replaced by the value, percent-encoded; names without a value removed."
+    ),
+    function!(
+        "expandTemplate",
+        ["string template", "string name", "string value"],
+        "string",
+        "As composeUrl, but names without a value stay as written."
+    ),
+    function!("domToString", ["node node"], "string", "The node as XML text."),
+    function!(
+        "insert-before",
+        ["element context", "node* nodes", "node* siblings"],
+        "element()",
+        "A copy of the context with the nodes inserted before the siblings."
+    ),
+    function!(
+        "insert-after",
+        ["element context", "node* nodes", "node* siblings"],
+        "element()",
+        "A copy of the context with the nodes inserted after the siblings."
+    ),
+    function!(
+        "insert-as-first-into",
+        ["element context", "node* nodes"],
+        "element()",
+        "A copy of the context with the nodes as its first children."
+    ),
+    function!(
+        "insert-as-last-into",
+        ["element context", "node* nodes"],
+        "element()",
+        "A copy of the context with the nodes as its last children."
+    ),
+    function!("delete", ["element context", "node* nodes"], "element()", "A copy of the context without the nodes."),
+    function!("rename", ["element context", "string name"], "element()", "A copy of the context under another name."),
+    function!("process-property", ["QName name"], "string?", "A process property of the deploy.xml."),
+];
+
 impl XPathFunction {
     /// `name(string, number?) -> string`, with `prefix` before the name.
     pub fn signature(&self, prefix: &str) -> String {
@@ -1559,6 +1614,8 @@ fn xpath(cx: &Context<'_>, scanner: &Scanner<'_>, start: usize) -> Completions {
             let prefix = cx.text.get(prefix_start..word_start - 1).unwrap_or("");
             let items = if scanner.namespace_of(Some(prefix)) == Some(BPEL_NS) || prefix == "bpel" {
                 BPEL_FUNCTIONS.iter().map(|f| f.item(&format!("{prefix}:"))).collect()
+            } else if scanner.namespace_of(Some(prefix)) == Some(crate::xpath::functions::ODE_EXTENSION_NS) {
+                ODE_FUNCTIONS.iter().map(|f| f.item(&format!("{prefix}:"))).collect()
             } else {
                 Vec::new()
             };

@@ -506,7 +506,8 @@ fn rewrite_expression(
     let namespaces = InScope { scopes, scope: expression.namespaces };
     // A text that does not parse is reported as such by the checks. Only the calls' places are
     // needed here, which XPath 2.0's grammar (a near superset) gives for either language.
-    let parsed = xpath::parse(&expression.text, &namespaces).or_else(|_| xpath::parse_in(&expression.text, &namespaces, xpath::Language::XPath2));
+    let parsed =
+        xpath::parse(&expression.text, &namespaces).or_else(|_| xpath::parse_in(&expression.text, &namespaces, xpath::Language::XPath2));
     let Ok(parsed) = parsed else { return };
     let mut edits: Vec<(Span, String)> = Vec::new();
     for (call, call_expr) in parsed.function_calls() {
