@@ -71,7 +71,7 @@ fn every_betsy_expression_compiles_and_evaluates_without_panic() {
     let processes = executable_processes();
     assert_eq!(processes.len(), 215, "the executable betsy processes");
     let mut compile_errors = Vec::new();
-    let (mut evaluated, mut copies) = (0, 0);
+    let (mut evaluated, mut copies, mut evaluated_xpath2) = (0, 0, 0);
     for path in &processes {
         let mut harness = Harness::load_path(path.clone());
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
@@ -101,6 +101,14 @@ fn every_betsy_expression_compiles_and_evaluates_without_panic() {
                 let _ = evaluate_string(&compiled, vars, env.xpath);
                 let _ = evaluate_unsigned(&compiled, vars, env.xpath);
                 evaluated += 1;
+                // the same text read as XPath 2.0 (xee-xpath): another answer perhaps, never a panic
+                let as_xpath2 = Compiled::expression(expression, &process.namespaces, role, Some(bpel_engine::xpath::XPATH_2_0));
+                if as_xpath2.error().is_none() {
+                    let _ = evaluate_boolean(&as_xpath2, vars, env.xpath);
+                    let _ = evaluate_string(&as_xpath2, vars, env.xpath);
+                    let _ = bpel_engine::xml::evaluate(&as_xpath2, vars, env.xpath, None);
+                    evaluated_xpath2 += 1;
+                }
             }
         }
         for id in process.activity_ids() {
@@ -116,4 +124,5 @@ fn every_betsy_expression_compiles_and_evaluates_without_panic() {
     compile_errors.retain(|e| !e.starts_with("If-SubLanguageExecutionFault"));
     assert!(compile_errors.is_empty(), "{compile_errors:#?}");
     assert!(evaluated > 300 && copies > 400, "{evaluated} expressions, {copies} copies");
+    assert!(evaluated_xpath2 > 250, "{evaluated_xpath2} expressions evaluated as XPath 2.0");
 }
