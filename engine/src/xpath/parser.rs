@@ -388,19 +388,28 @@ impl Parser<'_> {
     fn filter_path(&mut self) -> Result<Node, XPathError> {
         let filter = self.filter_expr()?;
         let mut steps = Vec::new();
-        match self.peek_kind() {
-            TokenKind::Slash => {
-                self.advance();
-            }
-            TokenKind::DoubleSlash => {
-                let token = self.advance();
-                steps.push(descendant_or_self(token.span));
-            }
-            _ => return Ok(filter),
+        if !self.path_separator(&mut steps) {
+            return Ok(filter);
         }
         let start = filter.expr.span.start as usize;
         let height = filter.height;
         self.steps(PathStart::Expr(Box::new(filter.expr)), steps, start, height)
+    }
+
+    /// Eats a `/` or a `//` (adding the step `//` stands for to `steps`); whether there was one.
+    fn path_separator(&mut self, steps: &mut Vec<Step>) -> bool {
+        match self.peek_kind() {
+            TokenKind::Slash => {
+                self.advance();
+                true
+            }
+            TokenKind::DoubleSlash => {
+                let token = self.advance();
+                steps.push(descendant_or_self(token.span));
+                true
+            }
+            _ => false,
+        }
     }
 
     fn absolute_path(&mut self) -> Result<Node, XPathError> {
@@ -432,15 +441,8 @@ impl Parser<'_> {
                 let span = Span { start: base.span.start, end: step.expr.span.end };
                 height = height.max(step.height);
                 let node = self.node(ExprKind::PathStep { base: Box::new(base), step: Box::new(step.expr) }, span, height)?;
-                match self.peek_kind() {
-                    TokenKind::Slash => {
-                        self.advance();
-                    }
-                    TokenKind::DoubleSlash => {
-                        let token = self.advance();
-                        steps.push(descendant_or_self(token.span));
-                    }
-                    _ => return Ok(node),
+                if !self.path_separator(&mut steps) {
+                    return Ok(node);
                 }
                 height = node.height;
                 start = PathStart::Expr(Box::new(node.expr));
@@ -449,15 +451,8 @@ impl Parser<'_> {
             let (step, step_height) = self.step()?;
             height = height.max(step_height);
             steps.push(step);
-            match self.peek_kind() {
-                TokenKind::Slash => {
-                    self.advance();
-                }
-                TokenKind::DoubleSlash => {
-                    let token = self.advance();
-                    steps.push(descendant_or_self(token.span));
-                }
-                _ => break,
+            if !self.path_separator(&mut steps) {
+                break;
             }
         }
         let end = steps.last().map_or(from, |s| s.span.end as usize);
