@@ -20,7 +20,7 @@ use super::compile::{HostCall, HostFunction, Plan, COMPUTED_NS, COMPUTED_PREFIX}
 use super::interface::{
     format_number, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathValue, BPEL_NS,
 };
-use super::xee::{self as xpath2, atomic, build_document, xee_compiled, Source, XeeDocs};
+use super::xee::{self, atomic, build_document, xee_compiled, Source, XeeDocs};
 use crate::fault::{Fault, StandardFault};
 use crate::model::QName;
 use crate::xml::aliases::{NoAliases, PropertyAliases};
@@ -130,7 +130,7 @@ pub fn evaluate(
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| xpath2::sequence_value(compiled, sequence, docs));
+        return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| xee::sequence_value(compiled, sequence, docs));
     }
     with_sxd(compiled, vars, env, context, |value, docs| {
         Ok(match value {
@@ -151,7 +151,7 @@ pub fn evaluate_boolean(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, _| xpath2::sequence_boolean(compiled, sequence));
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, _| xee::sequence_boolean(compiled, sequence));
     }
     with_sxd(compiled, vars, env, None, |value, _| Ok(value.boolean()))
 }
@@ -165,7 +165,7 @@ pub fn evaluate_string(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| xpath2::sequence_string(compiled, sequence, docs));
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| xee::sequence_string(compiled, sequence, docs));
     }
     with_sxd(compiled, vars, env, None, |value, docs| Ok(docs.string(value)))
 }
@@ -179,7 +179,7 @@ pub fn evaluate_number(compiled: &Compiled, vars: &dyn Variables, env: XPathEnv<
         });
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
-        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| xpath2::sequence_number(compiled, sequence, docs));
+        return with_xee(compiled, analysis, plan, vars, env, None, |sequence, docs| xee::sequence_number(compiled, sequence, docs));
     }
     with_sxd(compiled, vars, env, None, |value, docs| {
         Ok(match value {
@@ -231,7 +231,7 @@ pub(crate) fn evaluate_locations(
     }
     if let Some((analysis, plan)) = xpath2_plan(compiled)? {
         return with_xee(compiled, analysis, plan, vars, env, context, |sequence, docs| {
-            xpath2::sequence_locations(sequence, docs).ok_or_else(not_nodes)
+            xee::sequence_locations(sequence, docs).ok_or_else(not_nodes)
         });
     }
     with_sxd(compiled, vars, env, context, |value, docs| match value {
@@ -444,11 +444,7 @@ fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<C
             PropValue::Element(element) => Computed::Elements(vec![element]),
         }),
         HostFunction::DoXslTransform { uri } => {
-            let mut values = Vec::with_capacity(call.args.len());
-            for arg in &call.args {
-                values.push(evaluate(arg, vars, env, None)?);
-            }
-            let mut values = values.into_iter();
+            let mut values = evaluated_args(call, vars, env)?.into_iter();
             let source = match values.next() {
                 Some(XPathValue::Nodes(nodes)) if nodes.len() == 1 => match nodes.into_iter().next().map(|n| n.node) {
                     Some(NodeValue::Element(element)) => Some(element),
@@ -481,17 +477,16 @@ fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<C
                 None => Computed::Elements(Vec::new()),
             })
         }
-        HostFunction::Ode { function, .. } => {
-            let mut values = Vec::with_capacity(call.args.len());
-            for arg in &call.args {
-                values.push(evaluate(arg, vars, env, None)?);
-            }
-            Ok(match ode::call(*function, values)? {
-                OdeValue::Prim(prim) => Computed::Prim(prim),
-                OdeValue::Elements(elements) => Computed::Elements(elements),
-            })
-        }
+        HostFunction::Ode { function, .. } => Ok(match ode::call(*function, evaluated_args(call, vars, env)?)? {
+            OdeValue::Prim(prim) => Computed::Prim(prim),
+            OdeValue::Elements(elements) => Computed::Elements(elements),
+        }),
     }
+}
+
+/// The values of a computed call's arguments, in order.
+fn evaluated_args(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<Vec<XPathValue>, Fault> {
+    call.args.iter().map(|arg| evaluate(arg, vars, env, None)).collect()
 }
 
 /// Evaluates `compiled` (XPath 2.0, planned as `plan`) and hands the result to `finish` while
