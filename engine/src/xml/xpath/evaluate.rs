@@ -773,17 +773,19 @@ mod tests {
         assert_eq!(query("count(/ti:list)"), Ok(XPathValue::Number(1.0)));
     }
 
+    /// One alias: the property `correlationId` of any message variable is its `inputPart`, a number.
+    fn correlation_alias(ty: &VarType, property: &QName) -> Option<Alias> {
+        (property.local == "correlationId" && matches!(ty, VarType::Message(_))).then(|| Alias {
+            part: Some("inputPart".into()),
+            query: None,
+            kind: Some(SimpleKind::Number),
+        })
+    }
+
     #[test]
     fn get_variable_property_uses_the_aliases() {
         let vars = variables();
-        let aliases = |ty: &VarType, property: &QName| -> Option<Alias> {
-            (property.local == "correlationId" && matches!(ty, VarType::Message(_))).then(|| Alias {
-                part: Some("inputPart".into()),
-                query: None,
-                kind: Some(SimpleKind::Number),
-            })
-        };
-        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets, process_properties: &[] };
+        let env = XPathEnv { properties: &correlation_alias, stylesheets: &NoStylesheets, process_properties: &[] };
         let run = |text: &str| evaluate(&Compiled::new(text, &ns(), XPathRole::Expression), &vars, env, None);
         assert_eq!(run("bpel:getVariableProperty('InitData', 'ti:correlationId') * 2"), Ok(XPathValue::Number(10.0)));
         assert!(run("bpel:getVariableProperty('List', 'ti:correlationId')").unwrap_err().is(StandardFault::SelectionFailure));
@@ -862,14 +864,7 @@ mod tests {
     #[test]
     fn xpath2_computes_bpel_functions_before_evaluating() {
         let vars = variables();
-        let aliases = |ty: &VarType, property: &QName| -> Option<Alias> {
-            (property.local == "correlationId" && matches!(ty, VarType::Message(_))).then(|| Alias {
-                part: Some("inputPart".into()),
-                query: None,
-                kind: Some(SimpleKind::Number),
-            })
-        };
-        let env = XPathEnv { properties: &aliases, stylesheets: &NoStylesheets, process_properties: &[] };
+        let env = XPathEnv { properties: &correlation_alias, stylesheets: &NoStylesheets, process_properties: &[] };
         let run =
             |text: &str| evaluate(&Compiled::new_in(text, &ns(), XPathRole::Expression, crate::xpath::Language::XPath2), &vars, env, None);
         assert_eq!(run("bpel:getVariableProperty('InitData', 'ti:correlationId') * 2"), Ok(XPathValue::Number(10.0)));
