@@ -108,8 +108,8 @@ fn write_number(f: &mut Formatter<'_>, value: f64) -> fmt::Result {
 fn write_literal(f: &mut Formatter<'_>, value: &str) -> fmt::Result {
     // XPath 1.0 literals have no escapes; a parsed literal never holds both quotes (an XPath 2.0
     // one may: its double quotes are doubled, which is what XPath 2.0 reads back).
-    let quote = if value.contains('"') && !value.contains('\'') { '\'' } else { '"' };
-    write!(f, "{quote}{}{quote}", value.replace('"', "\"\""))
+    let quote = if value.contains('"') { '\'' } else { '"' };
+    write!(f, "{quote}{}{quote}", value.replace(quote, &format!("{quote}{quote}")))
 }
 
 fn write_predicates(f: &mut Formatter<'_>, predicates: &[Expr]) -> fmt::Result {

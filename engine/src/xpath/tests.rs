@@ -469,3 +469,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn literals_print_back_as_the_same_literal() {
+    for (text, language) in [
+        (r#"'say "hi"'"#, Language::XPath1),
+        (r#""it's""#, Language::XPath1),
+        (r#"'say "hi"'"#, Language::XPath2),
+        (r#"'it''s "x"'"#, Language::XPath2),
+    ] {
+        let expr = parse_in(text, &Bound, language).unwrap();
+        let printed = expr.to_string();
+        assert_eq!(parse_in(&printed, &Bound, language).unwrap().as_literal(), expr.as_literal(), "`{text}` printed as `{printed}`");
+    }
+}
