@@ -370,7 +370,7 @@ fn xpath_offers_variables_parts_and_functions() {
     );
     let completions = fixture.complete();
     assert_eq!(fixture.text(completions.replace), "ode:ins");
-    assert_offers(&completions, &["ode:insert-as-last-into", "ode:splitToElements", "ode:process-property"]);
+    assert_offers(&completions, &["ode:insert-as-last-into", "ode:split-to-elements", "ode:process-property"]);
 }
 
 #[test]

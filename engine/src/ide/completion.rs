@@ -1482,36 +1482,36 @@ pub const BPEL_FUNCTIONS: &[XPathFunction] = &[
 /// a prefix bound to their namespace.
 pub const ODE_FUNCTIONS: &[XPathFunction] = &[
     function!(
-        "splitToElements",
+        "split-to-elements",
         ["string text", "string separators", "string elementName", "string namespace?"],
         "element()*",
         "One element per piece of the text split at any of the separator characters."
     ),
-    function!("combineUrl", ["string base", "string relative"], "string", "The relative URL resolved against the base."),
+    function!("combine-url", ["string base", "string relative"], "string", "The relative URL resolved against the base."),
     function!(
-        "composeUrl",
+        "compose-url",
         ["string template", "string name", "string value"],
         "string",
         "The template's {name} replaced by the value, percent-encoded; names without a value removed."
     ),
     function!(
-        "expandTemplate",
+        "expand-template",
         ["string template", "string name", "string value"],
         "string",
-        "As composeUrl, but names without a value stay as written."
+        "As compose-url, but names without a value stay as written."
     ),
-    function!("domToString", ["node node"], "string", "The node as XML text."),
+    function!("dom-to-string", ["node node"], "string", "The node as XML text."),
     function!(
         "insert-before",
-        ["element context", "node* nodes", "node* siblings"],
+        ["node* target", "node* nodes"],
         "element()",
-        "A copy of the context with the nodes inserted before the siblings."
+        "A copy of the target's parent with the nodes inserted before the target (an optional first argument, a context, is not used)."
     ),
     function!(
         "insert-after",
-        ["element context", "node* nodes", "node* siblings"],
+        ["node* target", "node* nodes"],
         "element()",
-        "A copy of the context with the nodes inserted after the siblings."
+        "A copy of the target's parent with the nodes inserted after the target (an optional first argument, a context, is not used)."
     ),
     function!(
         "insert-as-first-into",
@@ -1525,7 +1525,12 @@ pub const ODE_FUNCTIONS: &[XPathFunction] = &[
         "element()",
         "A copy of the context with the nodes as its last children."
     ),
-    function!("delete", ["element context", "node* nodes"], "element()", "A copy of the context without the nodes."),
+    function!(
+        "delete",
+        ["node* nodes"],
+        "element()",
+        "A copy of the nodes' parent without them (an optional first argument, a context, is not used)."
+    ),
     function!("rename", ["element context", "string name"], "element()", "A copy of the context under another name."),
     function!("process-property", ["QName name"], "string?", "A process property of the deploy.xml."),
 ];

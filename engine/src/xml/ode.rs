@@ -3,11 +3,14 @@
 //! are XPath 2.0 functions; here too (an XPath 1.0 expression that calls one is refused when
 //! compiled). `ode:process-property` reads the deployment and is computed by the evaluation.
 //!
-//! The node functions do not update anything: `insert-before`, `insert-after`,
-//! `insert-as-first-into`, `insert-as-last-into`, `delete` and `rename` return a changed copy of
-//! their context node, which a `<copy>` then assigns. The nodes they insert before or after, or
-//! delete, must be children of the context node as selected from a variable (the engine knows them
-//! by where they are).
+//! The node functions do not update anything: they return a changed copy of an element, which a
+//! `<copy>` then assigns. As in ODE: `insert-before([$context,] $target, $nodes)` and
+//! `insert-after(...)` copy the parent of `$target` with `$nodes` inserted before the first / after
+//! the last target node; `insert-as-first-into($element, $nodes)`, `insert-as-last-into(...)` copy
+//! `$element` with `$nodes` as its first / last children; `delete([$context,] $nodes)` copies the
+//! parent of `$nodes` without them; `rename($element, $name)`. The engine knows nodes by where they
+//! are, so a target or deleted node must be selected from a variable; its parent is given here as
+//! the (located) context element, found by the evaluation.
 
 use super::dom::NodePath;
 use super::value::{XmlAttribute, XmlElement, XmlNode};
@@ -60,46 +63,38 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
             Some(other) => other.string(),
             None => String::new(),
         }))),
-        OdeFunction::InsertBefore | OdeFunction::InsertAfter | OdeFunction::InsertAsFirstInto | OdeFunction::InsertAsLastInto => {
+        OdeFunction::InsertAsFirstInto | OdeFunction::InsertAsLastInto => {
             let mut args = args.into_iter();
-            let (context, location) = context_element(function, args.next())?;
-            let inserted = nodes_of(args.next());
-            let mut copy = context.clone();
-            let at = match function {
-                OdeFunction::InsertAsFirstInto => 0,
-                OdeFunction::InsertAsLastInto => copy.children.len(),
-                _ => {
-                    let siblings = child_indices(function, location.as_ref(), &nodes_of(args.next()))?;
-                    let Some(&first) = siblings.iter().min() else { return Err(fault(function, "no sibling node to insert at")) };
-                    let last = siblings.iter().max().copied().unwrap_or(first);
-                    if function == OdeFunction::InsertBefore {
-                        first
-                    } else {
-                        last + 1
-                    }
-                }
+            let (mut copy, _) = context_element(function, args.next())?;
+            let at = if function == OdeFunction::InsertAsFirstInto { 0 } else { copy.children.len() };
+            insert(&mut copy, at, &nodes_of(args.next()));
+            Ok(OdeValue::Elements(vec![copy]))
+        }
+        OdeFunction::InsertBefore | OdeFunction::InsertAfter => {
+            // (parent, targets, nodes): the parent found by the evaluation
+            let mut args = args.into_iter();
+            let (mut copy, location) = context_element(function, args.next())?;
+            let targets = child_indices(function, location.as_ref(), &nodes_of(args.next()))?;
+            let (Some(&first), Some(&last)) = (targets.iter().min(), targets.iter().max()) else {
+                return Err(fault(function, "no node to insert at"));
             };
-            let (attributes, children) = split_inserted(&inserted);
-            copy.children.splice(at..at, children);
-            for attribute in attributes {
-                copy.attributes.retain(|a| !(a.local == attribute.local && a.namespace == attribute.namespace));
-                copy.attributes.push(attribute);
-            }
+            let at = if function == OdeFunction::InsertBefore { first } else { last + 1 };
+            insert(&mut copy, at, &nodes_of(args.next()));
             Ok(OdeValue::Elements(vec![copy]))
         }
         OdeFunction::Delete => {
+            // (parent, nodes): the parent found by the evaluation
             let mut args = args.into_iter();
-            let (context, location) = context_element(function, args.next())?;
+            let (mut copy, location) = context_element(function, args.next())?;
             let deleted = nodes_of(args.next());
-            let mut copy = context.clone();
-            let mut indices =
-                child_indices(function, location.as_ref(), &deleted.iter().filter(|n| !is_attribute(n)).cloned().collect::<Vec<_>>())?;
+            let children: Vec<XPathNode> = deleted.iter().filter(|n| !is_attribute(n)).cloned().collect();
+            let mut indices = child_indices(function, location.as_ref(), &children)?;
             indices.sort_unstable();
             indices.dedup();
             for index in indices.into_iter().rev() {
                 copy.children.remove(index);
             }
-            for node in deleted.iter().filter(|n| is_attribute(n)) {
+            for node in &deleted {
                 if let NodeValue::Attribute(attribute) = &node.node {
                     copy.attributes.retain(|a| !(a.local == attribute.local && a.namespace == attribute.namespace));
                 }
@@ -182,6 +177,16 @@ fn child_indices(function: OdeFunction, context: Option<&Location>, nodes: &[XPa
             }
         })
         .collect()
+}
+
+/// `nodes` inserted into `element` at child index `at` (attribute nodes become its attributes).
+fn insert(element: &mut XmlElement, at: usize, nodes: &[XPathNode]) {
+    let (attributes, children) = split_inserted(nodes);
+    element.children.splice(at..at, children);
+    for attribute in attributes {
+        element.attributes.retain(|a| !(a.local == attribute.local && a.namespace == attribute.namespace));
+        element.attributes.push(attribute);
+    }
 }
 
 /// The nodes to insert: attributes apart, the rest as children (text for anything else).
@@ -380,11 +385,11 @@ mod tests {
             _ => panic!("a copy"),
         };
         assert_eq!(
-            texts(call(OdeFunction::InsertBefore, vec![context(), new(), XPathValue::Nodes(vec![child(1)])])),
+            texts(call(OdeFunction::InsertBefore, vec![context(), XPathValue::Nodes(vec![child(1)]), new()])),
             ["1", "new", "2", "3"]
         );
         assert_eq!(
-            texts(call(OdeFunction::InsertAfter, vec![context(), new(), XPathValue::Nodes(vec![child(1)])])),
+            texts(call(OdeFunction::InsertAfter, vec![context(), XPathValue::Nodes(vec![child(1)]), new()])),
             ["1", "2", "new", "3"]
         );
         assert_eq!(texts(call(OdeFunction::InsertAsFirstInto, vec![context(), new()])), ["new", "1", "2", "3"]);

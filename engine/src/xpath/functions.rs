@@ -29,18 +29,24 @@ pub enum OdeFunction {
     ProcessProperty,
 }
 
-/// Each ODE function: its name and its least and greatest number of arguments.
+/// Each ODE function: its name and its least and greatest number of arguments. ODE 1.3 reads both
+/// the hyphenated names and the older camel-case ones (`splitToElements`, ...).
 const ODE_FUNCTIONS: &[(&str, OdeFunction, usize, usize)] = &[
+    ("split-to-elements", OdeFunction::SplitToElements, 3, 4),
     ("splitToElements", OdeFunction::SplitToElements, 3, 4),
+    ("combine-url", OdeFunction::CombineUrl, 2, 2),
     ("combineUrl", OdeFunction::CombineUrl, 2, 2),
+    ("compose-url", OdeFunction::ComposeUrl, 2, usize::MAX),
     ("composeUrl", OdeFunction::ComposeUrl, 2, usize::MAX),
+    ("expand-template", OdeFunction::ExpandTemplate, 2, usize::MAX),
     ("expandTemplate", OdeFunction::ExpandTemplate, 2, usize::MAX),
+    ("dom-to-string", OdeFunction::DomToString, 1, 1),
     ("domToString", OdeFunction::DomToString, 1, 1),
-    ("insert-before", OdeFunction::InsertBefore, 3, 3),
-    ("insert-after", OdeFunction::InsertAfter, 3, 3),
+    ("insert-before", OdeFunction::InsertBefore, 2, 3),
+    ("insert-after", OdeFunction::InsertAfter, 2, 3),
     ("insert-as-first-into", OdeFunction::InsertAsFirstInto, 2, 2),
     ("insert-as-last-into", OdeFunction::InsertAsLastInto, 2, 2),
-    ("delete", OdeFunction::Delete, 2, 2),
+    ("delete", OdeFunction::Delete, 1, 2),
     ("rename", OdeFunction::Rename, 2, 2),
     ("process-property", OdeFunction::ProcessProperty, 1, 1),
 ];

@@ -477,10 +477,47 @@ fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<C
                 None => Computed::Elements(Vec::new()),
             })
         }
+        HostFunction::Ode { function: function @ (OdeFunction::InsertBefore | OdeFunction::InsertAfter | OdeFunction::Delete), .. } => {
+            // As in ODE, an optional first argument (a context) is not used: the parent of the
+            // target nodes is what is copied.
+            let mut values = evaluated_args(call, vars, env)?;
+            let targets_at = if *function == OdeFunction::Delete { values.len() - 1 } else { values.len() - 2 };
+            let targets = values.split_off(targets_at);
+            let mut args = vec![parent_of(*function, &targets[0], vars)?];
+            args.extend(targets);
+            Ok(match ode::call(*function, args)? {
+                OdeValue::Prim(prim) => Computed::Prim(prim),
+                OdeValue::Elements(elements) => Computed::Elements(elements),
+            })
+        }
         HostFunction::Ode { function, .. } => Ok(match ode::call(*function, evaluated_args(call, vars, env)?)? {
             OdeValue::Prim(prim) => Computed::Prim(prim),
             OdeValue::Elements(elements) => Computed::Elements(elements),
         }),
+    }
+}
+
+/// The element that holds the first of `nodes` (for ODE's node functions), located in its variable.
+fn parent_of(function: OdeFunction, nodes: &XPathValue, vars: &dyn Variables) -> Result<XPathValue, Fault> {
+    let unplaced = || {
+        sub_language(format!(
+            "ode:{}: the nodes must be selected from a variable (this engine finds their parent by where they are)",
+            function.name()
+        ))
+    };
+    let XPathValue::Nodes(nodes) = nodes else { return Err(unplaced()) };
+    let location = nodes.first().and_then(|node| node.location.as_ref()).ok_or_else(unplaced)?;
+    let mut path = NodePath { children: location.path.children.clone(), attribute: None };
+    if location.path.attribute.is_none() && path.children.pop().is_none() {
+        return Err(sub_language(format!("ode:{}: `{}` is a whole value, which has no parent", function.name(), location.variable)));
+    }
+    let Bound::Node { element, .. } = bind(vars, &location.variable, location.part.as_deref())? else { return Err(unplaced()) };
+    match xdom::node_at(element, &path) {
+        Some(xdom::Target::Element(parent)) => Ok(XPathValue::Nodes(vec![XPathNode {
+            location: Some(Location { variable: location.variable.clone(), part: location.part.clone(), path }),
+            node: NodeValue::Element(parent.clone()),
+        }])),
+        _ => Err(unplaced()),
     }
 }
 
@@ -887,5 +924,42 @@ mod tests {
             "{:?}",
             compiled.error()
         );
+    }
+
+    #[test]
+    fn odes_node_functions_copy_the_parent_of_their_targets() {
+        let mut bindings = ns();
+        bindings.push((Some("ode".into()), crate::xpath::functions::ODE_EXTENSION_NS.into()));
+        let vars = variables();
+        let items = |text: &str| -> Vec<String> {
+            let compiled = Compiled::new_in(text, &bindings, XPathRole::Expression, crate::xpath::Language::XPath2);
+            match evaluate(&compiled, &vars, XPathEnv::none(), None) {
+                Ok(XPathValue::Nodes(nodes)) => match &nodes[0].node {
+                    NodeValue::Element(list) => list
+                        .children
+                        .iter()
+                        .filter_map(|child| match child {
+                            crate::xml::value::XmlNode::Element(item) => Some(item.text()),
+                            crate::xml::value::XmlNode::Text(_) => None,
+                        })
+                        .collect(),
+                    other => panic!("`{text}`: {other:?}"),
+                },
+                other => panic!("`{text}`: {other:?}"),
+            }
+        };
+        assert_eq!(items("ode:insert-before($List, $List/ti:item[2], $List/ti:item[1])"), ["a", "a", "b"]);
+        assert_eq!(items("ode:insert-after($List/ti:item[1], $List/ti:item[2])"), ["a", "b", "b"], "the two-argument form");
+        assert_eq!(items("ode:delete($List/ti:item[1])"), ["b"]);
+        assert_eq!(items("ode:delete($List, $List/ti:item[2])"), ["a"]);
+        assert_eq!(items("ode:insert-as-last-into($List, ode:split-to-elements('x y', ' ', 'item', 'urn:ti'))"), ["a", "b", "x", "y"]);
+        let compiled = Compiled::new_in(
+            "ode:delete(ode:split-to-elements('x', ' ', 'i'))",
+            &bindings,
+            XPathRole::Expression,
+            crate::xpath::Language::XPath2,
+        );
+        let fault = evaluate(&compiled, &vars, XPathEnv::none(), None).unwrap_err();
+        assert!(fault.to_string().contains("must be selected from a variable"), "{fault}");
     }
 }
