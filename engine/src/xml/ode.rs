@@ -19,8 +19,9 @@ use super::xpath::interface::{Location, NodeValue, Prim, XPathNode, XPathValue};
 use crate::fault::{Fault, StandardFault};
 use crate::xpath::functions::OdeFunction;
 
-/// What an ODE function gives.
-pub(crate) enum OdeValue {
+/// What a computed function call gives (an ODE function here; the evaluation computes BPEL's own
+/// for XPath 2.0 into the same): one value, or elements to bind as documents.
+pub(crate) enum Computed {
     Prim(Prim),
     Elements(Vec<XmlElement>),
 }
@@ -30,7 +31,7 @@ fn fault(function: OdeFunction, message: impl std::fmt::Display) -> Fault {
 }
 
 /// Computes `function` on `args` (each already evaluated).
-pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeValue, Fault> {
+pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<Computed, Fault> {
     let string = |i: usize| args.get(i).map(XPathValue::string).unwrap_or_default();
     match function {
         OdeFunction::SplitToElements => {
@@ -44,15 +45,15 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
                 .filter(|token| !token.is_empty())
                 .map(|token| XmlElement::with_text(namespace.as_deref(), &name, token))
                 .collect();
-            Ok(OdeValue::Elements(elements))
+            Ok(Computed::Elements(elements))
         }
-        OdeFunction::CombineUrl => Ok(OdeValue::Prim(Prim::String(combine_url(&string(0), &string(1))))),
+        OdeFunction::CombineUrl => Ok(Computed::Prim(Prim::String(combine_url(&string(0), &string(1))))),
         OdeFunction::ComposeUrl | OdeFunction::ExpandTemplate => {
             let pairs = template_pairs(function, &args[1..])?;
             let keep_unknown = function == OdeFunction::ExpandTemplate;
-            Ok(OdeValue::Prim(Prim::String(expand_template(&string(0), &pairs, keep_unknown))))
+            Ok(Computed::Prim(Prim::String(expand_template(&string(0), &pairs, keep_unknown))))
         }
-        OdeFunction::DomToString => Ok(OdeValue::Prim(Prim::String(match args.into_iter().next() {
+        OdeFunction::DomToString => Ok(Computed::Prim(Prim::String(match args.into_iter().next() {
             Some(XPathValue::Nodes(nodes)) => nodes
                 .iter()
                 .map(|node| match &node.node {
@@ -68,7 +69,7 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
             let (mut copy, _) = context_element(function, args.next())?;
             let at = if function == OdeFunction::InsertAsFirstInto { 0 } else { copy.children.len() };
             insert(&mut copy, at, &nodes_of(args.next()));
-            Ok(OdeValue::Elements(vec![copy]))
+            Ok(Computed::Elements(vec![copy]))
         }
         OdeFunction::InsertBefore | OdeFunction::InsertAfter => {
             // (parent, targets, nodes): the parent found by the evaluation
@@ -80,7 +81,7 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
             };
             let at = if function == OdeFunction::InsertBefore { first } else { last + 1 };
             insert(&mut copy, at, &nodes_of(args.next()));
-            Ok(OdeValue::Elements(vec![copy]))
+            Ok(Computed::Elements(vec![copy]))
         }
         OdeFunction::Delete => {
             // (parent, nodes): the parent found by the evaluation
@@ -99,7 +100,7 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
                     copy.attributes.retain(|a| !(a.local == attribute.local && a.namespace == attribute.namespace));
                 }
             }
-            Ok(OdeValue::Elements(vec![copy]))
+            Ok(Computed::Elements(vec![copy]))
         }
         OdeFunction::Rename => {
             let mut args = args.into_iter();
@@ -125,7 +126,7 @@ pub(crate) fn call(function: OdeFunction, args: Vec<XPathValue>) -> Result<OdeVa
             copy.local = local.to_string();
             copy.prefix = prefix.map(str::to_string);
             copy.namespace = namespace;
-            Ok(OdeValue::Elements(vec![copy]))
+            Ok(Computed::Elements(vec![copy]))
         }
         OdeFunction::ProcessProperty => Err(fault(function, "computed by the evaluation, with the deployment")),
     }
@@ -341,7 +342,7 @@ mod tests {
 
     #[test]
     fn split_to_elements_makes_one_element_per_token() {
-        let Ok(OdeValue::Elements(elements)) =
+        let Ok(Computed::Elements(elements)) =
             call(OdeFunction::SplitToElements, vec![text("a, b,,c"), text(", "), text("item"), text("urn:x")])
         else {
             panic!("elements")
@@ -373,8 +374,8 @@ mod tests {
                 node: NodeValue::Element(XmlElement::with_text(Some("urn:l"), "i", "new")),
             }])
         };
-        let texts = |value: Result<OdeValue, Fault>| match value {
-            Ok(OdeValue::Elements(elements)) => elements[0]
+        let texts = |value: Result<Computed, Fault>| match value {
+            Ok(Computed::Elements(elements)) => elements[0]
                 .children
                 .iter()
                 .map(|c| match c {
@@ -397,9 +398,9 @@ mod tests {
         assert_eq!(texts(call(OdeFunction::Delete, vec![context(), XPathValue::Nodes(vec![child(0), child(2)])])), ["2"]);
         let stray = XPathValue::Nodes(vec![XPathNode { location: None, node: NodeValue::Element(XmlElement::new(None, "x")) }]);
         assert!(call(OdeFunction::Delete, vec![context(), stray]).is_err(), "only children of the context can be deleted");
-        let Ok(OdeValue::Elements(renamed)) = call(OdeFunction::Rename, vec![context(), text("list")]) else { panic!() };
+        let Ok(Computed::Elements(renamed)) = call(OdeFunction::Rename, vec![context(), text("list")]) else { panic!() };
         assert!(renamed[0].is(Some("urn:l"), "list") && renamed[0].children.len() == 3);
-        let Ok(OdeValue::Prim(Prim::String(xml))) = call(OdeFunction::DomToString, vec![XPathValue::Nodes(vec![child(0)])]) else {
+        let Ok(Computed::Prim(Prim::String(xml))) = call(OdeFunction::DomToString, vec![XPathValue::Nodes(vec![child(0)])]) else {
             panic!()
         };
         assert_eq!(xml, r#"<i xmlns="urn:l">1</i>"#);
@@ -411,7 +412,7 @@ mod tests {
         let attribute = XmlAttribute { namespace: None, local: "y".into(), prefix: None, value: "2".into() };
         let context = XPathValue::Nodes(vec![located(element, vec![])]);
         let inserted = XPathValue::Nodes(vec![XPathNode { location: None, node: NodeValue::Attribute(attribute) }]);
-        let Ok(OdeValue::Elements(out)) = call(OdeFunction::InsertAsLastInto, vec![context, inserted]) else { panic!() };
+        let Ok(Computed::Elements(out)) = call(OdeFunction::InsertAsLastInto, vec![context, inserted]) else { panic!() };
         assert_eq!(out[0].attributes.len(), 2);
     }
 }

@@ -63,11 +63,6 @@ impl OdeFunction {
     pub fn name(self) -> &'static str {
         ODE_FUNCTIONS.iter().find(|(_, f, ..)| *f == self).map_or("", |(local, ..)| local)
     }
-
-    /// Every name, for completion and messages.
-    pub fn names() -> impl Iterator<Item = &'static str> {
-        ODE_FUNCTIONS.iter().map(|(local, ..)| *local)
-    }
 }
 pub const DO_XSL_TRANSFORM: &str = "doXslTransform";
 

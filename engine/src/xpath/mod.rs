@@ -51,13 +51,6 @@ impl Language {
         }
     }
 
-    pub fn uri(self) -> &'static str {
-        match self {
-            Language::XPath1 => XPATH_1_0,
-            Language::XPath2 => XPATH_2_0,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Language::XPath1 => "XPath 1.0",

@@ -18,7 +18,8 @@ use xot::xmlname::OwnedName;
 use super::compile::{sxd_compiled, Analysis, Compiled, Fast};
 use super::compile::{HostCall, HostFunction, Plan, COMPUTED_NS, COMPUTED_PREFIX};
 use super::interface::{
-    format_number, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathValue, BPEL_NS,
+    format_number, node_in_value, owned_node, xpath_number, Location, NodeValue, Prim, QueryContext, Variables, XPathNode, XPathValue,
+    BPEL_NS,
 };
 use super::xee::{self, atomic, build_document, xee_compiled, Source, XeeDocs};
 use crate::fault::{Fault, StandardFault};
@@ -26,7 +27,7 @@ use crate::model::QName;
 use crate::xml::aliases::{NoAliases, PropertyAliases};
 use crate::xml::dom::{self as xdom, NodePath};
 use crate::xml::functions::{do_xsl_transform, DoXslTransform, GetVariableProperty, PreparedProperties, PropValue, XslResult};
-use crate::xml::ode::{self, OdeValue};
+use crate::xml::ode::{self, Computed};
 use crate::xml::types::{SimpleKind, VarType};
 use crate::xml::value::{Value, XmlElement};
 use crate::xml::xslt::{NoStylesheets, Stylesheets};
@@ -329,19 +330,9 @@ impl<'d, 'v> Docs<'d, 'v> {
     }
 
     fn xpath_node(&self, node: Node<'d>) -> XPathNode {
-        if let Some((element, variable, part, path)) = self.place(node) {
-            let owned = match xdom::node_at(element, &path) {
-                Some(xdom::Target::Element(element)) => Some(NodeValue::Element(element.clone())),
-                Some(xdom::Target::Attribute(attribute)) => Some(NodeValue::Attribute(attribute.clone())),
-                Some(xdom::Target::Text(text)) => Some(NodeValue::Text(text.to_string())),
-                None => None,
-            };
-            if let Some(owned) = owned {
-                let location = variable.map(|variable| Location { variable: variable.to_string(), part: part.map(str::to_string), path });
-                return XPathNode { location, node: owned };
-            }
-        }
-        XPathNode { location: None, node: owned_node(node) }
+        self.place(node)
+            .and_then(|(element, variable, part, path)| node_in_value(element, variable, part, path))
+            .unwrap_or_else(|| XPathNode { location: None, node: owned_node(node) })
     }
 }
 
@@ -431,12 +422,6 @@ fn with_sxd<T>(
     }
 }
 
-/// What a computed call gives: a value, or elements to build into documents.
-enum Computed {
-    Prim(Prim),
-    Elements(Vec<XmlElement>),
-}
-
 fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<Computed, Fault> {
     match &call.function {
         HostFunction::GetVariableProperty { variable, property } => Ok(match property_value(vars, env, variable, property)? {
@@ -485,15 +470,9 @@ fn compute(call: &HostCall, vars: &dyn Variables, env: XPathEnv<'_>) -> Result<C
             let targets = values.split_off(targets_at);
             let mut args = vec![parent_of(*function, &targets[0], vars)?];
             args.extend(targets);
-            Ok(match ode::call(*function, args)? {
-                OdeValue::Prim(prim) => Computed::Prim(prim),
-                OdeValue::Elements(elements) => Computed::Elements(elements),
-            })
+            ode::call(*function, args)
         }
-        HostFunction::Ode { function, .. } => Ok(match ode::call(*function, evaluated_args(call, vars, env)?)? {
-            OdeValue::Prim(prim) => Computed::Prim(prim),
-            OdeValue::Elements(elements) => Computed::Elements(elements),
-        }),
+        HostFunction::Ode { function, .. } => ode::call(*function, evaluated_args(call, vars, env)?),
     }
 }
 

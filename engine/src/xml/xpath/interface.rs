@@ -185,6 +185,18 @@ impl Prim {
 }
 
 /// A node of an sxd tree as a value.
+/// The node at `path` inside `element` (the value of `variable`'s `part`, when it is one), owned and
+/// with its location: what the nodes of either XPath library's results map back to.
+pub(crate) fn node_in_value(element: &XmlElement, variable: Option<&str>, part: Option<&str>, path: NodePath) -> Option<XPathNode> {
+    let node = match xdom::node_at(element, &path)? {
+        xdom::Target::Element(element) => NodeValue::Element(element.clone()),
+        xdom::Target::Attribute(attribute) => NodeValue::Attribute(attribute.clone()),
+        xdom::Target::Text(text) => NodeValue::Text(text.to_string()),
+    };
+    let location = variable.map(|variable| Location { variable: variable.to_string(), part: part.map(str::to_string), path });
+    Some(XPathNode { location, node })
+}
+
 pub(crate) fn owned_node(node: Node<'_>) -> NodeValue {
     match node {
         Node::Element(element) => NodeValue::Element(xdom::to_value(element)),

@@ -18,7 +18,7 @@ use xot::xmlname::{NameStrInfo, OwnedName};
 use xot::Xot;
 
 use super::compile::{Compiled, COMPUTED_NS, COMPUTED_PREFIX};
-use super::interface::{xpath_number, Location, NodeValue, Prim, XPathNode, XPathValue};
+use super::interface::{node_in_value, xpath_number, Location, NodeValue, Prim, XPathNode, XPathValue};
 use crate::fault::{Fault, StandardFault};
 use crate::xml::dom::{self as xdom, NodePath};
 use crate::xml::value::{XmlAttribute, XmlElement, XmlNode, MAX_DEPTH};
@@ -124,24 +124,12 @@ impl XeeDocs<'_> {
     }
 
     fn xpath_node(&self, node: xot::Node) -> XPathNode {
-        if let Some((index, path)) = self.place(node) {
-            let source = &self.sources[index];
-            let owned = match xdom::node_at(&source.element, &path) {
-                Some(xdom::Target::Element(element)) => Some(NodeValue::Element(element.clone())),
-                Some(xdom::Target::Attribute(attribute)) => Some(NodeValue::Attribute(attribute.clone())),
-                Some(xdom::Target::Text(text)) => Some(NodeValue::Text(text.to_string())),
-                None => None,
-            };
-            if let Some(owned) = owned {
-                let location = source.variable.map(|variable| Location {
-                    variable: variable.to_string(),
-                    part: source.part.map(str::to_string),
-                    path,
-                });
-                return XPathNode { location, node: owned };
-            }
-        }
-        XPathNode { location: None, node: NodeValue::Other(self.xot().string_value(node)) }
+        self.place(node)
+            .and_then(|(index, path)| {
+                let source = &self.sources[index];
+                node_in_value(&source.element, source.variable, source.part, path)
+            })
+            .unwrap_or_else(|| XPathNode { location: None, node: NodeValue::Other(self.xot().string_value(node)) })
     }
 
     /// Nodes in a deterministic order: by document (in binding order), then document order.
